@@ -1,0 +1,6 @@
+// netviz-stitch: placeholder main, replaced by the stitcher work.
+#include <iostream>
+int main() {
+  std::cerr << "netviz-stitch: not built yet\n";
+  return 2;
+}

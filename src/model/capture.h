@@ -1,0 +1,108 @@
+#pragma once
+// The capture document's data model: what netviz-trace produces and netviz-stitch reads.
+// The JSON form is documented in README.md ("Output contract"); src/format/ maps it.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netviz {
+
+inline constexpr int kFormatVersion = 1;
+
+// Wall-clock time in nanoseconds since the Unix epoch.
+using WallNs = int64_t;
+
+struct Endpoint {
+  std::string addr;  // textual: "127.0.0.1", "::1", "/run/x.sock", "eth0" (packet)
+  uint32_t port = 0;
+  bool operator==(const Endpoint&) const = default;
+  auto operator<=>(const Endpoint&) const = default;
+};
+
+struct Owner {
+  int32_t pid = 0;
+  std::string comm;
+  int32_t fd = -1;
+  bool operator==(const Owner&) const = default;
+};
+
+struct Socket {
+  std::string proto;   // tcp, udp, raw, packet, unix, sctp, ...
+  std::string family;  // ipv4, ipv6, unix, packet
+  Endpoint local;
+  std::optional<Endpoint> remote;
+  std::string state;   // ESTABLISHED, LISTEN, ...; "UNCONN" for unbound/unconnected datagram
+  uint64_t inode = 0;
+  uint64_t netns = 0;  // inode of the network namespace
+  std::vector<Owner> owners;
+};
+
+struct Process {
+  int32_t pid = 0;
+  int32_t ppid = 0;
+  std::string comm;
+  std::string exe;
+  std::vector<std::string> cmdline;
+  std::optional<uint32_t> uid;
+  std::string user;
+  std::string security_context;
+  std::string cgroup;
+  uint64_t netns = 0;
+};
+
+struct NetnsInfo {
+  uint64_t inode = 0;
+  std::string name;                    // from /run/netns, "" when unnamed
+  std::vector<std::string> addresses;  // every address configured in it
+};
+
+struct HostInfo {
+  std::string name;  // hostname; required on input
+  std::string machine_id;
+  std::string boot_id;
+  std::string kernel;
+  std::vector<NetnsInfo> netns;
+  // Set when the capture was limited to one namespace (--netns): that namespace is the host.
+  std::optional<uint64_t> scope_netns;
+};
+
+struct Flow {
+  std::string proto;
+  std::string family;
+  Endpoint local;
+  std::optional<Endpoint> remote;
+  std::string direction;  // "inbound" or "outbound"
+  int32_t pid = 0;
+  std::string comm;
+  uint64_t netns = 0;
+  WallNs first_seen = 0;
+  WallNs last_seen = 0;
+  std::optional<int64_t> duration_ns;   // set once the flow has closed
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  std::optional<int64_t> connect_latency_ns;  // TCP, outbound, when traced
+  uint64_t packets = 0;                       // UDP datagrams counted in the kernel
+  std::string attribution;                    // scan, connect, accept, listener, ...
+  std::string state;                          // last known TCP state, when known
+};
+
+struct Stats {
+  std::string scan_path;  // "bpf_iter" or "proc"; "" when no scan ran
+  uint64_t lost_events = 0;
+  // Everything else a run wants to report: counters, timings, hooks, unreadable items.
+  std::map<std::string, int64_t> counters;
+  std::vector<std::string> notes;
+};
+
+struct Capture {
+  int version = kFormatVersion;
+  HostInfo host;
+  std::vector<Process> processes;
+  std::vector<Socket> sockets;
+  std::vector<Flow> flows;
+  Stats stats;
+};
+
+}  // namespace netviz

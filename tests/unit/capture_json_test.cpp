@@ -1,0 +1,87 @@
+#include "format/capture_json.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "util/error.h"
+#include "util/time.h"
+
+using namespace netviz;
+using nlohmann::json;
+
+namespace {
+Capture sample() {
+  Capture c;
+  c.host.name = "web1";
+  c.host.netns.push_back({4026531840, "", {"127.0.0.1", "::1"}});
+  Flow f;
+  f.proto = "tcp";
+  f.family = "ipv4";
+  f.local = {"127.0.0.1", 40000};
+  f.remote = Endpoint{"127.0.0.1", 5432};
+  f.direction = "outbound";
+  f.pid = 42;
+  f.comm = "psql";
+  f.netns = 4026531840;
+  f.first_seen = 1'795'000'000'123'456'789;
+  f.last_seen = f.first_seen + 5'000'000;
+  f.duration_ns = 5'000'000;
+  f.attribution = "connect";
+  c.flows.push_back(f);
+  return c;
+}
+}  // namespace
+
+TEST(CaptureJson, RoundTripsAFlow) {
+  std::stringstream ss;
+  write_capture(ss, sample());
+  Capture back = capture_from_json(json::parse(ss.str()), "t.json");
+  ASSERT_EQ(back.flows.size(), 1u);
+  const Flow& f = back.flows[0];
+  EXPECT_EQ(f.remote->port, 5432u);
+  EXPECT_EQ(f.first_seen, 1'795'000'000'123'456'789);
+  EXPECT_EQ(f.duration_ns.value(), 5'000'000);
+  EXPECT_EQ(back.host.netns.at(0).addresses.at(1), "::1");
+}
+
+TEST(CaptureJson, ErrorsNameSourceAndField) {
+  json j = json::parse(to_json(sample()).dump());
+  j["flows"][0]["local"]["port"] = "x";
+  try {
+    capture_from_json(j, "web1.json");
+    FAIL() << "accepted a string port";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "web1.json: flows[0].local.port: expected an integer");
+  }
+  j = json::parse(to_json(sample()).dump());
+  j["netviz"] = 2;
+  EXPECT_THROW(capture_from_json(j, "x"), Error);
+  j = json::parse(to_json(sample()).dump());
+  j["flows"][0]["direction"] = "sideways";
+  EXPECT_THROW(capture_from_json(j, "x"), Error);
+}
+
+TEST(CaptureJson, MinimalInputIsAccepted) {
+  json j = {{"netviz", 1},
+            {"host", {{"name", "h"}}},
+            {"flows",
+             {{{"proto", "tcp"},
+               {"family", "ipv4"},
+               {"local", {{"addr", "10.0.0.1"}, {"port", 1}}},
+               {"remote", {{"addr", "10.0.0.2"}, {"port", 80}}},
+               {"direction", "outbound"},
+               {"pid", 1},
+               {"comm", "c"}}}}};
+  Capture c = capture_from_json(j, "m");
+  EXPECT_EQ(c.flows.at(0).remote->addr, "10.0.0.2");
+}
+
+TEST(Time, FormatsAndParses) {
+  EXPECT_EQ(format_time(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(parse_time("1970-01-01T00:00:01.5Z").value(), 1'500'000'000);
+  EXPECT_EQ(parse_time("1970-01-01T01:00:00+01:00").value(), 0);
+  EXPECT_FALSE(parse_time("yesterday"));
+  WallNs t = 1'795'000'000'000'000'001;
+  EXPECT_EQ(parse_time(format_time(t)).value(), t);
+}

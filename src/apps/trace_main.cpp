@@ -1,6 +1,52 @@
-// netviz-trace: placeholder main, replaced by the snapshot and tracing work.
+// netviz-trace: options in, one command out. All work lives in netviz_core.
+#include <CLI/CLI.hpp>
+
 #include <iostream>
-int main() {
-  std::cerr << "netviz-trace: not built yet\n";
-  return 2;
+
+#include "cli/trace_options.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  netviz::TraceOptions o;
+  std::vector<std::string> protos;
+  CLI::App app{"netviz-trace: every socket on the host and the processes that own them"};
+  app.add_flag("--snapshot", o.snapshot, "Scan once and exit: every socket and its owners");
+  app.add_option("--duration", o.duration, "Trace for N seconds (default: until Ctrl-C)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("-o,--output", o.output, "Write one capture document to FILE");
+  app.add_option("--proto", protos, "Only these protocols (tcp, tcp6, udp, udp6, raw, raw6, "
+                                    "sctp, packet, unix, inet, inet6)")
+      ->delimiter(',');
+  app.add_option("--pid", o.filter.pids, "Only sockets or flows of these pids")->delimiter(',');
+  app.add_option("--comm", o.filter.comms, "Only these commands")->delimiter(',');
+  app.add_option("--port", o.filter.ports, "Only this local or remote port")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--netns", o.netns, "Only this network namespace: ip netns name, path or inode");
+  app.add_flag("--listening", o.filter.listening, "Only listening sockets");
+  app.add_option("--format", o.format, "Output on stdout: auto, json (JSON lines), table")
+      ->check(CLI::IsMember({"auto", "json", "table"}));
+  app.add_flag("--no-cmdline", o.no_cmdline, "Leave command lines out of the output");
+  app.add_flag("--no-bpf", o.no_bpf, "Snapshot through /proc and sock_diag, without BPF");
+  app.add_flag("-v,--verbose", o.verbose, "Say which hooks and paths ran");
+  app.add_option("--proc-root", o.proc_root, "Read process data from this proc tree")
+      ->group("");  // for tests
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "netviz-trace: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    for (const auto& p : protos) netviz::check_proto_name(p);
+    o.filter.protos = protos;
+    return o.snapshot ? netviz::run_snapshot(o) : netviz::run_trace(o);
+  } catch (const netviz::Error& e) {
+    std::cerr << "netviz-trace: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "netviz-trace: " << e.what() << "\n";
+    return 1;
+  }
 }

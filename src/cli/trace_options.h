@@ -1,0 +1,27 @@
+#pragma once
+// netviz-trace's options, parsed once in src/apps/trace_main.cpp and handed to the snapshot
+// (src/scan/) or tracing (src/trace/) command.
+#include <optional>
+#include <string>
+
+#include "model/filter.h"
+
+namespace netviz {
+
+struct TraceOptions {
+  bool snapshot = false;
+  std::optional<double> duration;  // seconds; none: until SIGINT/SIGTERM
+  std::string output;              // -o FILE; "" means stdout
+  std::string netns;               // --netns NAME|PATH|INODE as given; resolved by the command
+  Filter filter;                   // netns left unset here; the command resolves --netns
+  bool verbose = false;
+  bool no_cmdline = false;
+  bool no_bpf = false;             // snapshot: force the /proc + sock_diag path
+  std::string format = "auto";     // auto (table on a terminal, JSON lines piped), json, table
+  std::string proc_root = "/proc"; // tests point this at fixtures
+};
+
+int run_snapshot(const TraceOptions& opts);  // src/scan/snapshot_command.cpp
+int run_trace(const TraceOptions& opts);     // src/trace/trace_command.cpp
+
+}  // namespace netviz

@@ -1,0 +1,64 @@
+#include "model/filter.h"
+
+#include <algorithm>
+
+#include "util/error.h"
+
+namespace netviz {
+
+namespace {
+template <typename T>
+bool contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+const std::vector<std::string> kProtos = {"tcp",  "tcp6",  "udp",    "udp6", "raw",   "raw6",
+                                          "sctp", "sctp6", "packet", "unix", "inet", "inet6"};
+}  // namespace
+
+void check_proto_name(const std::string& name) {
+  if (!contains(kProtos, name))
+    throw Error("--proto: unknown protocol \"" + name +
+                "\" (tcp, tcp6, udp, udp6, raw, raw6, sctp, sctp6, packet, unix, inet, inet6)");
+}
+
+bool Filter::matches_proto(const std::string& proto, const std::string& family) const {
+  if (protos.empty()) return true;
+  for (const auto& p : protos) {
+    if (p == "inet" && family == "ipv4" && (proto == "tcp" || proto == "udp")) return true;
+    if (p == "inet6" && family == "ipv6" && (proto == "tcp" || proto == "udp")) return true;
+    if (p == proto && family != "ipv6") return true;  // "tcp" means IPv4 TCP, as ss -4 would
+    if (p == proto + "6" && family == "ipv6") return true;
+    if ((p == "packet" || p == "unix") && p == proto) return true;
+  }
+  return false;
+}
+
+bool Filter::matches(const Socket& s) const {
+  if (!matches_proto(s.proto, s.family)) return false;
+  if (netns && s.netns != *netns) return false;
+  if (listening && s.state != "LISTEN" && !(s.proto != "tcp" && !s.remote && s.local.port))
+    return false;
+  if (!ports.empty() && !contains(ports, s.local.port) &&
+      !(s.remote && contains(ports, s.remote->port)))
+    return false;
+  if (!pids.empty() &&
+      std::none_of(s.owners.begin(), s.owners.end(), [&](const Owner& o) { return contains(pids, o.pid); }))
+    return false;
+  if (!comms.empty() && std::none_of(s.owners.begin(), s.owners.end(),
+                                     [&](const Owner& o) { return contains(comms, o.comm); }))
+    return false;
+  return true;
+}
+
+bool Filter::matches(const Flow& f) const {
+  if (!matches_proto(f.proto, f.family)) return false;
+  if (netns && f.netns != *netns) return false;
+  if (!ports.empty() && !contains(ports, f.local.port) &&
+      !(f.remote && contains(ports, f.remote->port)))
+    return false;
+  if (!pids.empty() && !contains(pids, f.pid)) return false;
+  if (!comms.empty() && !contains(comms, f.comm)) return false;
+  return true;
+}
+
+}  // namespace netviz

@@ -1,0 +1,34 @@
+#pragma once
+// The initial scan: every socket on the host, in every network namespace in use, with the
+// processes that hold it. Used alone by --snapshot and as the tracer's starting state.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "model/capture.h"
+#include "model/filter.h"
+
+namespace netviz {
+
+struct ScanOptions {
+  std::string proc_root = "/proc";
+  bool allow_bpf = true;             // false: /proc + sock_diag only
+  std::optional<uint64_t> only_netns;
+  bool with_cmdline = true;
+};
+
+struct ScanResult {
+  HostInfo host;
+  std::vector<Process> processes;  // owners of at least one socket
+  std::vector<Socket> sockets;
+  std::vector<Flow> flows;         // one per connected TCP / connected UDP socket, "scan"
+  Stats stats;                     // scan_path, counters, notes on what could not be read
+};
+
+ScanResult scan_host(const ScanOptions& opts);
+
+// --netns: an `ip netns` name, a path to a namespace file, or an inode number.
+// Throws netviz::Error naming --netns when it resolves to nothing.
+uint64_t resolve_netns(const std::string& spec, const std::string& proc_root = "/proc");
+
+}  // namespace netviz

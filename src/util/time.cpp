@@ -1,5 +1,6 @@
 #include "util/time.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -86,6 +87,9 @@ std::optional<WallNs> parse_time(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
   int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+  // WallNs spans 1677..2262; anything outside cannot be represented.
+  constexpr int64_t kLimit = INT64_MAX / 1'000'000'000 - 1;
+  if (secs > kLimit || secs < -kLimit) return std::nullopt;
   return secs * 1'000'000'000 + frac;
 }
 

@@ -18,6 +18,102 @@
 
 /* ---- Snapshot: records written by the BPF iterators (bpf/snapshot_iter.bpf.c) ---- */
 
+/* One open socket file of one process, written by iter/task_file with bpf_seq_write.
+ * Threads sharing their leader's file table are skipped, so each (tgid, fd) comes once. */
+struct nv_snap_sock_file {
+	__u32 tgid;
+	__u32 fd;
+	__u64 sock_ino;    /* inode of the socket (as in /proc/PID/fd -> socket:[N]) */
+	__u32 sock_netns;  /* inode of the socket's network namespace; 0 unless asked for */
+	__u32 task_netns;  /* inode of the process's network namespace; 0 when exiting */
+	char comm[NV_COMM_LEN];
+};
+
 /* ---- Live tracing: ring buffer events (bpf/trace.bpf.c) ---- */
+
+/* What a ring buffer record says happened. */
+#define NV_EV_CONNECT 1 /* TCP established by a local connect(); connected UDP connect() */
+#define NV_EV_ACCEPT 2  /* a worker took a TCP connection off a listener's queue */
+#define NV_EV_CLOSE 3   /* TCP reached CLOSE; connected UDP socket released */
+#define NV_EV_BIND 4
+#define NV_EV_LISTEN 5
+#define NV_EV_UDP 6     /* first datagram of an unconnected UDP flow (netns, pid, local, remote) */
+#define NV_EV_EXEC 7
+#define NV_EV_EXIT 8
+#define NV_EV_FORK 9
+
+/* Where the pid of a socket event came from. */
+#define NV_ATTR_NONE 0     /* no owner known in the kernel (socket older than the trace) */
+#define NV_ATTR_CONNECT 1  /* the process that called connect() */
+#define NV_ATTR_ACCEPT 2   /* the process that called accept() */
+#define NV_ATTR_LISTENER 3 /* closed before any accept(): the listening socket's owner */
+#define NV_ATTR_UDP_SEND 4 /* first seen on an unconnected sendto()/sendmsg() */
+#define NV_ATTR_UDP_RECV 5 /* first seen on an unconnected recvfrom()/recvmsg() */
+#define NV_ATTR_BIND 6     /* the process that called bind() or listen() */
+
+#define NV_PROTO_TCP 6
+#define NV_PROTO_UDP 17
+
+/* nv_event.flags */
+#define NV_FLAG_FAILED 1     /* TCP connect that never reached ESTABLISHED */
+#define NV_FLAG_THREAD 2     /* fork of a thread, not a process */
+#define NV_FLAG_NO_ACCEPT 4  /* server side closed before accept() */
+
+/* One ring buffer record; every kind uses the same fixed 128-byte layout. Addresses are in
+ * network byte order (IPv4 in the first 4 bytes), ports in host byte order, times are
+ * bpf_ktime_get_ns() (CLOCK_MONOTONIC). */
+struct nv_event {
+	__u64 ts_ns;
+	__u64 sk;            /* kernel identity of the socket (struct sock address); 0: none */
+	__u64 start_ns;      /* flow start: SYN_SENT, ESTABLISHED on the server, connect(); 0: unknown */
+	__u64 bytes_sent;    /* TCP bytes_acked at close */
+	__u64 bytes_received;
+	__u64 latency_ns;    /* TCP connect latency (SYN_SENT to ESTABLISHED); 0: not measured */
+	__u32 pid;           /* tgid */
+	__u32 ppid;
+	__u32 netns;         /* inode of the network namespace */
+	__u16 lport;
+	__u16 rport;
+	__u8 type;           /* NV_EV_* */
+	__u8 family;         /* NV_AF_INET / NV_AF_INET6; 0 for process events */
+	__u8 proto;          /* NV_PROTO_TCP / NV_PROTO_UDP */
+	__u8 attribution;    /* NV_ATTR_* */
+	__u8 state;          /* TCP state before the event (kernel numbering) */
+	__u8 flags;          /* NV_FLAG_* */
+	__u16 _pad0;
+	__u32 exit_code;     /* NV_EV_EXIT */
+	__u8 laddr[NV_ADDR_LEN];
+	__u8 raddr[NV_ADDR_LEN];
+	char comm[NV_COMM_LEN];
+	__u8 _pad1[4];
+};
+
+/* Unconnected UDP flows are counted in the kernel: one map entry per key, one NV_EV_UDP event
+ * when the entry is created; user space reads the counters at the end. */
+struct nv_udp_key {
+	__u32 netns;
+	__u32 pid;
+	__u16 lport;
+	__u16 rport;
+	__u8 family;
+	__u8 _pad[3];
+	__u8 laddr[NV_ADDR_LEN];
+	__u8 raddr[NV_ADDR_LEN];
+};
+
+struct nv_udp_val {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 sent;      /* datagrams */
+	__u64 received;
+	char comm[NV_COMM_LEN];
+	__u32 ppid;
+	__u8 attribution; /* NV_ATTR_UDP_SEND / NV_ATTR_UDP_RECV: how the flow was first seen */
+	__u8 _pad[3];
+};
+
+/* Filters set in .rodata before load; 0 means "any". */
+#define NV_STAT_RB_DROPS 0 /* ring buffer reservations that failed */
+#define NV_STAT_MAX 4
 
 #endif /* NETVIZ_EVENTS_H */

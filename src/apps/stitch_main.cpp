@@ -1,6 +1,46 @@
-// netviz-stitch: placeholder main, replaced by the stitcher work.
+// netviz-stitch: options in, one command out. All work lives in netviz_core (src/stitch).
+#include <CLI/CLI.hpp>
+
 #include <iostream>
-int main() {
-  std::cerr << "netviz-stitch: not built yet\n";
-  return 2;
+
+#include "stitch/stitch_command.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  netviz::StitchOptions o;
+  std::string view = "process", format = "dot";
+  CLI::App app{"netviz-stitch: one process graph from the captures of a group of machines"};
+  app.add_option("inputs", o.inputs,
+                 "Capture documents or JSON-lines streams from netviz-trace; - for stdin")
+      ->required();
+  app.add_option("--view", view, "process (default: host + command), pid, endpoint, host");
+  app.add_option("--format", format, "dot (default) or json");
+  app.add_option("-o,--output", o.output, "Write the graph to FILE (default: stdout)");
+  app.add_flag("--external", o.external, "Show peers outside the group as address nodes");
+  app.add_flag("--listeners", o.listeners, "Also show listening sockets that had no flows");
+  app.add_flag("--follow", o.follow,
+               "Read JSON-lines streams as they grow; print graph changes as JSON lines");
+  app.add_option("--every", o.every, "With --follow and -o: rewrite FILE every N seconds");
+  app.add_option("--skew", o.skew,
+                 "Clock skew tolerated between hosts when joining, in seconds (default 2)");
+  app.add_option("--threads", o.threads, "Input reader threads (default: one per core)");
+  app.add_flag("-v,--verbose", o.verbose, "Say how the flow ends were joined");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "netviz-stitch: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    o.view = netviz::parse_view(view);
+    o.format = netviz::parse_format(format);
+    return netviz::run_stitch(o, std::cout, std::cerr);
+  } catch (const netviz::Error& e) {
+    std::cerr << "netviz-stitch: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "netviz-stitch: " << e.what() << "\n";
+    return 1;
+  }
 }

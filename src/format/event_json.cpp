@@ -24,7 +24,8 @@ ojson host_line(const HostInfo& h, WallNs time) {
 
 ojson flow_line(std::string_view event, const Flow& f, WallNs time) {
   ojson j{{"event", event}, {"time", format_time(time)}};
-  for (auto& [k, v] : to_json(f).items()) j[k] = v;
+  ojson body = to_json(f);  // named: a range-for over a temporary's items() dangles
+  for (auto& [k, v] : body.items()) j[k] = v;
   return j;
 }
 

@@ -1,6 +1,102 @@
-// Placeholder until the snapshot work lands.
+// netviz-trace --snapshot: one scan, filtered, written as a capture document (-o), a table
+// (terminal) or JSON lines (piped).
+#include <unistd.h>
+
+#include <iostream>
+#include <set>
+
 #include "cli/trace_options.h"
+#include "format/capture_json.h"
+#include "scan/scan.h"
+#include "sinks/socket_jsonl.h"
+#include "sinks/socket_table.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
+
 namespace netviz {
-int run_snapshot(const TraceOptions&) { throw Error("--snapshot is not implemented yet"); }
+
+namespace {
+
+// What a scan without privileges could not see, as one line (empty when complete).
+std::string unreadable_summary(const Stats& stats) {
+  auto count = [&](const char* key) -> int64_t {
+    auto it = stats.counters.find(key);
+    return it == stats.counters.end() ? 0 : it->second;
+  };
+  std::string msg;
+  auto add = [&](const std::string& part) { msg += (msg.empty() ? "" : "; ") + part; };
+  if (int64_t n = count("unreadable_pids"))
+    add(std::to_string(n) + " processes' fds unreadable" + (geteuid() ? " without root" : "") +
+        "; owners may be missing");
+  if (int64_t n = count("unreadable_netns_links"))
+    add(std::to_string(n) + " processes' network namespaces unreadable");
+  if (int64_t n = count("netns_not_entered"))
+    add(std::to_string(n) + " network namespaces read through /proc only (no addresses)");
+  if (int64_t n = count("netns_unreadable"))
+    add(std::to_string(n) + " network namespaces not entered; their sockets are missing");
+  return msg;
+}
+
+// Keeps the processes that own a remaining socket or flow.
+void prune_processes(ScanResult& r) {
+  std::set<int32_t> keep;
+  for (const auto& s : r.sockets)
+    for (const auto& o : s.owners) keep.insert(o.pid);
+  for (const auto& f : r.flows) keep.insert(f.pid);
+  std::erase_if(r.processes, [&](const Process& p) { return !keep.count(p.pid); });
+}
+
+}  // namespace
+
+int run_snapshot(const TraceOptions& opts) {
+  Filter filter = opts.filter;
+  ScanOptions so;
+  so.proc_root = opts.proc_root;
+  so.allow_bpf = !opts.no_bpf;
+  so.with_cmdline = !opts.no_cmdline;
+  if (!opts.netns.empty()) {
+    filter.netns = resolve_netns(opts.netns, opts.proc_root);
+    so.only_netns = filter.netns;
+  }
+  ScanResult r = scan_host(so);
+  if (!filter.empty()) {
+    std::erase_if(r.sockets, [&](const Socket& s) { return !filter.matches(s); });
+    // --listening keeps no flows: a flow is a connected socket.
+    if (filter.listening)
+      r.flows.clear();
+    else
+      std::erase_if(r.flows, [&](const Flow& f) { return !filter.matches(f); });
+    prune_processes(r);
+  }
+  if (std::string msg = unreadable_summary(r.stats); !msg.empty())
+    std::cerr << "netviz-trace: " << msg << "\n";
+  if (opts.verbose) {
+    std::cerr << "netviz-trace: scan path " << r.stats.scan_path << ", " << r.sockets.size()
+              << " sockets, " << r.processes.size() << " processes, " << r.host.netns.size()
+              << " network namespaces\n";
+    for (const auto& n : r.stats.notes) std::cerr << "netviz-trace: " << n << "\n";
+  }
+
+  if (!opts.output.empty()) {
+    Capture c;
+    c.host = std::move(r.host);
+    c.processes = std::move(r.processes);
+    c.sockets = std::move(r.sockets);
+    c.flows = std::move(r.flows);
+    c.stats = std::move(r.stats);
+    AtomicFile file(opts.output, 0644);
+    write_capture(file.stream(), c, !opts.no_cmdline);
+    file.commit();
+    return 0;
+  }
+  bool table = opts.format == "table" || (opts.format == "auto" && isatty(STDOUT_FILENO));
+  if (table)
+    write_socket_table(std::cout, r.sockets, r.host.netns);
+  else
+    write_socket_lines(std::cout, r.sockets);
+  std::cout.flush();
+  if (!std::cout) throw Error("stdout: write failed");
+  return 0;
+}
+
 }  // namespace netviz

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The snapshot's owner walk in the kernel: one record per open socket file of every process,
+ * replacing the readlink of every /proc/PID/fd/N. User side: src/scan/bpf_owners.cpp. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "netviz/events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Reading the socket's own namespace costs two cold cache lines per socket (struct socket,
+ * struct sock); the owner walk does not need it, so it is off unless asked for. */
+const volatile __u8 with_sock_netns = 0;
+
+SEC("iter/task_file")
+int snapshot_sock_files(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct nv_snap_sock_file rec = {};
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!task || !file)
+		return 0;
+	/* A thread sharing its leader's file table would repeat the leader's fds. The kernel
+	 * already skips these on current kernels; the check keeps older ones honest. */
+	if (task->pid != task->tgid && task->files == task->group_leader->files)
+		return 0;
+	/* Checks f_op against the socket file operations, which have no usable symbol here. */
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+
+	rec.tgid = task->tgid;
+	rec.fd = ctx->fd;
+	rec.sock_ino = file->f_inode->i_ino;
+	if (with_sock_netns) {
+		sk = sock->sk;
+		if (sk)
+			rec.sock_netns = sk->__sk_common.skc_net.net->ns.inum;
+	}
+	rec.task_netns = task->nsproxy->net_ns->ns.inum;
+	/* The process's name, as /proc/PID/comm shows it, even when a thread is visited. comm
+	 * is NUL-padded by the kernel, so a plain copy is enough (user side stops at a NUL). */
+	bpf_probe_read_kernel(rec.comm, sizeof(rec.comm), task->group_leader->comm);
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	return 0;
+}

@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Live tracing of sockets and processes (src/trace/ loads it). No kprobes, no fentry: TCP life
+ * comes from sock:inet_sock_set_state (tp_btf, or the classic tracepoint where tp_btf does not
+ * load), accept/listen from syscall tracepoints, bind and UDP from cgroup sock hooks, process
+ * life from sched tracepoints. Events leave through one ring buffer; unconnected UDP datagrams
+ * are only counted in a map. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "netviz/events.h"
+#include "trace_sock.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Filters, set before load; 0 means any. */
+const volatile __u32 targ_netns = 0;
+const volatile __u32 targ_pid = 0;
+const volatile __u32 targ_port = 0;
+/* Wake user space only once this much is waiting; it polls on a short timeout anyway, so a
+ * storm of short connections costs one wakeup per batch instead of one per event. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NV_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Who owns a socket, keyed by its struct sock address (TCP) or cookie (connected UDP). */
+struct sock_info {
+	__u64 start_ns;
+	__u64 syn_ns;
+	__u32 pid;
+	__u32 netns;
+	char comm[NV_COMM_LEN];
+	__u8 attribution;
+	__u8 _pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct sock_info);
+} socks SEC(".maps");
+
+/* Connected UDP: sock_release may not read addresses, so the tuple is kept from connect(). */
+struct udp_conn {
+	struct sock_info si;
+	struct nv_tuple t;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct udp_conn);
+} udp_conns SEC(".maps");
+
+/* (netns, port) of a TCP listener → its owner, for connections closed before accept(). */
+struct listen_key {
+	__u32 netns;
+	__u32 port;
+};
+
+struct owner {
+	__u32 pid;
+	__u32 _pad;
+	char comm[NV_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct listen_key);
+	__type(value, struct owner);
+} listeners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 131072);
+	__type(key, struct nv_udp_key);
+	__type(value, struct nv_udp_val);
+} udp_flows SEC(".maps");
+
+/* Per thread, between syscall entry (or a cgroup hook) and syscall exit. */
+struct pending_udp {
+	__u64 sk;
+	__u64 cookie;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct pending_udp);
+} udp_connecting SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u64);
+} listening_fd SEC(".maps");
+
+static __always_inline void count_stat(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&stats, &which);
+	if (c)
+		(*c)++;
+}
+
+static __always_inline struct nv_event *reserve_event(__u8 type)
+{
+	struct nv_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_stat(NV_STAT_RB_DROPS);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_ns = bpf_ktime_get_ns();
+	return e;
+}
+
+static __always_inline void submit_event(struct nv_event *e)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+			      ? BPF_RB_FORCE_WAKEUP
+			      : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void copy_tuple(struct nv_event *e, const struct nv_tuple *t)
+{
+	e->netns = t->netns;
+	e->family = t->family;
+	e->proto = t->proto;
+	e->lport = t->lport;
+	e->rport = t->rport;
+	__builtin_memcpy(e->laddr, t->laddr, NV_ADDR_LEN);
+	__builtin_memcpy(e->raddr, t->raddr, NV_ADDR_LEN);
+}
+
+static __always_inline int port_filtered(__u16 lport, __u16 rport)
+{
+	return targ_port && lport != targ_port && rport != targ_port;
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* ---- TCP life: sock:inet_sock_set_state ---- */
+
+static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk, int old, int new,
+					struct nv_tuple *t)
+{
+	if (t->proto != NV_PROTO_TCP)
+		return 0;
+	if (targ_netns && t->netns != targ_netns)
+		return 0;
+
+	if (new == NV_TCP_SYN_SENT) {
+		/* Inside connect(): the caller is current. The local port may still be 0. */
+		__u32 pid = current_tgid();
+		if (targ_pid && pid != targ_pid)
+			return 0;
+		if (targ_port && t->rport != targ_port && t->lport && t->lport != targ_port)
+			return 0;
+		struct sock_info si = {};
+		si.start_ns = si.syn_ns = bpf_ktime_get_ns();
+		si.pid = pid;
+		si.netns = t->netns;
+		si.attribution = NV_ATTR_CONNECT;
+		bpf_get_current_comm(si.comm, sizeof(si.comm));
+		bpf_map_update_elem(&socks, &skp, &si, BPF_ANY);
+		return 0;
+	}
+
+	if (new == NV_TCP_ESTABLISHED && old == NV_TCP_SYN_SENT) {
+		struct sock_info *si = bpf_map_lookup_elem(&socks, &skp);
+		if (!si || port_filtered(t->lport, t->rport))
+			return 0;
+		struct nv_event *e = reserve_event(NV_EV_CONNECT);
+		if (!e)
+			return 0;
+		copy_tuple(e, t);
+		e->sk = skp;
+		e->pid = si->pid;
+		e->attribution = si->attribution;
+		e->start_ns = si->start_ns;
+		e->latency_ns = e->ts_ns - si->syn_ns;
+		e->state = old;
+		__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
+		submit_event(e);
+		return 0;
+	}
+
+	if (new == NV_TCP_ESTABLISHED && old == NV_TCP_SYN_RECV) {
+		/* Server side, in softirq: owned by the listener until someone accepts it. */
+		if (port_filtered(t->lport, t->rport))
+			return 0;
+		struct sock_info si = {};
+		si.start_ns = bpf_ktime_get_ns();
+		si.netns = t->netns;
+		si.attribution = NV_ATTR_LISTENER;
+		struct listen_key lk = {.netns = t->netns, .port = t->lport};
+		struct owner *o = bpf_map_lookup_elem(&listeners, &lk);
+		if (o) {
+			si.pid = o->pid;
+			__builtin_memcpy(si.comm, o->comm, NV_COMM_LEN);
+		}
+		if (targ_pid && si.pid && si.pid != targ_pid)
+			return 0;
+		bpf_map_update_elem(&socks, &skp, &si, BPF_ANY);
+		return 0;
+	}
+
+	if (new != NV_TCP_CLOSE)
+		return 0;
+	if (old == NV_TCP_LISTEN)
+		return 0;
+	struct sock_info *si = bpf_map_lookup_elem(&socks, &skp);
+	if (!si && (old == NV_TCP_SYN_RECV || old == NV_TCP_SYN_SENT))
+		return 0; /* a handshake we never saw start */
+	if (port_filtered(t->lport, t->rport))
+		goto out;
+	if (targ_pid && si && si->pid != targ_pid)
+		goto out;
+	struct nv_event *e = reserve_event(NV_EV_CLOSE);
+	if (!e)
+		goto out;
+	copy_tuple(e, t);
+	e->sk = skp;
+	e->state = old;
+	if (old == NV_TCP_SYN_SENT)
+		e->flags |= NV_FLAG_FAILED;
+	if (si) {
+		e->pid = si->pid;
+		e->attribution = si->attribution;
+		e->start_ns = si->start_ns;
+		if (si->attribution == NV_ATTR_LISTENER)
+			e->flags |= NV_FLAG_NO_ACCEPT;
+		__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
+	}
+	/* Payload only: bytes_acked and bytes_received count the SYN and FIN sequence numbers
+	 * too, so take data sent minus retransmissions, and drop the FIN from what came in. */
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u64 sent = BPF_CORE_READ(tp, bytes_sent), retrans = BPF_CORE_READ(tp, bytes_retrans);
+	e->bytes_sent = sent > retrans ? sent - retrans : 0;
+	__u64 rcvd = BPF_CORE_READ(tp, bytes_received);
+	__u8 shut = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	if ((shut & 1 /* RCV_SHUTDOWN: a FIN came in */) && rcvd)
+		rcvd--;
+	e->bytes_received = rcvd;
+	submit_event(e);
+out:
+	if (si)
+		bpf_map_delete_elem(&socks, &skp);
+	return 0;
+}
+
+static __always_inline int interesting_transition(int old, int new)
+{
+	return new == NV_TCP_SYN_SENT || new == NV_TCP_CLOSE ||
+	       (new == NV_TCP_ESTABLISHED && (old == NV_TCP_SYN_SENT || old == NV_TCP_SYN_RECV));
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_btf, struct sock *sk, int old, int new)
+{
+	if (!interesting_transition(old, new))
+		return 0;
+	struct nv_tuple t = {};
+	if (nv_read_sock_tuple(sk, &t))
+		return 0;
+	return on_tcp_state((__u64)sk, sk, old, new, &t);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	int old = ctx->oldstate, new = ctx->newstate;
+	if (!interesting_transition(old, new) || ctx->protocol != NV_PROTO_TCP)
+		return 0;
+	const struct sock *sk = ctx->skaddr;
+	struct nv_tuple t = {};
+	t.family = ctx->family;
+	t.proto = ctx->protocol;
+	t.lport = ctx->sport;
+	t.rport = ctx->dport;
+	t.netns = nv_sock_netns(sk);
+	/* Copying the arrays out of ctx directly would move the ctx pointer (refused). */
+	if (t.family == NV_AF_INET) {
+		bpf_probe_read_kernel(t.laddr, 4, ctx->saddr);
+		bpf_probe_read_kernel(t.raddr, 4, ctx->daddr);
+	} else if (t.family == NV_AF_INET6) {
+		bpf_probe_read_kernel(t.laddr, 16, ctx->saddr_v6);
+		bpf_probe_read_kernel(t.raddr, 16, ctx->daddr_v6);
+	} else {
+		return 0;
+	}
+	return on_tcp_state((__u64)sk, sk, old, new, &t);
+}
+
+/* ---- accept(): the worker that took the connection ---- */
+
+static __always_inline int on_accept(long fd)
+{
+	if (fd < 0)
+		return 0;
+	__u32 pid = current_tgid();
+	if (targ_pid && pid != targ_pid)
+		return 0;
+	struct sock *sk = nv_fd_sock(fd);
+	if (!sk)
+		return 0;
+	struct nv_tuple t = {};
+	if (nv_read_sock_tuple(sk, &t) || t.proto != NV_PROTO_TCP)
+		return 0;
+	if ((targ_netns && t.netns != targ_netns) || port_filtered(t.lport, t.rport))
+		return 0;
+	__u64 skp = (__u64)sk;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 start = now;
+	struct sock_info *si = bpf_map_lookup_elem(&socks, &skp);
+	if (si) {
+		si->pid = pid;
+		si->attribution = NV_ATTR_ACCEPT;
+		bpf_get_current_comm(si->comm, sizeof(si->comm));
+		start = si->start_ns;
+	} else {
+		struct sock_info fresh = {};
+		fresh.start_ns = now;
+		fresh.netns = t.netns;
+		fresh.pid = pid;
+		fresh.attribution = NV_ATTR_ACCEPT;
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		bpf_map_update_elem(&socks, &skp, &fresh, BPF_ANY);
+	}
+
+	struct nv_event *e = reserve_event(NV_EV_ACCEPT);
+	if (!e)
+		return 0;
+	copy_tuple(e, &t);
+	e->sk = skp;
+	e->pid = pid;
+	e->attribution = NV_ATTR_ACCEPT;
+	e->start_ns = start;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	submit_event(e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept(ctx->ret);
+}
+
+/* ---- listen(): remember the listener's owner ---- */
+
+SEC("tracepoint/syscalls/sys_enter_listen")
+int enter_listen(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 fd = ctx->args[0];
+	bpf_map_update_elem(&listening_fd, &tid, &fd, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_listen")
+int exit_listen(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u64 *fdp = bpf_map_lookup_elem(&listening_fd, &tid);
+	if (!fdp)
+		return 0;
+	long fd = (long)*fdp;
+	bpf_map_delete_elem(&listening_fd, &tid);
+	if (ctx->ret != 0)
+		return 0;
+	struct sock *sk = nv_fd_sock(fd);
+	if (!sk)
+		return 0;
+	struct nv_tuple t = {};
+	if (nv_read_sock_tuple(sk, &t) || t.proto != NV_PROTO_TCP)
+		return 0;
+	if (targ_netns && t.netns != targ_netns)
+		return 0;
+	struct owner o = {.pid = id >> 32};
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	struct listen_key lk = {.netns = t.netns, .port = t.lport};
+	bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+	if ((targ_pid && o.pid != targ_pid) || port_filtered(t.lport, 0))
+		return 0;
+	struct nv_event *e = reserve_event(NV_EV_LISTEN);
+	if (!e)
+		return 0;
+	copy_tuple(e, &t);
+	e->sk = (__u64)sk;
+	e->pid = o.pid;
+	e->attribution = NV_ATTR_BIND;
+	__builtin_memcpy(e->comm, o.comm, NV_COMM_LEN);
+	submit_event(e);
+	return 0;
+}
+
+/* ---- cgroup sock hooks: bind, connected and unconnected UDP ---- */
+
+static __always_inline int on_post_bind(struct bpf_sock *sk, __u8 family)
+{
+	__u32 pid = current_tgid();
+	if (targ_pid && pid != targ_pid)
+		return 1;
+	if (sk->type != NV_SOCK_STREAM && sk->type != NV_SOCK_DGRAM)
+		return 1;
+	__u16 lport = sk->src_port;
+	if (port_filtered(lport, 0))
+		return 1;
+	__u32 netns = nv_current_netns();
+	if (targ_netns && netns != targ_netns)
+		return 1;
+	struct nv_event *e = reserve_event(NV_EV_BIND);
+	if (!e)
+		return 1;
+	e->netns = netns;
+	e->family = family;
+	e->proto = sk->type == NV_SOCK_STREAM ? NV_PROTO_TCP : NV_PROTO_UDP;
+	e->lport = lport;
+	if (family == NV_AF_INET) {
+		__u32 a = sk->src_ip4;
+		__builtin_memcpy(e->laddr, &a, 4);
+	} else {
+		__u32 a[4];
+		a[0] = sk->src_ip6[0];
+		a[1] = sk->src_ip6[1];
+		a[2] = sk->src_ip6[2];
+		a[3] = sk->src_ip6[3];
+		__builtin_memcpy(e->laddr, a, 16);
+	}
+	e->pid = pid;
+	e->attribution = NV_ATTR_BIND;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	submit_event(e);
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int post_bind4(struct bpf_sock *sk)
+{
+	return on_post_bind(sk, NV_AF_INET);
+}
+
+SEC("cgroup/post_bind6")
+int post_bind6(struct bpf_sock *sk)
+{
+	return on_post_bind(sk, NV_AF_INET6);
+}
+
+/* connect() on a UDP socket: the local address is chosen after this hook, so finish the
+ * event at sys_exit_connect. TCP needs nothing here: SYN_SENT fires inside connect(). */
+static __always_inline int on_udp_connect(struct bpf_sock_addr *ctx)
+{
+	if (ctx->type != NV_SOCK_DGRAM)
+		return 1;
+	__u64 id = bpf_get_current_pid_tgid();
+	if (targ_pid && (id >> 32) != targ_pid)
+		return 1;
+	__u32 tid = (__u32)id;
+	struct pending_udp p = {};
+	p.sk = (__u64)ctx->sk;
+	p.cookie = bpf_get_socket_cookie(ctx);
+	bpf_map_update_elem(&udp_connecting, &tid, &p, BPF_ANY);
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int connect4(struct bpf_sock_addr *ctx)
+{
+	return on_udp_connect(ctx);
+}
+
+SEC("cgroup/connect6")
+int connect6(struct bpf_sock_addr *ctx)
+{
+	return on_udp_connect(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct pending_udp *pp = bpf_map_lookup_elem(&udp_connecting, &tid);
+	if (!pp)
+		return 0;
+	struct pending_udp p = *pp;
+	bpf_map_delete_elem(&udp_connecting, &tid);
+	if (ctx->ret != 0)
+		return 0;
+	struct nv_tuple t = {};
+	if (nv_read_sock_tuple((const struct sock *)p.sk, &t) || t.proto != NV_PROTO_UDP)
+		return 0;
+	if ((targ_netns && t.netns != targ_netns) || port_filtered(t.lport, t.rport))
+		return 0;
+	struct udp_conn uc = {};
+	uc.si.start_ns = bpf_ktime_get_ns();
+	uc.si.pid = id >> 32;
+	uc.si.netns = t.netns;
+	uc.si.attribution = NV_ATTR_CONNECT;
+	bpf_get_current_comm(uc.si.comm, sizeof(uc.si.comm));
+	uc.t = t;
+	bpf_map_update_elem(&udp_conns, &p.cookie, &uc, BPF_ANY);
+	struct sock_info *si = &uc.si;
+	struct nv_event *e = reserve_event(NV_EV_CONNECT);
+	if (!e)
+		return 0;
+	copy_tuple(e, &t);
+	e->sk = p.sk;
+	e->pid = si->pid;
+	e->attribution = NV_ATTR_CONNECT;
+	e->start_ns = si->start_ns;
+	__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
+	submit_event(e);
+	return 0;
+}
+
+SEC("cgroup/sock_release")
+int sock_release(struct bpf_sock *sk)
+{
+	if (sk->type != NV_SOCK_DGRAM)
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct udp_conn *uc = bpf_map_lookup_elem(&udp_conns, &cookie);
+	if (!uc)
+		return 1;
+	struct nv_event *e = reserve_event(NV_EV_CLOSE);
+	if (e) {
+		copy_tuple(e, &uc->t);
+		e->sk = 0;
+		e->pid = uc->si.pid;
+		e->attribution = uc->si.attribution;
+		e->start_ns = uc->si.start_ns;
+		__builtin_memcpy(e->comm, uc->si.comm, NV_COMM_LEN);
+		submit_event(e);
+	}
+	bpf_map_delete_elem(&udp_conns, &cookie);
+	return 1;
+}
+
+/* Unconnected UDP: count datagrams per (netns, pid, local, remote); one event per new key. */
+static __always_inline int on_udp_msg(struct bpf_sock_addr *ctx, __u8 family, int send)
+{
+	if (ctx->type != NV_SOCK_DGRAM)
+		return 1;
+	__u64 id = bpf_get_current_pid_tgid();
+	if (targ_pid && (id >> 32) != targ_pid)
+		return 1;
+	struct bpf_sock *sk = ctx->sk;
+	if (!sk)
+		return 1;
+	struct nv_udp_key k = {};
+	k.pid = id >> 32;
+	k.family = family;
+	k.lport = sk->src_port;
+	k.rport = bpf_ntohs((__u16)ctx->user_port);
+	if (port_filtered(k.lport, k.rport))
+		return 1;
+	k.netns = nv_current_netns();
+	if (targ_netns && k.netns != targ_netns)
+		return 1;
+	if (family == NV_AF_INET) {
+		__u32 a = sk->src_ip4, b = ctx->user_ip4;
+		__builtin_memcpy(k.laddr, &a, 4);
+		__builtin_memcpy(k.raddr, &b, 4);
+	} else {
+		__u32 a[4], b[4];
+		a[0] = sk->src_ip6[0];
+		a[1] = sk->src_ip6[1];
+		a[2] = sk->src_ip6[2];
+		a[3] = sk->src_ip6[3];
+		b[0] = ctx->user_ip6[0];
+		b[1] = ctx->user_ip6[1];
+		b[2] = ctx->user_ip6[2];
+		b[3] = ctx->user_ip6[3];
+		__builtin_memcpy(k.laddr, a, 16);
+		__builtin_memcpy(k.raddr, b, 16);
+	}
+	__u64 now = bpf_ktime_get_ns();
+	struct nv_udp_val *v = bpf_map_lookup_elem(&udp_flows, &k);
+	if (v) {
+		__sync_fetch_and_add(send ? &v->sent : &v->received, 1);
+		v->last_ns = now;
+		return 1;
+	}
+	struct nv_udp_val nv = {};
+	nv.first_ns = nv.last_ns = now;
+	if (send)
+		nv.sent = 1;
+	else
+		nv.received = 1;
+	nv.attribution = send ? NV_ATTR_UDP_SEND : NV_ATTR_UDP_RECV;
+	bpf_get_current_comm(nv.comm, sizeof(nv.comm));
+	if (bpf_map_update_elem(&udp_flows, &k, &nv, BPF_NOEXIST) != 0) {
+		/* Another CPU created it first. */
+		v = bpf_map_lookup_elem(&udp_flows, &k);
+		if (v)
+			__sync_fetch_and_add(send ? &v->sent : &v->received, 1);
+		return 1;
+	}
+	struct nv_event *e = reserve_event(NV_EV_UDP);
+	if (!e)
+		return 1;
+	e->netns = k.netns;
+	e->family = family;
+	e->proto = NV_PROTO_UDP;
+	e->lport = k.lport;
+	e->rport = k.rport;
+	__builtin_memcpy(e->laddr, k.laddr, NV_ADDR_LEN);
+	__builtin_memcpy(e->raddr, k.raddr, NV_ADDR_LEN);
+	e->pid = k.pid;
+	e->attribution = nv.attribution;
+	e->start_ns = now;
+	__builtin_memcpy(e->comm, nv.comm, NV_COMM_LEN);
+	submit_event(e);
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return on_udp_msg(ctx, NV_AF_INET, 1);
+}
+
+SEC("cgroup/sendmsg6")
+int sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return on_udp_msg(ctx, NV_AF_INET6, 1);
+}
+
+SEC("cgroup/recvmsg4")
+int recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return on_udp_msg(ctx, NV_AF_INET, 0);
+}
+
+SEC("cgroup/recvmsg6")
+int recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return on_udp_msg(ctx, NV_AF_INET6, 0);
+}
+
+/* ---- process life ---- */
+
+static __always_inline int process_event(__u8 type, struct task_struct *task, __u32 pid,
+					 __u32 ppid)
+{
+	if (targ_pid && pid != targ_pid && ppid != targ_pid)
+		return 0;
+	__u32 netns = nv_task_netns(task);
+	if (targ_netns && netns && netns != targ_netns)
+		return 0;
+	struct nv_event *e = reserve_event(type);
+	if (!e)
+		return 0;
+	e->pid = pid;
+	e->ppid = ppid;
+	e->netns = netns;
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	if (type == NV_EV_EXIT)
+		e->exit_code = BPF_CORE_READ(task, exit_code);
+	submit_event(e);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int proc_exec(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	return process_event(NV_EV_EXEC, task, BPF_CORE_READ(task, tgid),
+			     BPF_CORE_READ(task, real_parent, tgid));
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int proc_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if ((__u32)id != (id >> 32))
+		return 0; /* a thread, not the process */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	return process_event(NV_EV_EXIT, task, id >> 32, BPF_CORE_READ(task, real_parent, tgid));
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 pid = BPF_CORE_READ(child, tgid);
+	if (pid != BPF_CORE_READ(child, pid))
+		return 0; /* a new thread */
+	return process_event(NV_EV_FORK, child, pid, BPF_CORE_READ(parent, tgid));
+}

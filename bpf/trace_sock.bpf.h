@@ -1,0 +1,85 @@
+/* Socket helpers for bpf/trace.bpf.c: reading a struct sock through CO-RE (works from every
+ * program type that may call bpf_probe_read_kernel, so both tracepoint flavours share it). */
+#ifndef NETVIZ_TRACE_SOCK_BPF_H
+#define NETVIZ_TRACE_SOCK_BPF_H
+
+#define NV_TCP_ESTABLISHED 1
+#define NV_TCP_SYN_SENT 2
+#define NV_TCP_SYN_RECV 3
+#define NV_TCP_CLOSE 7
+#define NV_TCP_LISTEN 10
+#define NV_SOCK_STREAM 1
+#define NV_SOCK_DGRAM 2
+
+/* The tuple, netns and protocol of one socket as seen by the kernel. */
+struct nv_tuple {
+	__u32 netns;
+	__u16 lport;
+	__u16 rport;
+	__u8 family;
+	__u8 proto;
+	__u8 laddr[NV_ADDR_LEN];
+	__u8 raddr[NV_ADDR_LEN];
+};
+
+static __always_inline __u32 nv_sock_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* Returns 0 for AF_INET/AF_INET6 sockets, -1 for anything else (unix, ...). */
+static __always_inline int nv_read_sock_tuple(const struct sock *sk, struct nv_tuple *t)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != NV_AF_INET && family != NV_AF_INET6)
+		return -1;
+	t->family = family;
+	t->proto = BPF_CORE_READ(sk, sk_protocol);
+	/* inet_sport, not skc_num: the port is released (skc_num = 0) before the CLOSE
+	 * transition is traced, while inet_sport stays, as in the classic tracepoint. */
+	t->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	if (!t->lport)
+		t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	t->netns = nv_sock_netns(sk);
+	if (family == NV_AF_INET) {
+		bpf_core_read(t->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(t->raddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(t->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(t->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	return 0;
+}
+
+/* The struct sock behind file descriptor fd of the current task, or NULL. */
+static __always_inline struct sock *nv_fd_sock(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]) || !f)
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return NULL;
+	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline __u32 nv_task_netns(struct task_struct *task)
+{
+	struct nsproxy *ns = BPF_CORE_READ(task, nsproxy);
+	if (!ns)
+		return 0;
+	return BPF_CORE_READ(ns, net_ns, ns.inum);
+}
+
+static __always_inline __u32 nv_current_netns(void)
+{
+	return nv_task_netns((struct task_struct *)bpf_get_current_task());
+}
+
+#endif

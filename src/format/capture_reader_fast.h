@@ -1,0 +1,39 @@
+#pragma once
+// Streaming reader for capture documents: the document is never held as one JSON tree.
+// Each item of "flows" and "sockets" is built, validated with the same rules as
+// capture_from_json (same messages: "<source>: flows[3].local.port: ..."), handed to the
+// visitor and dropped, so memory stays proportional to one item. "processes" and "stats"
+// are checked for JSON syntax only; stats.lost_events is reported.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "model/capture.h"
+
+namespace netviz {
+
+class CaptureVisitor {
+ public:
+  virtual ~CaptureVisitor() = default;
+  // Called once, before any flow or socket (documents written by netviz put "host" first;
+  // for others, items met before "host" are buffered).
+  virtual void on_host(const HostInfo& h) = 0;
+  virtual void on_flow(Flow&& f) = 0;
+  virtual void on_socket(Socket&&) {}
+  virtual void on_lost_events(uint64_t) {}
+  // Forget everything received: the fast path gave up and the checked reader starts over.
+  virtual void reset() = 0;
+};
+
+// Throws netviz::Error naming the source and the line (syntax) or the field (values).
+// A hand-written parser reads the common case (flows as netviz writes them) straight into
+// Flow structs; anything it is not sure about (escapes, odd numbers, any error) makes it
+// give up, and the checked reader below reads the whole text again with nlohmann's SAX
+// parser and the validation of capture_json, so errors and edge cases are judged once.
+void read_capture_fast(std::string_view text, const std::string& source, CaptureVisitor& v);
+// The fast path alone: false when it gave up (the visitor may hold part of the items).
+bool read_capture_fast_path(std::string_view text, const std::string& source, CaptureVisitor& v);
+// The checked reader alone.
+void read_capture_checked(std::string_view text, const std::string& source, CaptureVisitor& v);
+
+}  // namespace netviz

@@ -1,0 +1,21 @@
+#pragma once
+// The BPF owner walk's pieces beyond owners.h: the records → OwnerIndex step (pure, unit
+// tested) and the walk with an explicit feature probe.
+#include <optional>
+#include <vector>
+
+#include "netviz/events.h"
+#include "scan/bpf_iter_features.h"
+#include "scan/owners.h"
+
+namespace netviz {
+
+// Owners per inode sorted by (pid, fd); a (pid, fd) seen twice (threads of a process whose
+// leader has exited each carry the table) counts once.
+OwnerIndex owner_index_from_records(const std::vector<nv_snap_sock_file>& recs);
+
+// walk_owners_bpf(stats) is this with current_bpf_features().
+// Counters: bpf_owners_load_us, bpf_owners_read_us, bpf_owners_index_us, bpf_owner_records.
+std::optional<OwnerIndex> walk_owners_bpf(Stats& stats, const BpfFeatures& features);
+
+}  // namespace netviz

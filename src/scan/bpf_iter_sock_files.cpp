@@ -1,0 +1,131 @@
+#include "scan/bpf_iter_sock_files.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "snapshot_iter.skel.h"
+
+namespace netviz {
+namespace {
+
+// libbpf reports through a global print hook. While loading, keep its last warning so the
+// failure is one line in stats.notes instead of a verifier dump on the user's stderr.
+std::mutex g_log_mu;
+std::string* g_log = nullptr;
+
+int capture_print(enum libbpf_print_level level, const char* fmt, va_list ap) {
+  if (level == LIBBPF_DEBUG || !g_log) return 0;
+  char buf[512];
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  if (n <= 0) return 0;
+  std::string line(buf);
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  if (!line.empty()) *g_log = line;
+  return 0;
+}
+
+class LibbpfLogCapture {
+ public:
+  LibbpfLogCapture() : lock_(g_log_mu) {
+    g_log = &last_;
+    previous_ = libbpf_set_print(capture_print);
+  }
+  ~LibbpfLogCapture() {
+    libbpf_set_print(previous_);
+    g_log = nullptr;
+  }
+  std::string fail(const std::string& step, int err) const {
+    std::string msg = step + ": " + std::strerror(err < 0 ? -err : err);
+    if (!last_.empty()) msg += " (libbpf: " + last_ + ")";
+    return msg;
+  }
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  std::string last_;
+  libbpf_print_fn_t previous_ = nullptr;
+};
+
+struct SkelDeleter {
+  void operator()(snapshot_iter_bpf* s) const { snapshot_iter_bpf__destroy(s); }
+};
+struct LinkDeleter {
+  void operator()(bpf_link* l) const { bpf_link__destroy(l); }
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+struct SockFileIter::Impl {
+  std::unique_ptr<snapshot_iter_bpf, SkelDeleter> skel;
+  std::unique_ptr<bpf_link, LinkDeleter> link;
+};
+
+SockFileIter::SockFileIter(bool with_sock_netns) : impl_(std::make_unique<Impl>()) {
+  LibbpfLogCapture log;
+  impl_->skel.reset(snapshot_iter_bpf__open());
+  if (!impl_->skel) throw BpfIterError(log.fail("opening the iter/task_file program", errno));
+  impl_->skel->rodata->with_sock_netns = with_sock_netns ? 1 : 0;
+  if (int err = snapshot_iter_bpf__load(impl_->skel.get()))
+    throw BpfIterError(log.fail("loading the iter/task_file program", err));
+  bpf_link* link = bpf_program__attach_iter(impl_->skel->progs.snapshot_sock_files, nullptr);
+  if (!link) throw BpfIterError(log.fail("attaching the iter/task_file program", errno));
+  impl_->link.reset(link);
+}
+
+SockFileIter::~SockFileIter() = default;
+
+std::vector<nv_snap_sock_file> SockFileIter::read_all() const {
+  Fd fd(bpf_iter_create(bpf_link__fd(impl_->link.get())));
+  if (fd.get() < 0)
+    throw BpfIterError(std::string("creating the task_file iterator: ") + std::strerror(errno));
+
+  constexpr size_t kRec = sizeof(nv_snap_sock_file);
+  // The kernel fills one seq_file buffer per read; a large buffer keeps syscalls few.
+  std::vector<char> buf(kRec * 16384);
+  std::vector<nv_snap_sock_file> out;
+  out.reserve(4096);
+  size_t have = 0;  // bytes of a partial record carried over from the previous read
+  for (;;) {
+    ssize_t n = read(fd.get(), buf.data() + have, buf.size() - have);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      throw BpfIterError(std::string("reading the task_file iterator: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+    size_t whole = have / kRec;
+    size_t old = out.size();
+    out.resize(old + whole);
+    std::memcpy(out.data() + old, buf.data(), whole * kRec);
+    size_t rest = have - whole * kRec;
+    if (rest) std::memmove(buf.data(), buf.data() + whole * kRec, rest);
+    have = rest;
+  }
+  if (have)
+    throw BpfIterError("reading the task_file iterator: stream ended inside a record (" +
+                       std::to_string(have) + " stray bytes)");
+  return out;
+}
+
+}  // namespace netviz

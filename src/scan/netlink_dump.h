@@ -1,0 +1,15 @@
+#pragma once
+// A netlink dump (NLM_F_DUMP) in the calling thread's network namespace: send one request,
+// hand every reply message to a callback. Used by sock_diag and the address listing.
+#include <linux/netlink.h>
+
+#include <functional>
+#include <string>
+
+namespace netviz {
+
+// Returns "" on success, else why it failed (socket, send, or an NLMSG_ERROR reply).
+std::string netlink_dump(int protocol, const void* request, size_t len,
+                         const std::function<void(const nlmsghdr*)>& on_msg);
+
+}  // namespace netviz

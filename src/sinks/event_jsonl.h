@@ -1,0 +1,24 @@
+#pragma once
+// The JSON-lines stream (README "Tracing"): one object per line, formatted by
+// src/format/event_json.h, so netviz-stitch reads it back.
+#include <ostream>
+
+#include "sinks/event_sink.h"
+
+namespace netviz {
+
+class EventJsonSink : public EventSink {
+ public:
+  explicit EventJsonSink(std::ostream& out) : out_(out) {}
+  void host(const HostInfo& h, WallNs time) override;
+  void flow(std::string_view event, const Flow& f, WallNs time) override;
+  void socket(const TraceEvent& e) override;
+  void process(const TraceEvent& e) override;
+  void stats(const Stats& s, WallNs time) override;
+  bool flush() override;
+
+ private:
+  std::ostream& out_;
+};
+
+}  // namespace netviz

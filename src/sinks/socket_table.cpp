@@ -1,0 +1,65 @@
+#include "sinks/socket_table.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <unordered_map>
+
+namespace netviz {
+
+namespace {
+
+std::string endpoint_text(const Socket& s, const Endpoint& e) {
+  std::string port = e.port ? std::to_string(e.port) : "*";
+  if (s.family == "ipv6") return "[" + e.addr + "]:" + port;
+  if (s.family == "ipv4") return e.addr + ":" + port;
+  if (s.proto == "packet") return e.addr + ":" + port;
+  return e.addr.empty() ? "*" : e.addr;  // unix: the path
+}
+
+std::string owners_text(const Socket& s) {
+  if (s.owners.empty()) return "";
+  std::string out = "users:(";
+  for (size_t i = 0; i < s.owners.size(); ++i) {
+    const Owner& o = s.owners[i];
+    if (i) out += ',';
+    out += "(\"" + o.comm + "\",pid=" + std::to_string(o.pid) + ",fd=" + std::to_string(o.fd) + ")";
+  }
+  return out + ")";
+}
+
+}  // namespace
+
+void write_socket_table(std::ostream& out, const std::vector<Socket>& sockets,
+                        const std::vector<NetnsInfo>& netns) {
+  std::unordered_map<uint64_t, std::string> ns_names;
+  for (const auto& n : netns)
+    if (!n.name.empty()) ns_names[n.inode] = n.name;
+  constexpr size_t kCols = 6;
+  using Row = std::array<std::string, kCols>;
+  std::vector<Row> rows;
+  rows.reserve(sockets.size() + 1);
+  rows.push_back({"Netid", "State", "Local Address:Port", "Peer Address:Port", "Netns", "Process"});
+  for (const auto& s : sockets) {
+    auto ns = ns_names.find(s.netns);
+    rows.push_back({s.family == "ipv6" && s.proto != "unix" ? s.proto + "6" : s.proto, s.state,
+                    endpoint_text(s, s.local), s.remote ? endpoint_text(s, *s.remote) : "*",
+                    ns != ns_names.end() ? ns->second : std::to_string(s.netns), owners_text(s)});
+  }
+  std::array<size_t, kCols> width{};
+  for (const auto& r : rows)
+    for (size_t c = 0; c < kCols; ++c) width[c] = std::max(width[c], r[c].size());
+  std::string line;
+  for (const auto& r : rows) {
+    line.clear();
+    for (size_t c = 0; c < kCols; ++c) {
+      line += r[c];
+      if (c + 1 < kCols) line.append(width[c] - r[c].size() + 1, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    line += '\n';
+    out << line;
+  }
+}
+
+}  // namespace netviz

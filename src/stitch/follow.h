@@ -1,0 +1,53 @@
+#pragma once
+// --follow: JSON-lines streams read as they grow; the graph's changes as JSON lines.
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stitch/graph.h"
+#include "stitch/input_reader.h"
+#include "stitch/stitch_options.h"
+
+namespace netviz {
+
+// The I/O-free part of follow mode, fed with chunks of each input; unit-testable.
+class FollowSession {
+ public:
+  FollowSession(const StitchOptions& o, std::ostream& changes);
+  size_t add_input(const std::string& source);  // returns the input's index
+  // Takes a chunk of input `i`; complete lines are applied at once. Returns true when the
+  // store changed.
+  bool feed(size_t i, std::string_view chunk);
+  // Input `i` ended: a last line without newline is applied; a document read whole.
+  bool finish_input(size_t i);
+  // Rebuilds the graph and writes its changes since the last tick, each with "seq".
+  void tick();
+  const Graph& graph() const { return graph_; }
+  bool is_document(size_t i) const { return inputs_.at(i)->mode == Input::Mode::document; }
+  uint64_t seq() const { return seq_; }
+
+ private:
+  struct Input {
+    std::string source;
+    std::string pending;  // bytes after the last newline
+    enum class Mode { unknown, stream, document } mode = Mode::unknown;
+    std::unique_ptr<StreamIngest> stream;
+    bool finished = false;
+  };
+  bool apply_lines(Input& in, bool at_end);
+
+  const StitchOptions& o_;
+  std::ostream& changes_;
+  FlowStore store_;
+  std::vector<std::unique_ptr<Input>> inputs_;
+  Graph graph_;
+  uint64_t seq_ = 0;
+  bool dirty_ = false;
+};
+
+// The loop: polls the inputs, ticks a few times a second, rewrites o.output every
+// o.every seconds. Returns at EOF of every pipe input or on SIGINT/SIGTERM.
+int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err);
+
+}  // namespace netviz

@@ -1,0 +1,63 @@
+#pragma once
+// The stitched graph in one of the views, with string ids, sorted: what the DOT, JSON and
+// follow sinks print.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "stitch/join.h"
+#include "stitch/stitch_options.h"
+
+namespace netviz {
+
+struct GraphNode {
+  std::string id;
+  std::string type;   // process, pid, unknown, external, host, endpoint
+  std::string host;   // host label; "" for peers outside the group
+  std::string comm;   // "" when not a process
+  std::vector<int32_t> pids;
+  std::string addr;   // endpoint and external nodes
+  uint32_t port = 0;  // endpoint nodes
+  std::vector<std::string> listens;  // --listeners: idle listening sockets, "tcp 0.0.0.0:80"
+  bool operator==(const GraphNode&) const = default;
+};
+
+struct GraphEdge {
+  std::string from, to;
+  std::string proto;
+  uint32_t port = 0;       // server port
+  std::string joined;      // both, one-side, listener, external, listen
+  uint64_t flows = 0;
+  uint64_t open = 0;       // flows not seen closing
+  uint64_t bytes = 0;
+  WallNs first = 0, last = 0;
+  bool same_key(const GraphEdge& o) const {
+    return from == o.from && to == o.to && proto == o.proto && port == o.port &&
+           joined == o.joined;
+  }
+};
+
+struct Graph {
+  std::vector<std::string> hosts;  // labels, sorted
+  std::vector<GraphNode> nodes;    // sorted by id
+  std::vector<GraphEdge> edges;    // sorted by (from, to, proto, port, joined)
+  JoinStats stats;
+  uint64_t external_hidden = 0;    // connections to peers outside the group left out
+  uint64_t lost_events = 0;        // reported by the captures
+  std::vector<std::string> notes;
+};
+
+struct GraphOptions {
+  StitchView view = StitchView::process;
+  bool external = false;
+  bool listeners = false;
+  JoinOptions join;
+};
+
+// Joins and builds the view. Calls store.finish_labels().
+Graph build_graph(FlowStore& store, const GraphOptions& o);
+
+// "10.0.0.1:80", "[::1]:80"
+std::string endpoint_text(const std::string& addr, uint32_t port);
+
+}  // namespace netviz

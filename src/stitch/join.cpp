@@ -1,0 +1,265 @@
+#include "stitch/join.h"
+
+#include <algorithm>
+#include <limits>
+#include <unordered_map>
+
+namespace netviz {
+
+const char* joined_name(Joined j) {
+  switch (j) {
+    case Joined::both: return "both";
+    case Joined::one_side: return "one-side";
+    case Joined::listener: return "listener";
+    case Joined::external: return "external";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr uint32_t kNone = UINT32_MAX;
+constexpr WallNs kMin = std::numeric_limits<WallNs>::min() / 4;
+constexpr WallNs kMax = std::numeric_limits<WallNs>::max() / 4;
+
+// The 5-tuple as one end sees it, plus the host for addresses that never leave it.
+struct Key {
+  Sym proto, laddr, raddr;
+  uint32_t ports;  // lport << 16 | rport
+  uint32_t scope;  // host index for host-local flows, kNone otherwise
+  bool operator==(const Key&) const = default;
+};
+
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    auto mix = [&h](uint64_t v) {
+      h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+      h *= 0xff51afd7ed558ccdull;
+    };
+    mix(uint64_t(k.proto) << 32 | k.laddr);
+    mix(uint64_t(k.raddr) << 32 | k.ports);
+    mix(k.scope);
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
+// Open addressing: one flat array, no node per entry (the join's hot spot).
+class ChainTable {
+ public:
+  explicit ChainTable(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+  }
+  // The head of the chain for k, created empty (kNone) when new.
+  uint32_t& head(const Key& k) {
+    for (size_t i = KeyHash{}(k) & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (!s.used) {
+        s.used = true;
+        s.key = k;
+        return s.head;
+      }
+      if (s.key == k) return s.head;
+    }
+  }
+  uint32_t find(const Key& k) const {
+    for (size_t i = KeyHash{}(k) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (!s.used) return kNone;
+      if (s.key == k) return s.head;
+    }
+  }
+
+ private:
+  struct Slot {
+    Key key{};
+    uint32_t head = kNone;
+    bool used = false;
+  };
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
+Key key_of(const FlowEnd& e) {
+  return {e.proto, e.laddr, e.raddr, uint32_t(e.lport) << 16 | e.rport,
+          e.host_local ? e.host : kNone};
+}
+
+Key reversed(const FlowEnd& e) {
+  return {e.proto, e.raddr, e.laddr, uint32_t(e.rport) << 16 | e.lport,
+          e.host_local ? e.host : kNone};
+}
+
+// When an end may have existed: a scan only proves the flow was there at that moment, and
+// a flow the capture never saw close may still be open.
+WallNs lo(const FlowEnd& e) { return e.start_known ? e.first : kMin; }
+WallNs hi(const FlowEnd& e) { return e.closed ? e.last : kMax; }
+
+bool overlaps(const FlowEnd& a, const FlowEnd& b, WallNs skew) {
+  return lo(a) <= hi(b) + skew && lo(b) <= hi(a) + skew;
+}
+
+WallNs distance(const FlowEnd& a, const FlowEnd& b) {
+  auto d = [](WallNs x, WallNs y) { return x > y ? x - y : y - x; };
+  return d(a.first, b.first) / 2 + d(a.last, b.last) / 2;
+}
+
+ConnSide side_of(const FlowEnd& e) {
+  return {ConnSide::Kind::process, e.host, e.pid, e.comm, e.laddr, e.lport};
+}
+
+}  // namespace
+
+JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
+                    const std::function<void(const Connection&)>& sink) {
+  const auto& ends = store.ends;
+  JoinStats st;
+  st.ends = ends.size();
+
+  // Chains of ends sharing a 5-tuple: head in the map, the rest through `next`.
+  ChainTable heads(ends.size());
+  std::vector<uint32_t> next(ends.size(), kNone);
+  for (uint32_t i = ends.size(); i-- > 0;) {
+    if (ends[i].raddr == kNoSym) continue;
+    uint32_t& h = heads.head(key_of(ends[i]));
+    next[i] = h;
+    h = i;
+  }
+
+  std::vector<uint32_t> partner(ends.size(), kNone);
+  for (uint32_t i = 0; i < ends.size(); ++i) {
+    const FlowEnd& a = ends[i];
+    if (a.raddr == kNoSym || partner[i] != kNone) continue;
+    uint32_t first = heads.find(reversed(a));
+    if (first == kNone) continue;
+    uint32_t best = kNone;
+    WallNs best_d = 0;
+    for (uint32_t j = first; j != kNone; j = next[j]) {
+      if (j == i || partner[j] != kNone) continue;
+      const FlowEnd& b = ends[j];
+      // The same socket seen twice in one namespace is not two ends of a connection.
+      if (b.host == a.host && b.lport == a.lport && b.laddr == a.laddr) continue;
+      if (!overlaps(a, b, o.skew_ns)) continue;
+      WallNs d = distance(a, b);
+      if (best == kNone || d < best_d) {
+        best = j;
+        best_d = d;
+      }
+    }
+    if (best != kNone) {
+      partner[i] = best;
+      partner[best] = i;
+    }
+  }
+
+  // Listening sockets by (host, proto, port) for one-sided ends.
+  std::unordered_map<uint64_t, std::vector<uint32_t>> listen_index;
+  auto lkey = [](uint32_t host, Sym proto, uint16_t port) {
+    return (uint64_t(host) << 40) ^ (uint64_t(proto) << 16) ^ port;
+  };
+  for (uint32_t k = 0; k < store.listeners.size(); ++k) {
+    const Listener& l = store.listeners[k];
+    listen_index[lkey(l.host, l.proto, l.port)].push_back(k);
+  }
+  auto wildcard = [&store](Sym addr) {
+    const std::string& s = store.strings.str(addr);
+    return s.empty() || s == "0.0.0.0" || s == "::" || s == "*";
+  };
+  auto find_listener = [&](uint32_t host, Sym proto, Sym addr, uint16_t port) -> const Listener* {
+    auto it = listen_index.find(lkey(host, proto, port));
+    if (it == listen_index.end()) return nullptr;
+    const Listener* any = nullptr;
+    for (uint32_t k : it->second) {
+      const Listener& l = store.listeners[k];
+      if (l.host != host || l.proto != proto || l.port != port) continue;
+      if (l.addr == addr) return &l;
+      if (!any && wildcard(l.addr)) any = &l;
+    }
+    return any;
+  };
+
+  for (uint32_t i = 0; i < ends.size(); ++i) {
+    const FlowEnd& a = ends[i];
+    if (a.raddr == kNoSym) {
+      ++st.no_remote;
+      continue;
+    }
+    Connection c;
+    c.proto = a.proto;
+    uint32_t p = partner[i];
+    if (p != kNone) {
+      if (p < i) continue;  // emitted with its partner
+      const FlowEnd& b = ends[p];
+      // The outbound end is the client; when both or neither say so (datagrams), the end
+      // on the higher (ephemeral) port.
+      bool a_client = a.outbound != b.outbound ? a.outbound : a.lport > b.lport;
+      const FlowEnd& cl = a_client ? a : b;
+      const FlowEnd& sv = a_client ? b : a;
+      c.client = side_of(cl);
+      c.server = side_of(sv);
+      c.port = sv.lport;
+      c.joined = Joined::both;
+      c.open = !a.closed && !b.closed;
+      c.bytes = std::max(a.bytes, b.bytes);
+      c.first = std::min(a.first, b.first);
+      c.last = std::max(a.last, b.last);
+      ++st.both;
+      sink(c);
+      continue;
+    }
+    // One end only: is the other address on a host of the group?
+    uint32_t target = kNone;
+    if (a.host_local) {
+      target = a.host;
+    } else if (auto it = store.address_hosts.find(a.raddr); it != store.address_hosts.end()) {
+      const auto& hs = it->second;
+      if (hs.size() == 1)
+        target = hs[0];
+      else if (std::find(hs.begin(), hs.end(), a.host) != hs.end())
+        target = a.host;
+      else
+        ++st.ambiguous;
+    }
+    c.open = !a.closed;
+    c.bytes = a.bytes;
+    c.first = a.first;
+    c.last = a.last;
+    ConnSide other{ConnSide::Kind::unknown, target, 0, kNoSym, a.raddr, a.rport};
+    if (target == kNone) {
+      other.kind = ConnSide::Kind::external;
+      c.joined = Joined::external;
+      ++st.external;
+    } else if (a.outbound) {
+      if (const Listener* l = find_listener(target, a.proto, a.raddr, a.rport)) {
+        other.kind = ConnSide::Kind::process;
+        other.pid = l->pid;
+        other.comm = l->comm;
+        if (l->comm == kNoSym) other.kind = ConnSide::Kind::unknown;
+        c.joined = Joined::listener;
+        ++st.listener;
+      } else {
+        c.joined = Joined::one_side;
+        ++st.one_side;
+      }
+    } else {
+      c.joined = Joined::one_side;
+      ++st.one_side;
+    }
+    if (a.outbound) {
+      c.client = side_of(a);
+      c.server = other;
+      c.port = a.rport;
+    } else {
+      c.client = other;
+      c.server = side_of(a);
+      c.port = a.lport;
+    }
+    sink(c);
+  }
+  return st;
+}
+
+}  // namespace netviz

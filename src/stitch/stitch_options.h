@@ -1,0 +1,29 @@
+#pragma once
+// What netviz-stitch was asked to do; filled by the main from the command line.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace netviz {
+
+enum class StitchView { process, pid, endpoint, host };
+enum class StitchFormat { dot, json };
+
+struct StitchOptions {
+  std::vector<std::string> inputs;  // files, "-" for stdin
+  StitchView view = StitchView::process;
+  StitchFormat format = StitchFormat::dot;
+  bool external = false;   // show peers outside the group as address nodes
+  bool listeners = false;  // show listening sockets that had no flows
+  bool follow = false;     // JSON-lines streams as they grow; changes as JSON lines
+  std::string output;      // "" = stdout
+  double every = 0;        // --follow: rewrite `output` every N seconds (0: at the end only)
+  double skew = 2.0;       // seconds of clock skew tolerated between hosts when joining
+  int threads = 0;         // reader threads; 0 = one per core
+  bool verbose = false;
+};
+
+StitchView parse_view(const std::string& s);
+StitchFormat parse_format(const std::string& s);
+
+}  // namespace netviz

@@ -1,0 +1,220 @@
+#include "trace/bpf_loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <set>
+
+#include "trace.skel.h"
+#include "util/error.h"
+
+namespace netviz {
+
+namespace {
+
+std::string g_libbpf_log;  // the last lines libbpf printed, for error messages
+
+int capture_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[1024];
+  vsnprintf(buf, sizeof buf, fmt, args);
+  g_libbpf_log += buf;
+  if (g_libbpf_log.size() > 16384) g_libbpf_log.erase(0, g_libbpf_log.size() - 16384);
+  return 0;
+}
+
+std::string last_log_line() {
+  std::string s = g_libbpf_log;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  auto nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+// libbpf finds tracepoint ids in tracefs. When the host has none mounted, mount one in a
+// private mount namespace of our own, so nothing is left on the host.
+void ensure_tracefs(std::vector<std::string>& notes) {
+  if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+      access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+    return;
+  if (unshare(CLONE_NEWNS) != 0)
+    throw Error(std::string("tracefs is not mounted and a private mount failed: unshare: ") +
+                strerror(errno));
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
+      mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0)
+    throw Error(std::string("tracefs is not mounted and mounting it failed: ") +
+                strerror(errno));
+  notes.push_back("tracefs mounted in a private mount namespace");
+}
+
+struct SkelDeleter {
+  void operator()(trace_bpf* s) const { trace_bpf__destroy(s); }
+};
+using SkelPtr = std::unique_ptr<trace_bpf, SkelDeleter>;
+
+struct LinkDeleter {
+  void operator()(bpf_link* l) const { bpf_link__destroy(l); }
+};
+
+std::string kind_of(const bpf_program* p) {
+  std::string sec = bpf_program__section_name(p);
+  if (sec.rfind("tp_btf/", 0) == 0) return "tp_btf";
+  if (sec.rfind("raw_tp/", 0) == 0) return "raw_tp";
+  if (sec.rfind("cgroup/", 0) == 0) return "cgroup";
+  return "tracepoint";
+}
+
+std::string target_of(const bpf_program* p) {
+  std::string sec = bpf_program__section_name(p);
+  auto slash = sec.find('/');
+  return slash == std::string::npos ? sec : sec.substr(slash + 1);
+}
+
+SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf) {
+  SkelPtr s(trace_bpf__open());
+  if (!s) throw Error("cannot open the tracing BPF object: " + last_log_line());
+  s->rodata->targ_netns = f.netns;
+  s->rodata->targ_pid = f.pid;
+  s->rodata->targ_port = f.port;
+  bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
+  bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
+  return s;
+}
+
+}  // namespace
+
+struct TraceLoader::Impl {
+  SkelPtr skel;
+  std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links;
+  int cgroup_fd = -1;
+  ring_buffer* rb = nullptr;
+  const std::function<void(const nv_event&)>* sink = nullptr;
+
+  ~Impl() {
+    if (rb) ring_buffer__free(rb);
+    links.clear();
+    skel.reset();
+    if (cgroup_fd >= 0) close(cgroup_fd);
+  }
+
+  static int on_record(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (size < sizeof(nv_event) || !self->sink) return 0;
+    nv_event e;
+    memcpy(&e, data, sizeof e);
+    (*self->sink)(e);
+    return 0;
+  }
+};
+
+TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& filters)
+    : impl_(std::make_unique<Impl>()) {
+  if (auto m = features.missing(); !m.empty()) throw Error(m);
+  libbpf_set_print(capture_print);
+  ensure_tracefs(notes_);
+
+  bool btf_flavour = features.tp_btf;
+  impl_->skel = open_skeleton(filters, btf_flavour);
+  g_libbpf_log.clear();
+  int err = trace_bpf__load(impl_->skel.get());
+  if (err && btf_flavour) {
+    // Runtime probe: tp_btf did not load here; the classic tracepoint carries the same data.
+    notes_.push_back("tp_btf/inet_sock_set_state did not load (" + last_log_line() +
+                     "); using the classic tracepoint");
+    btf_flavour = false;
+    impl_->skel = open_skeleton(filters, false);
+    g_libbpf_log.clear();
+    err = trace_bpf__load(impl_->skel.get());
+  }
+  if (err) {
+    if (err == -EPERM || err == -EACCES)
+      throw Error("loading the tracing BPF programs was refused (needs root): " +
+                  last_log_line());
+    throw Error("cannot load the tracing BPF programs: " + std::string(strerror(-err)) +
+                ": " + last_log_line());
+  }
+
+  impl_->cgroup_fd = open(features.cgroup2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (impl_->cgroup_fd < 0)
+    throw Error("cannot open the cgroup2 root " + features.cgroup2 + ": " + strerror(errno));
+
+  bpf_program* p;
+  bpf_object__for_each_program(p, impl_->skel->obj) {
+    if (!bpf_program__autoload(p)) continue;
+    std::string kind = kind_of(p);
+    bpf_link* link = kind == "cgroup" ? bpf_program__attach_cgroup(p, impl_->cgroup_fd)
+                                      : bpf_program__attach(p);
+    if (!link) {
+      int e = errno;
+      throw Error("cannot attach " + kind + " " + target_of(p) + ": " + strerror(e));
+    }
+    impl_->links.emplace_back(link);
+    hooks_.push_back({bpf_program__name(p), kind, target_of(p)});
+  }
+
+  impl_->rb = ring_buffer__new(bpf_map__fd(impl_->skel->maps.events), Impl::on_record,
+                               impl_.get(), nullptr);
+  if (!impl_->rb) throw Error(std::string("cannot set up the ring buffer: ") + strerror(errno));
+}
+
+TraceLoader::~TraceLoader() = default;
+
+std::string TraceLoader::summary() const {
+  std::set<std::string> kinds;
+  bool tp = false;
+  for (const auto& h : hooks_) {
+    if (h.kind == "cgroup")
+      kinds.insert("cgroup");
+    else
+      tp = true;
+  }
+  std::string s = std::to_string(hooks_.size()) + " hooks: ";
+  if (tp) s += "tracepoints";
+  if (kinds.count("cgroup")) s += tp ? ", cgroup" : "cgroup";
+  return s;
+}
+
+int TraceLoader::poll(int timeout_ms, const std::function<void(const nv_event&)>& fn) {
+  impl_->sink = &fn;
+  // The kernel side wakes us only for big batches; consume whatever is there either way.
+  int n = ring_buffer__poll(impl_->rb, timeout_ms);
+  int m = ring_buffer__consume(impl_->rb);
+  impl_->sink = nullptr;
+  if (n < 0) return n;
+  if (m < 0) return m;
+  return n + m;
+}
+
+uint64_t TraceLoader::kernel_drops() const {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return 0;
+  std::vector<uint64_t> vals(static_cast<size_t>(ncpu));
+  uint32_t key = NV_STAT_RB_DROPS;
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.stats), &key, vals.data()) != 0)
+    return 0;
+  uint64_t sum = 0;
+  for (auto v : vals) sum += v;
+  return sum;
+}
+
+std::vector<std::pair<nv_udp_key, nv_udp_val>> TraceLoader::udp_counts() const {
+  std::vector<std::pair<nv_udp_key, nv_udp_val>> out;
+  int fd = bpf_map__fd(impl_->skel->maps.udp_flows);
+  nv_udp_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    nv_udp_val v{};
+    if (bpf_map_lookup_elem(fd, &next, &v) == 0) out.emplace_back(next, v);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+}  // namespace netviz

@@ -1,0 +1,55 @@
+#pragma once
+// Owns the tracing BPF objects: open → set rodata filters → pick the flavour → load →
+// attach every hook as a bpf_link (never pinned: all of it goes when the process does).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "netviz/events.h"
+#include "trace/trace_features.h"
+
+namespace netviz {
+
+struct KernelFilters {
+  uint32_t netns = 0;  // 0: any
+  uint32_t pid = 0;
+  uint32_t port = 0;
+};
+
+struct HookInfo {
+  std::string program;  // BPF program name
+  std::string kind;     // tp_btf, tracepoint, raw_tp, cgroup
+  std::string target;   // what it hooks
+};
+
+class TraceLoader {
+ public:
+  // Throws netviz::Error with one line naming what failed.
+  TraceLoader(const TraceFeatures& features, const KernelFilters& filters);
+  ~TraceLoader();
+  TraceLoader(const TraceLoader&) = delete;
+  TraceLoader& operator=(const TraceLoader&) = delete;
+
+  const std::vector<HookInfo>& hooks() const { return hooks_; }
+  const std::vector<std::string>& notes() const { return notes_; }
+  std::string summary() const;  // "14 hooks: tracepoints, cgroup"
+
+  // Hands every waiting record to fn; waits up to timeout_ms for the first one.
+  // Returns the number handled, or a negative errno (-EINTR on a signal).
+  int poll(int timeout_ms, const std::function<void(const nv_event&)>& fn);
+  // Ring buffer reservations that failed in the kernel, summed over CPUs.
+  uint64_t kernel_drops() const;
+  // Every unconnected UDP flow counted so far.
+  std::vector<std::pair<nv_udp_key, nv_udp_val>> udp_counts() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<HookInfo> hooks_;
+  std::vector<std::string> notes_;
+};
+
+}  // namespace netviz

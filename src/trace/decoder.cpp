@@ -1,0 +1,122 @@
+#include <arpa/inet.h>
+#include <ctime>
+
+#include "netviz/events.h"
+#include "trace/trace_event.h"
+#include "util/error.h"
+
+namespace netviz {
+
+static_assert(sizeof(nv_event) == 128, "nv_event layout changed: update both sides");
+
+const char* event_name(EventKind k) {
+  switch (k) {
+    case EventKind::connect: return "connect";
+    case EventKind::accept: return "accept";
+    case EventKind::close: return "close";
+    case EventKind::bind: return "bind";
+    case EventKind::listen: return "listen";
+    case EventKind::udp: return "udp";
+    case EventKind::exec: return "exec";
+    case EventKind::exit: return "exit";
+    case EventKind::fork: return "fork";
+  }
+  return "?";
+}
+
+bool is_socket_event(EventKind k) {
+  return k != EventKind::exec && k != EventKind::exit && k != EventKind::fork;
+}
+
+static int64_t clock_offset() {
+  timespec real{}, mono{};
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  return (static_cast<int64_t>(real.tv_sec) - mono.tv_sec) * 1'000'000'000 +
+         (real.tv_nsec - mono.tv_nsec);
+}
+
+Decoder::Decoder() : offset_(clock_offset()) {}
+
+std::string addr_text(uint8_t family, const uint8_t* a) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (family == NV_AF_INET)
+    inet_ntop(AF_INET, a, buf, sizeof buf);
+  else if (family == NV_AF_INET6)
+    inet_ntop(AF_INET6, a, buf, sizeof buf);
+  return buf;
+}
+
+std::string tcp_state_name(int s) {
+  static const char* names[] = {"",          "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
+                                "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
+                                "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING",
+                                "NEW_SYN_RECV"};
+  if (s > 0 && s < static_cast<int>(sizeof names / sizeof *names)) return names[s];
+  return "";
+}
+
+static const char* attribution_name(uint8_t a) {
+  switch (a) {
+    case NV_ATTR_CONNECT: return "connect";
+    case NV_ATTR_ACCEPT: return "accept";
+    case NV_ATTR_LISTENER: return "listener";
+    case NV_ATTR_UDP_SEND: return "udp_send";
+    case NV_ATTR_UDP_RECV: return "udp_recv";
+    case NV_ATTR_BIND: return "bind";
+    default: return "";
+  }
+}
+
+static std::string comm_text(const char* c) {
+  size_t n = 0;
+  while (n < NV_COMM_LEN && c[n]) ++n;
+  return std::string(c, n);
+}
+
+TraceEvent Decoder::decode(const nv_event& r) const {
+  TraceEvent e;
+  switch (r.type) {
+    case NV_EV_CONNECT: e.kind = EventKind::connect; break;
+    case NV_EV_ACCEPT: e.kind = EventKind::accept; break;
+    case NV_EV_CLOSE: e.kind = EventKind::close; break;
+    case NV_EV_BIND: e.kind = EventKind::bind; break;
+    case NV_EV_LISTEN: e.kind = EventKind::listen; break;
+    case NV_EV_UDP: e.kind = EventKind::udp; break;
+    case NV_EV_EXEC: e.kind = EventKind::exec; break;
+    case NV_EV_EXIT: e.kind = EventKind::exit; break;
+    case NV_EV_FORK: e.kind = EventKind::fork; break;
+    default: throw Error("ring buffer: unknown event type " + std::to_string(r.type));
+  }
+  e.time = wall(r.ts_ns);
+  e.sk = r.sk;
+  e.netns = r.netns;
+  e.pid = static_cast<int32_t>(r.pid);
+  e.ppid = static_cast<int32_t>(r.ppid);
+  e.comm = comm_text(r.comm);
+  if (!is_socket_event(e.kind)) {
+    e.exit_code = r.exit_code;
+    return e;
+  }
+  if (r.family != NV_AF_INET && r.family != NV_AF_INET6)
+    throw Error("ring buffer: " + std::string(event_name(e.kind)) + ": unknown family " +
+                std::to_string(r.family));
+  e.family = r.family == NV_AF_INET ? "ipv4" : "ipv6";
+  e.proto = r.proto == NV_PROTO_TCP ? "tcp" : r.proto == NV_PROTO_UDP ? "udp" : "";
+  if (e.proto.empty())
+    throw Error("ring buffer: unknown protocol " + std::to_string(r.proto));
+  e.local = {addr_text(r.family, r.laddr), r.lport};
+  e.remote = {addr_text(r.family, r.raddr), r.rport};
+  e.attribution = attribution_name(r.attribution);
+  if (r.start_ns) e.start = wall(r.start_ns);
+  if (r.latency_ns && e.kind == EventKind::connect && e.proto == "tcp")
+    e.connect_latency_ns = static_cast<int64_t>(r.latency_ns);
+  e.bytes_sent = r.bytes_sent;
+  e.bytes_received = r.bytes_received;
+  e.prev_state = tcp_state_name(r.state);
+  e.failed = r.flags & NV_FLAG_FAILED;
+  e.before_accept = r.flags & NV_FLAG_NO_ACCEPT;
+  return e;
+}
+
+}  // namespace netviz

@@ -1,0 +1,267 @@
+#include "trace/live_table.h"
+
+#include <algorithm>
+
+#include "scan/scan.h"
+
+namespace netviz {
+
+size_t FlowKeyHash::operator()(const FlowKey& k) const {
+  std::hash<std::string> hs;
+  size_t h = std::hash<uint64_t>()(k.netns);
+  auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  mix(static_cast<size_t>(k.pid));
+  mix(hs(k.proto));
+  mix(hs(k.local.addr));
+  mix(k.local.port);
+  mix(hs(k.remote.addr));
+  mix(k.remote.port);
+  return h;
+}
+
+FlowKey flow_key(const Flow& f, bool with_pid) {
+  FlowKey k;
+  k.netns = f.netns;
+  k.pid = with_pid ? f.pid : 0;
+  k.proto = f.proto;
+  k.local = f.local;
+  if (f.remote) k.remote = *f.remote;
+  return k;
+}
+
+void LiveTable::seed(const ScanResult& scan) {
+  for (const auto& s : scan.sockets) {
+    if (s.state != "LISTEN" || s.owners.empty()) continue;
+    listeners_.emplace(std::make_pair(s.netns, s.local.port), s.owners.front());
+  }
+  for (const auto& p : scan.processes) processes_[p.pid].process = p;
+  for (const auto& f : scan.flows) {
+    // Unconnected UDP from the scan has no remote: it is keyed like the traced ones.
+    FlowKey k = flow_key(f, f.proto == "udp" && !f.remote);
+    if (live_.count(k)) continue;
+    if (live_.size() + closed_.size() >= max_flows_) {
+      ++refused_;
+      continue;
+    }
+    Record r{f, ++seq_, false};
+    if (r.flow.attribution.empty()) r.flow.attribution = "scan";
+    if (r.flow.pid) ++live_by_pid_[r.flow.pid];
+    live_.emplace(std::move(k), std::move(r));
+  }
+}
+
+bool LiveTable::is_listening(uint64_t netns, uint32_t port) const {
+  return listeners_.count({netns, port}) > 0;
+}
+
+void LiveTable::fill_owner_from_listener(Flow& f, const FlowKey& k) {
+  auto it = listeners_.find({k.netns, k.local.port});
+  if (it == listeners_.end()) return;
+  f.pid = it->second.pid;
+  f.comm = it->second.comm;
+  f.attribution = "listener";
+}
+
+void LiveTable::note_process(int32_t pid, int32_t ppid, const std::string& comm,
+                             bool from_exec) {
+  if (pid <= 0) return;
+  auto [it, fresh] = processes_.try_emplace(pid);
+  Process& p = it->second.process;
+  if (fresh) {
+    p.pid = pid;
+    p.ppid = ppid;
+    p.comm = comm;
+    if (on_new_process) on_new_process(p);
+    if (p.comm.empty()) p.comm = comm;
+    return;
+  }
+  if (from_exec) {
+    p.comm = comm;
+    it->second.exited = false;
+    if (on_new_process) on_new_process(p);  // new exe and cmdline
+    p.comm = comm;
+  }
+  if (ppid && !p.ppid) p.ppid = ppid;
+}
+
+LiveTable::Record* LiveTable::find_or_create(const FlowKey& k, const TraceEvent& e,
+                                             bool& created) {
+  created = false;
+  auto it = live_.find(k);
+  if (it != live_.end()) return &it->second;
+  if (live_.size() + closed_.size() >= max_flows_) {
+    ++refused_;
+    return nullptr;
+  }
+  Record r;
+  r.seq = ++seq_;
+  Flow& f = r.flow;
+  f.proto = e.proto;
+  f.family = e.family;
+  f.local = e.local;
+  f.remote = e.remote;
+  f.netns = e.netns;
+  f.first_seen = e.start ? *e.start : e.time;
+  f.last_seen = e.time;
+  r.start_known = e.start.has_value();
+  created = true;
+  return &live_.emplace(k, std::move(r)).first->second;
+}
+
+static std::string direction_of(const std::string& attribution) {
+  if (attribution == "connect" || attribution == "udp_send") return "outbound";
+  return "inbound";
+}
+
+const Flow* LiveTable::apply(const TraceEvent& e) {
+  switch (e.kind) {
+    case EventKind::exec:
+      note_process(e.pid, e.ppid, e.comm, true);
+      if (live_by_pid_.count(e.pid))
+        for (auto& [k, r] : live_)
+          if (r.flow.pid == e.pid) r.flow.comm = e.comm;
+      return nullptr;
+    case EventKind::fork:
+      note_process(e.pid, e.ppid, e.comm, false);
+      return nullptr;
+    case EventKind::exit:
+      if (auto it = processes_.find(e.pid); it != processes_.end()) it->second.exited = true;
+      return nullptr;
+    case EventKind::bind:
+      return nullptr;
+    case EventKind::listen: {
+      Owner o{e.pid, e.comm, -1};
+      listeners_[{e.netns, e.local.port}] = o;
+      note_process(e.pid, e.ppid, e.comm, false);
+      Socket s;
+      s.proto = e.proto;
+      s.family = e.family;
+      s.local = e.local;
+      s.state = "LISTEN";
+      s.netns = e.netns;
+      s.owners.push_back(o);
+      traced_listeners_.push_back(std::move(s));
+      return nullptr;
+    }
+    default:
+      break;
+  }
+
+  FlowKey k;
+  k.netns = e.netns;
+  k.pid = e.kind == EventKind::udp ? e.pid : 0;
+  k.proto = e.proto;
+  k.local = e.local;
+  k.remote = e.remote;
+  bool created = false;
+  Record* r = find_or_create(k, e, created);
+  if (!r) return nullptr;
+  Flow& f = r->flow;
+  f.last_seen = std::max(f.last_seen, e.time);
+  int32_t old_pid = created ? 0 : f.pid;
+
+  // Events win over the scan and over earlier guesses; a close keeps what connect/accept
+  // already said (and a comm updated by exec).
+  bool owner_from_event = e.pid != 0 && (created || e.kind != EventKind::close ||
+                                         f.attribution == "scan" || f.pid == 0);
+  if (owner_from_event) {
+    f.pid = e.pid;
+    f.comm = e.comm;
+    f.attribution = e.attribution;
+  }
+  if (created && e.pid == 0) {
+    f.attribution = "";
+    fill_owner_from_listener(f, k);
+    if (f.attribution.empty()) f.attribution = "unknown";
+  }
+  if (f.direction.empty() || owner_from_event)
+    f.direction = f.attribution == "unknown" || f.attribution == "listener"
+                      ? (is_listening(k.netns, k.local.port) ? "inbound" : "outbound")
+                      : direction_of(f.attribution);
+  if (r->start_known == false && e.start && f.attribution != "scan") {
+    f.first_seen = *e.start;
+    r->start_known = true;
+  }
+
+  switch (e.kind) {
+    case EventKind::connect:
+      if (e.connect_latency_ns) f.connect_latency_ns = e.connect_latency_ns;
+      f.state = e.proto == "tcp" ? "ESTABLISHED" : "";
+      break;
+    case EventKind::accept:
+      f.state = "ESTABLISHED";
+      break;
+    case EventKind::udp:
+      if (created) f.packets = 1;
+      break;
+    default:
+      break;
+  }
+  if (f.pid != old_pid) {
+    if (old_pid) {
+      auto it = live_by_pid_.find(old_pid);
+      if (it != live_by_pid_.end() && --it->second == 0) live_by_pid_.erase(it);
+    }
+    if (f.pid) ++live_by_pid_[f.pid];
+    note_process(f.pid, e.ppid, f.comm, false);
+  }
+
+  if (e.kind != EventKind::close) return &f;
+
+  f.bytes_sent = std::max(f.bytes_sent, e.bytes_sent);
+  f.bytes_received = std::max(f.bytes_received, e.bytes_received);
+  f.state = e.failed ? "FAILED" : "CLOSED";
+  if (r->start_known) f.duration_ns = f.last_seen - f.first_seen;
+  if (f.pid) {
+    auto it = live_by_pid_.find(f.pid);
+    if (it != live_by_pid_.end() && --it->second == 0) live_by_pid_.erase(it);
+  }
+  closed_.push_back(std::move(f));
+  live_.erase(k);
+  return &closed_.back();
+}
+
+const Flow* LiveTable::apply(const UdpCount& c) {
+  TraceEvent e;
+  e.kind = EventKind::udp;
+  e.time = c.last_seen;
+  e.start = c.first_seen;
+  e.proto = "udp";
+  e.family = c.family;
+  e.local = c.key.local;
+  e.remote = c.key.remote;
+  e.netns = c.key.netns;
+  e.pid = c.key.pid;
+  e.comm = c.comm;
+  e.attribution = c.attribution;
+  bool created = false;
+  Record* r = find_or_create(c.key, e, created);
+  if (!r) return nullptr;
+  Flow& f = r->flow;
+  if (created) {
+    f.pid = c.key.pid;
+    f.comm = c.comm;
+    f.attribution = c.attribution;
+    f.direction = direction_of(c.attribution);
+    if (f.pid) ++live_by_pid_[f.pid];
+    note_process(f.pid, 0, f.comm, false);
+  }
+  f.first_seen = std::min(f.first_seen, c.first_seen);
+  f.last_seen = std::max(f.last_seen, c.last_seen);
+  f.packets = std::max<uint64_t>(f.packets, c.sent + c.received);
+  return &f;
+}
+
+std::vector<Flow> LiveTable::flows() const {
+  std::vector<std::pair<uint64_t, const Flow*>> live;
+  live.reserve(live_.size());
+  for (const auto& [k, r] : live_) live.emplace_back(r.seq, &r.flow);
+  std::vector<Flow> out(closed_.begin(), closed_.end());
+  out.reserve(closed_.size() + live.size());
+  for (const auto& [seq, f] : live) out.push_back(*f);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Flow& a, const Flow& b) { return a.first_seen < b.first_seen; });
+  return out;
+}
+
+}  // namespace netviz

@@ -1,0 +1,100 @@
+#pragma once
+// The live socket→process table: flows seeded by the scan, then driven by traced events.
+// Events win over scan entries for the same socket. Closed flows are kept until the caller
+// prunes them (after writing them out); the table is bounded and counts what it refused.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model/capture.h"
+#include "trace/trace_event.h"
+
+namespace netviz {
+
+struct ScanResult;
+
+// Identity of a flow: the socket tuple in its namespace; unconnected UDP adds the pid.
+struct FlowKey {
+  uint64_t netns = 0;
+  int32_t pid = 0;
+  std::string proto;
+  Endpoint local;
+  Endpoint remote;
+  bool operator==(const FlowKey&) const = default;
+};
+
+struct FlowKeyHash {
+  size_t operator()(const FlowKey& k) const;
+};
+
+// Datagram counters of one unconnected UDP flow, read from the kernel map.
+struct UdpCount {
+  FlowKey key;  // pid set
+  std::string family;
+  std::string comm;
+  std::string attribution;  // udp_send / udp_recv: how it was first seen
+  WallNs first_seen = 0;
+  WallNs last_seen = 0;
+  uint64_t sent = 0;
+  uint64_t received = 0;
+};
+
+class LiveTable {
+ public:
+  explicit LiveTable(size_t max_flows = 1'000'000) : max_flows_(max_flows) {}
+
+  // Scan flows become live flows ("scan"); LISTEN sockets give listener owners.
+  void seed(const ScanResult& scan);
+
+  // Applies one event. Returns the flow it created or changed (valid until the next call),
+  // nullptr for events that change no flow (bind, listen, process events, filtered).
+  const Flow* apply(const TraceEvent& e);
+  const Flow* apply(const UdpCount& c);
+
+  // Every flow kept: live ones and closed ones not yet pruned, in first-seen order.
+  std::vector<Flow> flows() const;
+  void prune_closed() { closed_.clear(); }
+
+  // Listening sockets learnt from listen() events that the scan did not have.
+  const std::vector<Socket>& traced_listeners() const { return traced_listeners_; }
+
+  struct ProcessState {
+    Process process;
+    bool exited = false;
+  };
+  const std::map<int32_t, ProcessState>& processes() const { return processes_; }
+  // Called the first time a pid shows up in a flow (the tracer reads /proc there).
+  std::function<void(Process&)> on_new_process;
+
+  size_t live_count() const { return live_.size(); }
+  size_t closed_count() const { return closed_.size(); }
+  uint64_t refused() const { return refused_; }  // flows not kept: table full
+
+ private:
+  struct Record {
+    Flow flow;
+    uint64_t seq = 0;
+    bool start_known = false;  // first_seen is the real start, not when we first saw it
+  };
+  Record* find_or_create(const FlowKey& k, const TraceEvent& e, bool& created);
+  void note_process(int32_t pid, int32_t ppid, const std::string& comm, bool from_exec);
+  void fill_owner_from_listener(Flow& f, const FlowKey& k);
+  bool is_listening(uint64_t netns, uint32_t port) const;
+
+  size_t max_flows_;
+  uint64_t seq_ = 0;
+  uint64_t refused_ = 0;
+  std::unordered_map<FlowKey, Record, FlowKeyHash> live_;
+  std::vector<Flow> closed_;
+  std::map<std::pair<uint64_t, uint32_t>, Owner> listeners_;  // (netns, port)
+  std::vector<Socket> traced_listeners_;
+  std::map<int32_t, ProcessState> processes_;
+  std::unordered_map<int32_t, uint32_t> live_by_pid_;
+};
+
+FlowKey flow_key(const Flow& f, bool with_pid = false);
+
+}  // namespace netviz

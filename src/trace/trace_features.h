@@ -1,0 +1,26 @@
+#pragma once
+// What the running kernel offers the tracer, found by runtime probes (never by version).
+// The loader takes this object; tests inject their own.
+#include <istream>
+#include <string>
+
+namespace netviz {
+
+struct TraceFeatures {
+  bool privileged = false;  // bpf() is allowed to us
+  bool btf = false;         // kernel BTF for CO-RE
+  bool ringbuf = false;     // BPF_MAP_TYPE_RINGBUF
+  bool tp_btf = false;      // try the tp_btf flavour first (the loader still falls back)
+  std::string cgroup2;      // cgroup2 mount point; "" when none
+  std::string privilege_error;
+
+  // "" when tracing can run, else one line naming what is missing.
+  std::string missing() const;
+};
+
+TraceFeatures probe_trace_features();
+
+// The first cgroup2 mount point in a /proc/self/mounts text; "" when there is none.
+std::string find_cgroup2_mount(std::istream& mounts);
+
+}  // namespace netviz

@@ -1,0 +1,353 @@
+#include "trace/trace_session.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "scan/process_info.h"
+#include "scan/scan.h"
+#include "sinks/event_jsonl.h"
+#include "sinks/event_table.h"
+#include "sinks/flow_capture.h"
+#include "trace/bpf_loader.h"
+#include "trace/live_table.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/time.h"
+
+namespace netviz {
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_signal(int) { g_stop = 1; }
+
+void install_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: poll returns EINTR at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a closed pipe shows as a failed write instead
+}
+
+UdpCount to_udp_count(const Decoder& d, const nv_udp_key& k, const nv_udp_val& v) {
+  UdpCount c;
+  c.key.netns = k.netns;
+  c.key.pid = static_cast<int32_t>(k.pid);
+  c.key.proto = "udp";
+  c.key.local = {addr_text(k.family, k.laddr), k.lport};
+  c.key.remote = {addr_text(k.family, k.raddr), k.rport};
+  c.family = k.family == NV_AF_INET6 ? "ipv6" : "ipv4";
+  size_t n = 0;
+  while (n < NV_COMM_LEN && v.comm[n]) ++n;
+  c.comm.assign(v.comm, n);
+  c.attribution = v.attribution == NV_ATTR_UDP_RECV ? "udp_recv" : "udp_send";
+  c.first_seen = d.wall(v.first_ns);
+  c.last_seen = d.wall(v.last_ns);
+  c.sent = v.sent;
+  c.received = v.received;
+  return c;
+}
+
+bool socket_event_matches(const Filter& f, const TraceEvent& e) {
+  Socket s;
+  s.proto = e.proto;
+  s.family = e.family;
+  s.local = e.local;
+  s.state = e.kind == EventKind::listen ? "LISTEN" : "UNCONN";
+  s.netns = e.netns;
+  s.owners.push_back({e.pid, e.comm, -1});
+  Filter g = f;
+  g.listening = false;
+  return g.matches(s);
+}
+
+bool process_event_matches(const Filter& f, const TraceEvent& e) {
+  if (!f.pids.empty() && std::find(f.pids.begin(), f.pids.end(), e.pid) == f.pids.end())
+    return false;
+  if (!f.comms.empty() && std::find(f.comms.begin(), f.comms.end(), e.comm) == f.comms.end())
+    return false;
+  if (f.netns && e.netns && *f.netns != e.netns) return false;
+  return true;
+}
+
+class Session {
+ public:
+  Session(const TraceOptions& o, const TraceFeatures& feat, std::ostream& out, std::ostream& err,
+          bool out_tty, bool err_tty)
+      : opts_(o), features_(feat), out_(out), err_(err), out_tty_(out_tty), err_tty_(err_tty) {}
+
+  int run();
+
+ private:
+  void handle(const nv_event& raw);
+  void handle(const TraceEvent& e);
+  void emit_flow(const char* event, const Flow* f, WallNs time);
+  void progress(bool final);
+
+  const TraceOptions& opts_;
+  const TraceFeatures& features_;
+  std::ostream& out_;
+  std::ostream& err_;
+  bool out_tty_, err_tty_;
+  Filter filter_;
+  Decoder decoder_;
+  LiveTable table_;
+  std::unique_ptr<EventSink> sink_;
+  uint64_t events_ = 0;
+  uint64_t undecodable_ = 0;
+  uint64_t flows_traced_ = 0;
+  bool sink_broken_ = false;
+  int proc_fd_ = -1;
+  std::chrono::steady_clock::time_point started_;
+};
+
+void Session::emit_flow(const char* event, const Flow* f, WallNs time) {
+  if (!f || !sink_ || !filter_.matches(*f)) return;
+  sink_->flow(event, *f, time);
+}
+
+void Session::handle(const TraceEvent& e) {
+  ++events_;
+  size_t before = table_.live_count() + table_.closed_count();
+  const Flow* f = table_.apply(e);
+  if (table_.live_count() + table_.closed_count() > before) ++flows_traced_;
+  if (!sink_) return;
+  switch (e.kind) {
+    case EventKind::connect:
+    case EventKind::accept:
+    case EventKind::close:
+    case EventKind::udp:
+      emit_flow(event_name(e.kind), f, e.time);
+      break;
+    case EventKind::bind:
+    case EventKind::listen:
+      if (socket_event_matches(filter_, e)) sink_->socket(e);
+      break;
+    case EventKind::exec:
+    case EventKind::exit:
+      if (process_event_matches(filter_, e)) sink_->process(e);
+      break;
+    case EventKind::fork:
+      break;
+  }
+}
+
+void Session::handle(const nv_event& raw) {
+  TraceEvent e;
+  try {
+    e = decoder_.decode(raw);
+  } catch (const Error&) {
+    ++undecodable_;
+    return;
+  }
+  handle(e);
+}
+
+
+void Session::progress(bool final) {
+  if (!err_tty_ || !opts_.duration) return;
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  char buf[160];
+  snprintf(buf, sizeof buf, "\rnetviz-trace: %.0fs/%.0fs, %llu flows, %llu events", elapsed,
+           *opts_.duration, static_cast<unsigned long long>(flows_traced_),
+           static_cast<unsigned long long>(events_));
+  err_ << buf << "\033[K";
+  if (final) err_ << '\n';
+  err_.flush();
+}
+
+int Session::run() {
+  filter_ = opts_.filter;
+  ScanOptions so;
+  so.proc_root = opts_.proc_root;
+  so.allow_bpf = !opts_.no_bpf;
+  so.with_cmdline = !opts_.no_cmdline;
+  KernelFilters kf;
+  if (!opts_.netns.empty()) {
+    uint64_t ino = resolve_netns(opts_.netns, opts_.proc_root);
+    filter_.netns = ino;
+    so.only_netns = ino;
+    kf.netns = static_cast<uint32_t>(ino);
+  }
+  if (filter_.pids.size() == 1) kf.pid = static_cast<uint32_t>(filter_.pids[0]);
+  if (filter_.ports.size() == 1) kf.port = filter_.ports[0];
+
+  install_signals();
+  TraceLoader loader(features_, kf);
+
+  // Hooks are live: consume the ring buffer while the scan runs, so nothing overflows and
+  // nothing opened in between is lost. Records wait raw until the scan seeds the table.
+  std::vector<nv_event> pending;
+  std::mutex pending_mu;
+  std::atomic<bool> scanning{true};
+  std::thread consumer([&] {
+    std::function<void(const nv_event&)> keep = [&](const nv_event& r) {
+      std::lock_guard<std::mutex> lock(pending_mu);
+      pending.push_back(r);
+    };
+    while (scanning.load()) loader.poll(50, keep);
+    loader.poll(0, keep);
+  });
+  ScanResult scan;
+  try {
+    scan = scan_host(so);
+  } catch (const std::exception& ex) {
+    scanning = false;
+    consumer.join();
+    throw;
+  }
+  scanning = false;
+  consumer.join();
+
+  if (filter_.netns) scan.host.scope_netns = *filter_.netns;
+  table_.seed(scan);
+  bool capture_mode = !opts_.output.empty();
+  if (capture_mode) {
+    proc_fd_ = open((opts_.proc_root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool with_cmdline = !opts_.no_cmdline;
+    table_.on_new_process = [this, with_cmdline](Process& p) {
+      if (proc_fd_ < 0) return;
+      Process d = read_process(proc_fd_, p.pid, with_cmdline);
+      if (d.comm.empty()) return;  // gone already: keep what the event said
+      std::string comm = p.comm;
+      int32_t ppid = p.ppid;
+      p = std::move(d);
+      if (!comm.empty()) p.comm = comm;
+      if (!p.ppid) p.ppid = ppid;
+    };
+    for (const auto& s : scan.processes) (void)s;
+  } else {
+    bool json = opts_.format == "json" || (opts_.format == "auto" && !out_tty_);
+    if (json)
+      sink_ = std::make_unique<EventJsonSink>(out_);
+    else
+      sink_ = std::make_unique<EventTableSink>(out_);
+  }
+
+  WallNs now = wall_now_ns();
+  if (sink_) {
+    sink_->host(scan.host, now);
+    for (const auto& f : scan.flows) emit_flow("flow", &f, now);
+  }
+  for (const auto& r : pending) handle(r);
+  pending.clear();
+  pending.shrink_to_fit();
+  if (sink_ && !sink_->flush()) return 0;
+  if (sink_) table_.prune_closed();
+
+  if (opts_.verbose) {
+    for (const auto& h : loader.hooks())
+      err_ << "netviz-trace: hook " << h.kind << " " << h.target << " (" << h.program << ")\n";
+    for (const auto& n : loader.notes()) err_ << "netviz-trace: " << n << "\n";
+    err_ << "netviz-trace: scan: " << (scan.stats.scan_path.empty() ? "none" : scan.stats.scan_path)
+         << ", " << scan.sockets.size() << " sockets, " << scan.flows.size() << " flows\n";
+  }
+  err_ << "netviz-trace: tracing (" << loader.summary() << "); Ctrl-C to stop\n";
+  err_.flush();
+
+  started_ = std::chrono::steady_clock::now();
+  auto deadline = opts_.duration
+                      ? started_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                       std::chrono::duration<double>(*opts_.duration))
+                      : std::chrono::steady_clock::time_point::max();
+  std::function<void(const nv_event&)> on_raw = [this](const nv_event& r) { handle(r); };
+  auto last_progress = started_;
+  while (!g_stop) {
+    auto t = std::chrono::steady_clock::now();
+    if (t >= deadline) break;
+    int wait_ms = 100;
+    if (opts_.duration) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - t).count();
+      wait_ms = static_cast<int>(std::max<long long>(1, std::min<long long>(wait_ms, left)));
+    }
+    int n = loader.poll(wait_ms, on_raw);
+    if (n < 0 && n != -EINTR) throw Error("ring buffer poll failed: " + std::string(strerror(-n)));
+    if (sink_) {
+      if (!sink_->flush()) {
+        sink_broken_ = true;
+        break;
+      }
+      table_.prune_closed();
+    }
+    if (t - last_progress >= std::chrono::milliseconds(500)) {
+      progress(false);
+      last_progress = t;
+    }
+  }
+  if (sink_broken_) return 0;  // the reader went away: end quietly
+
+  // Drain what is left, then the counters only the kernel kept.
+  while (loader.poll(0, on_raw) > 0) {
+  }
+  auto udp = loader.udp_counts();
+  for (const auto& [k, v] : udp) {
+    UdpCount c = to_udp_count(decoder_, k, v);
+    const Flow* f = table_.apply(c);
+    if (sink_) emit_flow("update", f, c.last_seen);
+  }
+  progress(true);
+
+  Stats st;
+  st.scan_path = scan.stats.scan_path;
+  uint64_t kernel_lost = loader.kernel_drops();
+  uint64_t user_lost = undecodable_ + table_.refused();
+  st.lost_events = kernel_lost + user_lost;
+  st.counters["events"] = static_cast<int64_t>(events_);
+  st.counters["flows_traced"] = static_cast<int64_t>(flows_traced_);
+  st.counters["flows_scan"] = static_cast<int64_t>(scan.flows.size());
+  st.counters["udp_flows"] = static_cast<int64_t>(udp.size());
+  st.counters["hooks"] = static_cast<int64_t>(loader.hooks().size());
+  st.counters["lost_kernel"] = static_cast<int64_t>(kernel_lost);
+  st.counters["lost_user"] = static_cast<int64_t>(user_lost);
+  for (const auto& [k, v] : scan.stats.counters) st.counters.emplace("scan_" + k, v);
+  st.notes = scan.stats.notes;
+  for (const auto& n : loader.notes()) st.notes.push_back(n);
+  st.notes.push_back(std::string("tcp state hook: ") +
+                     (loader.hooks().empty() ? "none" : [&] {
+                       for (const auto& h : loader.hooks())
+                         if (h.target.find("inet_sock_set_state") != std::string::npos)
+                           return h.kind;
+                       return std::string("none");
+                     }()));
+
+  if (st.lost_events)
+    err_ << "netviz-trace: lost " << st.lost_events << " events (" << kernel_lost
+         << " ring buffer full, " << user_lost << " in user space)\n";
+
+  if (capture_mode) {
+    Capture c = assemble_trace_capture(scan, table_, filter_, st);
+    AtomicFile file(opts_.output);
+    write_trace_capture(file.stream(), c, !opts_.no_cmdline);
+    file.commit();
+    if (proc_fd_ >= 0) close(proc_fd_);
+  } else {
+    sink_->stats(st, wall_now_ns());
+    sink_->flush();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_trace_session(const TraceOptions& opts, const TraceFeatures& features, std::ostream& out,
+                      std::ostream& err, bool out_is_tty, bool err_is_tty) {
+  g_stop = 0;
+  Session s(opts, features, out, err, out_is_tty, err_is_tty);
+  return s.run();
+}
+
+}  // namespace netviz

@@ -1,0 +1,16 @@
+#pragma once
+// One tracing run: hooks first, then the scan, reconciled in the live table, streamed to a
+// sink or written as a capture document at the end.
+#include <ostream>
+
+#include "cli/trace_options.h"
+#include "trace/trace_features.h"
+
+namespace netviz {
+
+// The whole `netviz-trace` (without --snapshot) with the kernel features given; out and
+// err stand for stdout and stderr, out_is_tty/err_is_tty for what they are connected to.
+int run_trace_session(const TraceOptions& opts, const TraceFeatures& features, std::ostream& out,
+                      std::ostream& err, bool out_is_tty, bool err_is_tty);
+
+}  // namespace netviz

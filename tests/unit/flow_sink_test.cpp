@@ -1,0 +1,163 @@
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "format/event_json.h"
+#include "scan/scan.h"
+#include "sinks/event_jsonl.h"
+#include "sinks/event_table.h"
+#include "sinks/flow_capture.h"
+#include "trace/live_table.h"
+
+using namespace netviz;
+
+namespace {
+
+Flow sample_flow() {
+  Flow f;
+  f.proto = "tcp";
+  f.family = "ipv6";
+  f.local = {"::1", 40000};
+  f.remote = Endpoint{"::1", 80};
+  f.direction = "outbound";
+  f.pid = 10;
+  f.comm = "curl";
+  f.netns = 4026531840u;
+  f.first_seen = 1'700'000'000'000'000'000;
+  f.last_seen = f.first_seen + 2'000'000;
+  f.duration_ns = 2'000'000;
+  f.bytes_sent = 5;
+  f.connect_latency_ns = 1500;
+  f.attribution = "connect";
+  f.state = "CLOSED";
+  return f;
+}
+
+}  // namespace
+
+TEST(EventJsonSink, StreamReadsBackWithTheStitcherParser) {
+  std::stringstream out;
+  EventJsonSink sink(out);
+  HostInfo h;
+  h.name = "web1";
+  h.scope_netns = 7;
+  sink.host(h, 1);
+  sink.flow("close", sample_flow(), 2);
+  TraceEvent l;
+  l.kind = EventKind::listen;
+  l.proto = "tcp";
+  l.family = "ipv4";
+  l.local = {"0.0.0.0", 80};
+  l.pid = 3;
+  l.comm = "nginx";
+  sink.socket(l);
+  TraceEvent ex;
+  ex.kind = EventKind::exit;
+  ex.pid = 3;
+  ex.comm = "nginx";
+  ex.exit_code = (2 << 8);
+  sink.process(ex);
+  Stats st;
+  st.lost_events = 4;
+  sink.stats(st, 3);
+  ASSERT_TRUE(sink.flush());
+
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(out, line)) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u);
+  auto host = parse_stream_line(lines[0], "t", 1);
+  EXPECT_EQ(host.kind, StreamLine::Kind::host);
+  EXPECT_EQ(host.host.name, "web1");
+  EXPECT_EQ(*host.host.scope_netns, 7u);
+  auto flow = parse_stream_line(lines[1], "t", 2);
+  ASSERT_EQ(flow.kind, StreamLine::Kind::flow);
+  EXPECT_EQ(flow.event, "close");
+  EXPECT_EQ(flow.flow.local, (Endpoint{"::1", 40000}));
+  EXPECT_EQ(flow.flow.pid, 10);
+  EXPECT_EQ(flow.flow.attribution, "connect");
+  EXPECT_EQ(*flow.flow.duration_ns, 2'000'000);
+  auto j = nlohmann::json::parse(lines[2]);
+  EXPECT_EQ(j["event"], "listen");
+  EXPECT_EQ(j["state"], "LISTEN");
+  EXPECT_EQ(j["local"]["port"], 80);
+  EXPECT_EQ(j["pid"], 3);
+  auto x = nlohmann::json::parse(lines[3]);
+  EXPECT_EQ(x["event"], "exit");
+  EXPECT_EQ(x["exit_code"], 2);
+  auto s = parse_stream_line(lines[4], "t", 5);
+  EXPECT_EQ(s.kind, StreamLine::Kind::stats);
+  EXPECT_EQ(s.stats.lost_events, 4u);
+}
+
+TEST(EventJsonSink, FlushReportsABrokenOutput) {
+  std::stringstream out;
+  EventJsonSink sink(out);
+  out.setstate(std::ios::badbit);
+  EXPECT_FALSE(sink.flush());
+}
+
+TEST(EventTableSink, OneReadableLinePerEvent) {
+  std::stringstream out;
+  EventTableSink sink(out);
+  HostInfo h;
+  h.name = "web1";
+  h.kernel = "6.1";
+  sink.host(h, 0);
+  sink.flow("close", sample_flow(), sample_flow().last_seen);
+  std::string all = out.str();
+  EXPECT_NE(all.find("# web1 (6.1)"), std::string::npos);
+  EXPECT_NE(all.find("TIME(UTC)"), std::string::npos);
+  EXPECT_NE(all.find("[::1]:40000"), std::string::npos);
+  EXPECT_NE(all.find("[::1]:80"), std::string::npos);
+  EXPECT_NE(all.find("curl"), std::string::npos);
+  EXPECT_NE(all.find("2.000ms"), std::string::npos);
+  EXPECT_NE(all.find("tcp6"), std::string::npos);
+  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 3);
+}
+
+TEST(FlowCapture, ScanPlusTracedFlowsWithFilter) {
+  ScanResult scan;
+  scan.host.name = "web1";
+  Process p;
+  p.pid = 10;
+  p.comm = "curl";
+  scan.processes.push_back(p);
+  Flow sf = sample_flow();
+  sf.attribution = "scan";
+  sf.duration_ns.reset();
+  sf.state = "ESTABLISHED";
+  scan.flows.push_back(sf);
+  LiveTable t;
+  t.seed(scan);
+  TraceEvent c;
+  c.kind = EventKind::close;
+  c.time = 50;
+  c.start = 40;
+  c.proto = "tcp";
+  c.family = "ipv4";
+  c.local = {"127.0.0.1", 50000};
+  c.remote = {"127.0.0.1", 22};
+  c.pid = 99;
+  c.comm = "ssh";
+  c.attribution = "connect";
+  t.apply(c);
+
+  Stats st;
+  st.lost_events = 0;
+  Capture all = assemble_trace_capture(scan, t, Filter{}, st);
+  EXPECT_EQ(all.host.name, "web1");
+  EXPECT_EQ(all.flows.size(), 2u);
+  Filter only_ssh;
+  only_ssh.comms = {"ssh"};
+  Capture some = assemble_trace_capture(scan, t, only_ssh, st);
+  ASSERT_EQ(some.flows.size(), 1u);
+  EXPECT_EQ(some.flows[0].comm, "ssh");
+  EXPECT_EQ(*some.flows[0].duration_ns, 10);
+
+  std::stringstream out;
+  write_trace_capture(out, all, true);
+  auto back = capture_from_json(nlohmann::json::parse(out.str()), "t");
+  EXPECT_EQ(back.flows.size(), 2u);
+  EXPECT_EQ(back.processes.size(), 2u);  // curl from the scan, ssh from events
+}

@@ -1,0 +1,149 @@
+// Joining flow ends across captures: both sides, one side, listeners, loopback, time.
+#include <gtest/gtest.h>
+
+#include "stitch_test_util.h"
+
+using namespace netviz;
+using namespace stitch_test;
+
+TEST(StitchJoin, JoinsBothEndsAcrossCaptures) {
+  Graph g = stitch({"web1.json", "db1.json"});
+  const GraphEdge* e = find_edge(g, "p:web1|nginx", "p:db1|postgres");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->joined, "both");
+  EXPECT_EQ(e->proto, "tcp");
+  EXPECT_EQ(e->port, 5432u);
+  EXPECT_EQ(e->flows, 2u);  // a traced flow and one both scans saw, 3 s apart
+  EXPECT_EQ(e->bytes, 1000u);  // both ends saw the same 1000 bytes: counted once
+  EXPECT_EQ(e->open, 1u);
+  EXPECT_EQ(g.stats.both, 3u);  // the two above and web1's own loopback pair
+}
+
+TEST(StitchJoin, ExactEdgeSet) {
+  Graph g = stitch({"web1.json", "db1.json"});
+  std::vector<std::string> want = {
+      "p:web1|app -> p:db1|redis-server tcp/6379 listener x1",
+      "p:web1|app -> u:db1 tcp/9999 one-side x1",
+      "p:web1|nginx -> p:db1|postgres tcp/5432 both x2",
+      "p:web1|psql -> p:web1|postgres tcp/5432 both x1",
+      "p:web1|psql -> p:web1|postgres tcp/5432 listener x1",
+      "u:db1 -> p:db1|postgres tcp/5432 one-side x1",
+  };
+  EXPECT_EQ(edge_list(g), want);
+}
+
+TEST(StitchJoin, LoopbackNeverLeavesItsHost) {
+  // web1's psql:50001 -> 127.0.0.1:5432 and db1's postgres 127.0.0.1:5432 <- :50001 are the
+  // same 4-tuple on two machines: two different connections.
+  Graph g = stitch({"web1.json", "db1.json"});
+  EXPECT_EQ(find_edge(g, "p:web1|psql", "p:db1|postgres"), nullptr);
+  // Each side is an edge within its own host: web1's to the owner of its listener.
+  const GraphEdge* own = nullptr;
+  for (const auto& e : g.edges)
+    if (e.from == "p:web1|psql" && e.joined == "listener") own = &e;
+  ASSERT_NE(own, nullptr);
+  EXPECT_EQ(own->to, "p:web1|postgres");
+  const GraphEdge* db = find_edge(g, "u:db1", "p:db1|postgres");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->joined, "one-side");
+}
+
+TEST(StitchJoin, PortReusedLaterIsAnotherConnection) {
+  Graph g = stitch({"reuse_a.json", "reuse_b.json"});
+  std::vector<std::string> want = {
+      "p:client|curl -> p:server|nginx tcp/80 both x1",
+      "p:client|late -> u:server tcp/80 one-side x1",
+      "p:client|wget -> p:server|apache tcp/80 both x1",
+  };
+  EXPECT_EQ(edge_list(g), want);
+}
+
+TEST(StitchJoin, SkewWindowIsTheLimit) {
+  // The server's clock runs 1.5 s behind: joined with the default 2 s window, not with 0.
+  FlowStore store;
+  load_inputs(store, {fixture("reuse_a.json"), fixture("reuse_b.json")}, 1);
+  GraphOptions o;
+  o.join.skew_ns = 0;
+  Graph g = build_graph(store, o);
+  EXPECT_EQ(g.stats.both, 0u);
+}
+
+TEST(StitchJoin, ExternalPeersHiddenByDefault) {
+  Graph g = stitch({"web1.json", "db1.json"});
+  EXPECT_EQ(g.external_hidden, 1u);
+  for (const auto& n : g.nodes) EXPECT_NE(n.type, "external") << n.id;
+  Graph x = stitch({"web1.json", "db1.json"}, StitchView::process, true);
+  const GraphEdge* e = find_edge(x, "p:web1|curl", "x:93.184.216.34");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->joined, "external");
+  EXPECT_EQ(e->port, 443u);
+  EXPECT_EQ(find_node(x, "x:93.184.216.34")->host, "");
+}
+
+TEST(StitchJoin, OneCaptureAloneKnowsOnlyItsOwnAddresses) {
+  // Without db1's capture, 10.0.0.2 belongs to no host of the group: all outside.
+  Graph g = stitch({"web1.json"});
+  EXPECT_EQ(g.stats.both, 1u);  // the loopback pair
+  EXPECT_EQ(g.stats.external, 5u);
+  EXPECT_EQ(find_edge(g, "p:web1|nginx", "u:db1"), nullptr);
+}
+
+TEST(StitchJoin, MinimalDocumentJoinsAStream) {
+  // minimal.json has only the required fields; stream.jsonl saw the same UDP exchange,
+  // first opened then closed (the later line wins).
+  Graph g = stitch({"minimal.json", "stream.jsonl"});
+  const GraphEdge* e = find_edge(g, "p:tiny|resolver", "p:web2|dnsd");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->proto, "udp");
+  EXPECT_EQ(e->port, 53u);
+  EXPECT_EQ(e->flows, 1u);
+  EXPECT_EQ(e->bytes, 120u);
+  EXPECT_EQ(e->open, 0u);
+  EXPECT_EQ(g.hosts, (std::vector<std::string>{"tiny", "web2"}));
+}
+
+TEST(StitchJoin, ListenersWithoutFlows) {
+  Graph plain = stitch({"web1.json", "db1.json"});
+  EXPECT_EQ(find_node(plain, "p:db1|sshd"), nullptr);
+  Graph g = stitch({"web1.json", "db1.json", "stream.jsonl"}, StitchView::process, false, true);
+  const GraphNode* sshd = find_node(g, "p:db1|sshd");
+  ASSERT_NE(sshd, nullptr);
+  EXPECT_EQ(sshd->listens, (std::vector<std::string>{"tcp 0.0.0.0:22"}));
+  EXPECT_EQ(sshd->pids, (std::vector<int32_t>{900}));
+  const GraphNode* api = find_node(g, "p:web2|api");  // from a stream's listen event
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(api->listens, (std::vector<std::string>{"tcp 0.0.0.0:8080"}));
+  // Listeners that had flows are shown by their edges, not listed again.
+  EXPECT_TRUE(find_node(g, "p:db1|postgres")->listens.empty());
+}
+
+TEST(StitchJoin, NamespacesOfOneCaptureAreHosts) {
+  // One capture covering the root namespace and two others; flows between them.
+  std::string dir = ::testing::TempDir() + "/stitch-ns";
+  std::string path = dir + ".json";
+  FILE* f = fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs(R"({"netviz": 1, "host": {"name": "box", "netns": [
+    {"inode": 10, "name": "", "addresses": ["192.168.1.5"]},
+    {"inode": 11, "name": "blue", "addresses": ["10.2.0.1", "127.0.0.1"]},
+    {"inode": 12, "name": "", "addresses": ["10.2.0.2", "127.0.0.1"]}]},
+  "flows": [
+   {"proto": "tcp", "family": "ipv4", "local": {"addr": "10.2.0.1", "port": 33000}, "remote": {"addr": "10.2.0.2", "port": 80}, "direction": "outbound", "pid": 5, "comm": "cli", "netns": 11},
+   {"proto": "tcp", "family": "ipv4", "local": {"addr": "10.2.0.2", "port": 80}, "remote": {"addr": "10.2.0.1", "port": 33000}, "direction": "inbound", "pid": 6, "comm": "srv", "netns": 12},
+   {"proto": "tcp", "family": "ipv4", "local": {"addr": "127.0.0.1", "port": 33001}, "remote": {"addr": "127.0.0.1", "port": 80}, "direction": "outbound", "pid": 5, "comm": "cli", "netns": 11},
+   {"proto": "tcp", "family": "ipv4", "local": {"addr": "127.0.0.1", "port": 80}, "remote": {"addr": "127.0.0.1", "port": 33001}, "direction": "inbound", "pid": 6, "comm": "srv", "netns": 12},
+   {"proto": "tcp", "family": "ipv4", "local": {"addr": "192.168.1.5", "port": 22}, "remote": {"addr": "192.168.1.9", "port": 50000}, "direction": "inbound", "pid": 1, "comm": "sshd", "netns": 10}
+  ]})",
+        f);
+  fclose(f);
+  Graph g = stitch({path}, StitchView::process, true);
+  EXPECT_EQ(g.hosts, (std::vector<std::string>{"box", "box/blue", "box/netns-12"}));
+  std::vector<std::string> want = {
+      "p:box/blue|cli -> p:box/netns-12|srv tcp/80 both x1",
+      "p:box/blue|cli -> u:box/blue tcp/80 one-side x1",
+      "u:box/netns-12 -> p:box/netns-12|srv tcp/80 one-side x1",
+      "x:192.168.1.9 -> p:box|sshd tcp/22 external x1",
+  };
+  EXPECT_EQ(edge_list(g), want);
+  std::remove(path.c_str());
+}

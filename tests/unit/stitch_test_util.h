@@ -1,0 +1,52 @@
+#pragma once
+// Helpers shared by the stitch unit tests: stitch fixture files into a graph.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "stitch/graph.h"
+#include "stitch/input_reader.h"
+
+namespace stitch_test {
+
+inline std::string fixture(const std::string& name) {
+  return std::string(NETVIZ_FIXTURES) + "/stitch/" + name;
+}
+
+inline netviz::Graph stitch(const std::vector<std::string>& names,
+                            netviz::StitchView view = netviz::StitchView::process,
+                            bool external = false, bool listeners = false) {
+  netviz::FlowStore store;
+  std::vector<std::string> paths;
+  for (const auto& n : names) paths.push_back(n.find('/') == std::string::npos ? fixture(n) : n);
+  netviz::load_inputs(store, paths, 1);
+  netviz::GraphOptions o;
+  o.view = view;
+  o.external = external;
+  o.listeners = listeners;
+  return netviz::build_graph(store, o);
+}
+
+inline const netviz::GraphEdge* find_edge(const netviz::Graph& g, const std::string& from,
+                                          const std::string& to) {
+  for (const auto& e : g.edges)
+    if (e.from == from && e.to == to) return &e;
+  return nullptr;
+}
+
+inline const netviz::GraphNode* find_node(const netviz::Graph& g, const std::string& id) {
+  for (const auto& n : g.nodes)
+    if (n.id == id) return &n;
+  return nullptr;
+}
+
+// "from -> to proto/port joined xN" for every edge, to compare whole graphs.
+inline std::vector<std::string> edge_list(const netviz::Graph& g) {
+  std::vector<std::string> out;
+  for (const auto& e : g.edges)
+    out.push_back(e.from + " -> " + e.to + " " + e.proto + "/" + std::to_string(e.port) + " " +
+                  e.joined + " x" + std::to_string(e.flows));
+  return out;
+}
+
+}  // namespace stitch_test

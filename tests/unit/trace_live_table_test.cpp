@@ -1,0 +1,229 @@
+#include <gtest/gtest.h>
+
+#include "scan/scan.h"
+#include "trace/live_table.h"
+
+using namespace netviz;
+
+namespace {
+
+constexpr uint64_t kNs = 4026531840u;
+
+TraceEvent tcp(EventKind k, const char* laddr, uint32_t lport, const char* raddr, uint32_t rport,
+               int32_t pid, const char* comm, const char* attribution, WallNs time) {
+  TraceEvent e;
+  e.kind = k;
+  e.time = time;
+  e.proto = "tcp";
+  e.family = "ipv4";
+  e.local = {laddr, lport};
+  e.remote = {raddr, rport};
+  e.netns = kNs;
+  e.pid = pid;
+  e.comm = comm;
+  e.attribution = attribution;
+  return e;
+}
+
+Flow scan_flow(uint32_t lport, uint32_t rport, int32_t pid, const char* comm) {
+  Flow f;
+  f.proto = "tcp";
+  f.family = "ipv4";
+  f.local = {"127.0.0.1", lport};
+  f.remote = Endpoint{"127.0.0.1", rport};
+  f.direction = "outbound";
+  f.pid = pid;
+  f.comm = comm;
+  f.netns = kNs;
+  f.first_seen = f.last_seen = 100;
+  f.attribution = "scan";
+  f.state = "ESTABLISHED";
+  return f;
+}
+
+}  // namespace
+
+TEST(LiveTable, ConnectAcceptCloseBothEnds) {
+  LiveTable t;
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+  c.start = 1000;
+  c.connect_latency_ns = 50;
+  const Flow* f = t.apply(c);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->direction, "outbound");
+  EXPECT_EQ(f->first_seen, 1000);
+  EXPECT_EQ(*f->connect_latency_ns, 50);
+  EXPECT_EQ(f->state, "ESTABLISHED");
+
+  auto a = tcp(EventKind::accept, "127.0.0.1", 80, "127.0.0.1", 40000, 20, "worker", "accept", 2100);
+  a.start = 1500;
+  f = t.apply(a);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->direction, "inbound");
+  EXPECT_EQ(f->pid, 20);
+  EXPECT_EQ(t.live_count(), 2u);
+
+  auto cc = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 5000);
+  cc.bytes_sent = 3;
+  cc.bytes_received = 4;
+  f = t.apply(cc);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->state, "CLOSED");
+  ASSERT_TRUE(f->duration_ns);
+  EXPECT_EQ(*f->duration_ns, 4000);
+  EXPECT_EQ(f->bytes_sent, 3u);
+  EXPECT_EQ(*f->connect_latency_ns, 50);  // kept from connect
+  EXPECT_EQ(t.live_count(), 1u);
+  EXPECT_EQ(t.closed_count(), 1u);
+  EXPECT_EQ(t.flows().size(), 2u);
+  t.prune_closed();
+  EXPECT_EQ(t.flows().size(), 1u);
+}
+
+TEST(LiveTable, EventsWinOverScanForTheSameSocket) {
+  ScanResult scan;
+  scan.flows.push_back(scan_flow(40000, 80, 10, "old"));
+  LiveTable t;
+  t.seed(scan);
+  ASSERT_EQ(t.flows().size(), 1u);
+  EXPECT_EQ(t.flows()[0].attribution, "scan");
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "new", "connect", 200);
+  c.start = 150;
+  const Flow* f = t.apply(c);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->pid, 11);
+  EXPECT_EQ(f->attribution, "connect");
+  EXPECT_EQ(t.live_count(), 1u);
+}
+
+TEST(LiveTable, CloseOfAScanFlowKeepsTheScanOwner) {
+  ScanResult scan;
+  scan.flows.push_back(scan_flow(40000, 80, 10, "client"));
+  LiveTable t;
+  t.seed(scan);
+  // The kernel never saw this socket open: no owner in the event.
+  auto cl = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 0, "", "", 900);
+  const Flow* f = t.apply(cl);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->pid, 10);
+  EXPECT_EQ(f->attribution, "scan");
+  EXPECT_EQ(f->state, "CLOSED");
+  EXPECT_FALSE(f->duration_ns);  // its real start is unknown
+  EXPECT_EQ(f->last_seen, 900);
+}
+
+TEST(LiveTable, UnacceptedConnectionGoesToTheListener) {
+  ScanResult scan;
+  Socket l;
+  l.proto = "tcp";
+  l.family = "ipv4";
+  l.local = {"0.0.0.0", 8080};
+  l.state = "LISTEN";
+  l.netns = kNs;
+  l.owners.push_back({30, "nginx", 3});
+  scan.sockets.push_back(l);
+  LiveTable t;
+  t.seed(scan);
+  // Kernel knew of no owner (listener older than the trace).
+  auto cl = tcp(EventKind::close, "127.0.0.1", 8080, "127.0.0.1", 50000, 0, "", "listener", 700);
+  cl.start = 600;
+  const Flow* f = t.apply(cl);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->pid, 30);
+  EXPECT_EQ(f->comm, "nginx");
+  EXPECT_EQ(f->attribution, "listener");
+  EXPECT_EQ(f->direction, "inbound");
+  EXPECT_EQ(*f->duration_ns, 100);
+}
+
+TEST(LiveTable, OwnerlessCloseIsUnknownAndSaysSo) {
+  LiveTable t;
+  auto cl = tcp(EventKind::close, "127.0.0.1", 50000, "127.0.0.1", 9, 0, "", "", 700);
+  const Flow* f = t.apply(cl);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->attribution, "unknown");
+  EXPECT_EQ(f->pid, 0);
+  EXPECT_EQ(f->direction, "outbound");
+}
+
+TEST(LiveTable, ListenEventsTeachListenerOwners) {
+  LiveTable t;
+  auto l = tcp(EventKind::listen, "0.0.0.0", 9000, "0.0.0.0", 0, 40, "srv", "bind", 10);
+  EXPECT_EQ(t.apply(l), nullptr);
+  ASSERT_EQ(t.traced_listeners().size(), 1u);
+  auto cl = tcp(EventKind::close, "127.0.0.1", 9000, "127.0.0.1", 50001, 0, "", "", 20);
+  const Flow* f = t.apply(cl);
+  EXPECT_EQ(f->pid, 40);
+  EXPECT_EQ(f->attribution, "listener");
+}
+
+TEST(LiveTable, ExecRenamesLiveFlowsExitKeepsThem) {
+  LiveTable t;
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "sh", "connect", 1));
+  TraceEvent ex;
+  ex.kind = EventKind::exec;
+  ex.pid = 10;
+  ex.comm = "curl";
+  t.apply(ex);
+  ASSERT_EQ(t.flows().size(), 1u);
+  EXPECT_EQ(t.flows()[0].comm, "curl");
+  EXPECT_EQ(t.processes().at(10).process.comm, "curl");
+  TraceEvent gone;
+  gone.kind = EventKind::exit;
+  gone.pid = 10;
+  t.apply(gone);
+  EXPECT_TRUE(t.processes().at(10).exited);
+  // The kernel closes the socket later, with no process around.
+  const Flow* f =
+      t.apply(tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "sh", "connect", 9));
+  EXPECT_EQ(f->pid, 10);
+  EXPECT_EQ(f->comm, "curl");
+}
+
+TEST(LiveTable, UdpFlowsCountDatagramsPerPid) {
+  LiveTable t;
+  TraceEvent u;
+  u.kind = EventKind::udp;
+  u.time = 10;
+  u.start = 10;
+  u.proto = "udp";
+  u.family = "ipv4";
+  u.local = {"0.0.0.0", 5353};
+  u.remote = {"127.0.0.1", 53};
+  u.netns = kNs;
+  u.pid = 5;
+  u.comm = "dig";
+  u.attribution = "udp_send";
+  const Flow* f = t.apply(u);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->packets, 1u);
+  EXPECT_EQ(f->direction, "outbound");
+  u.pid = 6;  // another process, same tuple: another flow
+  t.apply(u);
+  EXPECT_EQ(t.live_count(), 2u);
+
+  UdpCount c;
+  c.key = {kNs, 5, "udp", {"0.0.0.0", 5353}, {"127.0.0.1", 53}};
+  c.family = "ipv4";
+  c.comm = "dig";
+  c.attribution = "udp_send";
+  c.first_seen = 10;
+  c.last_seen = 90;
+  c.sent = 3;
+  c.received = 3;
+  f = t.apply(c);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->packets, 6u);
+  EXPECT_EQ(f->last_seen, 90);
+  EXPECT_EQ(t.live_count(), 2u);
+}
+
+TEST(LiveTable, BoundedAndCountsWhatItRefused) {
+  LiveTable t(2);
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 1, "127.0.0.1", 80, 1, "a", "connect", 1));
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 2, "127.0.0.1", 80, 1, "a", "connect", 1));
+  EXPECT_EQ(t.apply(tcp(EventKind::connect, "127.0.0.1", 3, "127.0.0.1", 80, 1, "a", "connect", 1)),
+            nullptr);
+  EXPECT_EQ(t.refused(), 1u);
+  EXPECT_EQ(t.live_count(), 2u);
+}

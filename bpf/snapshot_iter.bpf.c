@@ -13,6 +13,35 @@ char LICENSE[] SEC("license") = "GPL";
  * struct sock); the owner walk does not need it, so it is off unless asked for. */
 const volatile __u8 with_sock_netns = 0;
 
+/* The process id as the reader's pid namespace numbers it, which is what its /proc shows:
+ * task->tgid is the initial namespace's number, and differs inside a container. The
+ * iterator only visits tasks visible from the reader's namespace, so the level exists. */
+static __always_inline __u32 tgid_seen_by_reader(struct task_struct *task)
+{
+	struct task_struct *me = bpf_get_current_task_btf();
+	unsigned int level = me->thread_pid->level;
+	struct pid *p = task->group_leader->thread_pid;
+	struct upid up = {};
+	__u32 nr;
+
+	/* The empty asm in each branch keeps clang from sinking both loads into one
+	 * instruction on two pointer kinds, which the verifier refuses. */
+	if (level == 0) {
+		nr = task->tgid;
+
+	} else {
+		if (level > 32 || p->level < level)
+			return 0;
+		bpf_probe_read_kernel(&up, sizeof(up),
+				      (void *)((unsigned long)p +
+					       bpf_core_field_offset(struct pid, numbers) +
+					       level * bpf_core_type_size(struct upid)));
+		nr = up.nr;
+
+	}
+	return nr;
+}
+
 SEC("iter/task_file")
 int snapshot_sock_files(struct bpf_iter__task_file *ctx)
 {
@@ -34,7 +63,9 @@ int snapshot_sock_files(struct bpf_iter__task_file *ctx)
 	if (!sock)
 		return 0;
 
-	rec.tgid = task->tgid;
+	rec.tgid = tgid_seen_by_reader(task);
+	if (!rec.tgid)
+		return 0;
 	rec.fd = ctx->fd;
 	rec.sock_ino = file->f_inode->i_ino;
 	if (with_sock_netns) {

@@ -42,12 +42,14 @@ struct sock_info {
 	__u32 netns;
 	char comm[NV_COMM_LEN];
 	__u8 attribution;
-	__u8 _pad[7];
+	__u8 has_tuple; /* server side: saved at ESTABLISHED so accept() need not read it */
+	__u8 _pad[6];
+	struct nv_tuple t;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);
+	__uint(max_entries, 131072);
 	__type(key, __u64);
 	__type(value, struct sock_info);
 } socks SEC(".maps");
@@ -90,6 +92,21 @@ struct {
 	__type(key, struct nv_udp_key);
 	__type(value, struct nv_udp_val);
 } udp_flows SEC(".maps");
+
+/* Unconnected UDP sockets (by cookie) → the process that last used them, recorded in
+ * process context (bind, sendmsg, recvmsg) for the per-datagram skb hooks, which have none. */
+struct udp_owner {
+	__u32 pid;
+	__u32 netns;
+	char comm[NV_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct udp_owner);
+} udp_owners SEC(".maps");
 
 /* Per thread, between syscall entry (or a cgroup hook) and syscall exit. */
 struct pending_udp {
@@ -162,7 +179,9 @@ static __always_inline __u32 current_tgid(void)
 
 /* ---- TCP life: sock:inet_sock_set_state ---- */
 
-static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk, int old, int new,
+/* tp is the BTF pointer in the tp_btf flavour (direct loads), NULL in the classic one. */
+static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
+					const struct tcp_sock *tp, int old, int new,
 					struct nv_tuple *t)
 {
 	if (t->proto != NV_PROTO_TCP)
@@ -222,6 +241,8 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk, int ol
 		}
 		if (targ_pid && si.pid && si.pid != targ_pid)
 			return 0;
+		si.has_tuple = 1;
+		si.t = *t;
 		bpf_map_update_elem(&socks, &skp, &si, BPF_ANY);
 		return 0;
 	}
@@ -255,11 +276,21 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk, int ol
 	}
 	/* Payload only: bytes_acked and bytes_received count the SYN and FIN sequence numbers
 	 * too, so take data sent minus retransmissions, and drop the FIN from what came in. */
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 sent = BPF_CORE_READ(tp, bytes_sent), retrans = BPF_CORE_READ(tp, bytes_retrans);
+	__u64 sent, retrans, rcvd;
+	__u8 shut;
+	if (tp) {
+		sent = tp->bytes_sent;
+		retrans = tp->bytes_retrans;
+		rcvd = tp->bytes_received;
+		shut = tp->inet_conn.icsk_inet.sk.sk_shutdown;
+	} else {
+		const struct tcp_sock *ctp = (const struct tcp_sock *)sk;
+		sent = BPF_CORE_READ(ctp, bytes_sent);
+		retrans = BPF_CORE_READ(ctp, bytes_retrans);
+		rcvd = BPF_CORE_READ(ctp, bytes_received);
+		shut = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	}
 	e->bytes_sent = sent > retrans ? sent - retrans : 0;
-	__u64 rcvd = BPF_CORE_READ(tp, bytes_received);
-	__u8 shut = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
 	if ((shut & 1 /* RCV_SHUTDOWN: a FIN came in */) && rcvd)
 		rcvd--;
 	e->bytes_received = rcvd;
@@ -281,10 +312,14 @@ int BPF_PROG(state_btf, struct sock *sk, int old, int new)
 {
 	if (!interesting_transition(old, new))
 		return 0;
-	struct nv_tuple t = {};
-	if (nv_read_sock_tuple(sk, &t))
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
 		return 0;
-	return on_tcp_state((__u64)sk, sk, old, new, &t);
+	struct nv_tuple t = {};
+	nv_read_tcp_tuple_btf(tp, &t);
+	if (t.family != NV_AF_INET && t.family != NV_AF_INET6)
+		return 0;
+	return on_tcp_state((__u64)sk, sk, tp, old, new, &t);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -310,7 +345,7 @@ int state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	} else {
 		return 0;
 	}
-	return on_tcp_state((__u64)sk, sk, old, new, &t);
+	return on_tcp_state((__u64)sk, sk, NULL, old, new, &t);
 }
 
 /* ---- accept(): the worker that took the connection ---- */
@@ -325,15 +360,23 @@ static __always_inline int on_accept(long fd)
 	struct sock *sk = nv_fd_sock(fd);
 	if (!sk)
 		return 0;
-	struct nv_tuple t = {};
-	if (nv_read_sock_tuple(sk, &t) || t.proto != NV_PROTO_TCP)
-		return 0;
-	if ((targ_netns && t.netns != targ_netns) || port_filtered(t.lport, t.rport))
-		return 0;
 	__u64 skp = (__u64)sk;
 	__u64 now = bpf_ktime_get_ns();
 	__u64 start = now;
+	struct nv_tuple t = {};
 	struct sock_info *si = bpf_map_lookup_elem(&socks, &skp);
+	if (si && si->has_tuple) {
+		t = si->t;
+	} else {
+		if (nv_read_sock_tuple(sk, &t) || t.proto != NV_PROTO_TCP)
+			return 0;
+		/* Reset while it waited in the accept queue: its close was already reported as
+		 * the listener's; do not open a flow that will never close. */
+		if (BPF_CORE_READ(sk, __sk_common.skc_state) == NV_TCP_CLOSE)
+			return 0;
+	}
+	if ((targ_netns && t.netns != targ_netns) || port_filtered(t.lport, t.rport))
+		return 0;
 	if (si) {
 		si->pid = pid;
 		si->attribution = NV_ATTR_ACCEPT;
@@ -427,6 +470,8 @@ int exit_listen(struct trace_event_raw_sys_exit *ctx)
 
 static __always_inline int on_post_bind(struct bpf_sock *sk, __u8 family)
 {
+	if (sk->type == NV_SOCK_DGRAM)
+		note_udp_owner(bpf_get_socket_cookie(sk));
 	__u32 pid = current_tgid();
 	if (targ_pid && pid != targ_pid)
 		return 1;
@@ -549,6 +594,7 @@ int sock_release(struct bpf_sock *sk)
 	if (sk->type != NV_SOCK_DGRAM)
 		return 1;
 	__u64 cookie = bpf_get_socket_cookie(sk);
+	bpf_map_delete_elem(&udp_owners, &cookie);
 	struct udp_conn *uc = bpf_map_lookup_elem(&udp_conns, &cookie);
 	if (!uc)
 		return 1;
@@ -566,71 +612,126 @@ int sock_release(struct bpf_sock *sk)
 	return 1;
 }
 
-/* Unconnected UDP: count datagrams per (netns, pid, local, remote); one event per new key. */
-static __always_inline int on_udp_msg(struct bpf_sock_addr *ctx, __u8 family, int send)
+/* Unconnected UDP, process side: remember who uses the socket. Counting happens per datagram
+ * in the skb hooks below, which see every datagram (recv() without an address included) and
+ * the addresses on the wire rather than a wildcard bind. */
+static __always_inline void note_udp_owner(__u64 cookie)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
+	struct udp_owner *o = bpf_map_lookup_elem(&udp_owners, &cookie);
+	if (o && o->pid == pid)
+		return;
+	struct udp_owner n = {.pid = pid};
+	n.netns = nv_current_netns();
+	bpf_get_current_comm(n.comm, sizeof(n.comm));
+	bpf_map_update_elem(&udp_owners, &cookie, &n, BPF_ANY);
+}
+
+static __always_inline int on_udp_msg(struct bpf_sock_addr *ctx)
 {
 	if (ctx->type != NV_SOCK_DGRAM)
 		return 1;
-	__u64 id = bpf_get_current_pid_tgid();
-	if (targ_pid && (id >> 32) != targ_pid)
-		return 1;
-	struct bpf_sock *sk = ctx->sk;
+	note_udp_owner(bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+/* Count one datagram of an unconnected UDP socket. egress: local = source on the wire. */
+static __always_inline int count_udp_skb(struct __sk_buff *skb, int egress)
+{
+	struct bpf_sock *sk = skb->sk;
 	if (!sk)
 		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != NV_PROTO_UDP || sk->type != NV_SOCK_DGRAM || sk->dst_port)
+		return 1;
 	struct nv_udp_key k = {};
-	k.pid = id >> 32;
-	k.family = family;
-	k.lport = sk->src_port;
-	k.rport = bpf_ntohs((__u16)ctx->user_port);
+	__u16 sport, dport, ulen;
+	__u32 off;
+	if (skb->protocol == bpf_htons(0x0800)) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) || ip.protocol != NV_PROTO_UDP)
+			return 1;
+		off = ip.ihl * 4;
+		k.family = NV_AF_INET;
+		__builtin_memcpy(egress ? k.laddr : k.raddr, &ip.saddr, 4);
+		__builtin_memcpy(egress ? k.raddr : k.laddr, &ip.daddr, 4);
+	} else if (skb->protocol == bpf_htons(0x86DD)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) || ip6.nexthdr != NV_PROTO_UDP)
+			return 1;
+		off = sizeof(ip6);
+		k.family = NV_AF_INET6;
+		__builtin_memcpy(egress ? k.laddr : k.raddr, &ip6.saddr, 16);
+		__builtin_memcpy(egress ? k.raddr : k.laddr, &ip6.daddr, 16);
+	} else {
+		return 1;
+	}
+	struct udphdr uh;
+	if (bpf_skb_load_bytes(skb, off & 0xff, &uh, sizeof(uh)))
+		return 1;
+	sport = bpf_ntohs(uh.source);
+	dport = bpf_ntohs(uh.dest);
+	ulen = bpf_ntohs(uh.len);
+	k.lport = egress ? sport : dport;
+	k.rport = egress ? dport : sport;
 	if (port_filtered(k.lport, k.rport))
 		return 1;
-	k.netns = nv_current_netns();
-	if (targ_netns && k.netns != targ_netns)
-		return 1;
-	if (family == NV_AF_INET) {
-		__u32 a = sk->src_ip4, b = ctx->user_ip4;
-		__builtin_memcpy(k.laddr, &a, 4);
-		__builtin_memcpy(k.raddr, &b, 4);
-	} else {
-		__u32 a[4], b[4];
-		a[0] = sk->src_ip6[0];
-		a[1] = sk->src_ip6[1];
-		a[2] = sk->src_ip6[2];
-		a[3] = sk->src_ip6[3];
-		b[0] = ctx->user_ip6[0];
-		b[1] = ctx->user_ip6[1];
-		b[2] = ctx->user_ip6[2];
-		b[3] = ctx->user_ip6[3];
-		__builtin_memcpy(k.laddr, a, 16);
-		__builtin_memcpy(k.raddr, b, 16);
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	struct udp_owner *o = bpf_map_lookup_elem(&udp_owners, &cookie);
+	if (o) {
+		k.pid = o->pid;
+		k.netns = o->netns;
 	}
+	if (targ_pid && k.pid != targ_pid)
+		return 1;
+	if (targ_netns && k.netns && k.netns != targ_netns)
+		return 1;
+	__u64 payload = ulen > 8 ? ulen - 8 : 0;
 	__u64 now = bpf_ktime_get_ns();
 	struct nv_udp_val *v = bpf_map_lookup_elem(&udp_flows, &k);
 	if (v) {
-		__sync_fetch_and_add(send ? &v->sent : &v->received, 1);
+		if (egress) {
+			__sync_fetch_and_add(&v->sent, 1);
+			__sync_fetch_and_add(&v->bytes_sent, payload);
+		} else {
+			__sync_fetch_and_add(&v->received, 1);
+			__sync_fetch_and_add(&v->bytes_received, payload);
+		}
 		v->last_ns = now;
 		return 1;
 	}
 	struct nv_udp_val nv = {};
 	nv.first_ns = nv.last_ns = now;
-	if (send)
+	if (egress) {
 		nv.sent = 1;
-	else
+		nv.bytes_sent = payload;
+	} else {
 		nv.received = 1;
-	nv.attribution = send ? NV_ATTR_UDP_SEND : NV_ATTR_UDP_RECV;
-	bpf_get_current_comm(nv.comm, sizeof(nv.comm));
+		nv.bytes_received = payload;
+	}
+	nv.attribution = egress ? NV_ATTR_UDP_SEND : NV_ATTR_UDP_RECV;
+	if (o)
+		__builtin_memcpy(nv.comm, o->comm, NV_COMM_LEN);
 	if (bpf_map_update_elem(&udp_flows, &k, &nv, BPF_NOEXIST) != 0) {
 		/* Another CPU created it first. */
 		v = bpf_map_lookup_elem(&udp_flows, &k);
-		if (v)
-			__sync_fetch_and_add(send ? &v->sent : &v->received, 1);
+		if (v) {
+			if (egress) {
+				__sync_fetch_and_add(&v->sent, 1);
+				__sync_fetch_and_add(&v->bytes_sent, payload);
+			} else {
+				__sync_fetch_and_add(&v->received, 1);
+				__sync_fetch_and_add(&v->bytes_received, payload);
+			}
+		}
 		return 1;
 	}
 	struct nv_event *e = reserve_event(NV_EV_UDP);
 	if (!e)
 		return 1;
 	e->netns = k.netns;
-	e->family = family;
+	e->family = k.family;
 	e->proto = NV_PROTO_UDP;
 	e->lport = k.lport;
 	e->rport = k.rport;
@@ -639,33 +740,47 @@ static __always_inline int on_udp_msg(struct bpf_sock_addr *ctx, __u8 family, in
 	e->pid = k.pid;
 	e->attribution = nv.attribution;
 	e->start_ns = now;
+	e->bytes_sent = nv.bytes_sent;
+	e->bytes_received = nv.bytes_received;
 	__builtin_memcpy(e->comm, nv.comm, NV_COMM_LEN);
 	submit_event(e);
 	return 1;
 }
 
+SEC("cgroup_skb/egress")
+int udp_egress(struct __sk_buff *skb)
+{
+	return count_udp_skb(skb, 1);
+}
+
+SEC("cgroup_skb/ingress")
+int udp_ingress(struct __sk_buff *skb)
+{
+	return count_udp_skb(skb, 0);
+}
+
 SEC("cgroup/sendmsg4")
 int sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return on_udp_msg(ctx, NV_AF_INET, 1);
+	return on_udp_msg(ctx);
 }
 
 SEC("cgroup/sendmsg6")
 int sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return on_udp_msg(ctx, NV_AF_INET6, 1);
+	return on_udp_msg(ctx);
 }
 
 SEC("cgroup/recvmsg4")
 int recvmsg4(struct bpf_sock_addr *ctx)
 {
-	return on_udp_msg(ctx, NV_AF_INET, 0);
+	return on_udp_msg(ctx);
 }
 
 SEC("cgroup/recvmsg6")
 int recvmsg6(struct bpf_sock_addr *ctx)
 {
-	return on_udp_msg(ctx, NV_AF_INET6, 0);
+	return on_udp_msg(ctx);
 }
 
 /* ---- process life ---- */

@@ -52,21 +52,58 @@ static __always_inline int nv_read_sock_tuple(const struct sock *sk, struct nv_t
 	return 0;
 }
 
-/* The struct sock behind file descriptor fd of the current task, or NULL. */
+/* The struct sock behind file descriptor fd of the current task, or NULL. The task side is
+ * walked with direct (BTF) loads; only the fd array slot and the two untyped pointers after
+ * it need probe reads: this runs once per accept() in a connection storm. */
 static __always_inline struct sock *nv_fd_sock(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
+	if (!files)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || fd < 0 || fd >= fdt->max_fds)
+		return NULL;
+	struct file **fds = NULL;
 	struct file *f = NULL;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]) || !f)
+	bpf_probe_read_kernel(&fds, sizeof(fds), &fdt->fd);
+	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]) || !f)
 		return NULL;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	if (!sock)
+	struct socket *sock = NULL;
+	if (bpf_probe_read_kernel(&sock, sizeof(sock), &f->private_data) || !sock)
 		return NULL;
-	return BPF_CORE_READ(sock, sk);
+	struct sock *sk = NULL;
+	bpf_probe_read_kernel(&sk, sizeof(sk), &sock->sk);
+	return sk;
+}
+
+/* The same tuple as nv_read_sock_tuple, with direct loads from a BTF pointer (tp_btf):
+ * no helper calls on the hot path. */
+static __always_inline void nv_read_tcp_tuple_btf(const struct tcp_sock *tp, struct nv_tuple *t)
+{
+	const struct inet_sock *inet = &tp->inet_conn.icsk_inet;
+	const struct sock_common *c = &inet->sk.__sk_common;
+	t->family = c->skc_family;
+	t->proto = NV_PROTO_TCP;
+	t->lport = bpf_ntohs(inet->inet_sport);
+	if (!t->lport)
+		t->lport = c->skc_num;
+	t->rport = bpf_ntohs(c->skc_dport);
+	t->netns = c->skc_net.net->ns.inum;
+	if (t->family == NV_AF_INET) {
+		__u32 l = c->skc_rcv_saddr, r = c->skc_daddr;
+		__builtin_memcpy(t->laddr, &l, 4);
+		__builtin_memcpy(t->raddr, &r, 4);
+	} else {
+		__u64 l0 = *(const __u64 *)&c->skc_v6_rcv_saddr;
+		__u64 l1 = *((const __u64 *)&c->skc_v6_rcv_saddr + 1);
+		__u64 r0 = *(const __u64 *)&c->skc_v6_daddr;
+		__u64 r1 = *((const __u64 *)&c->skc_v6_daddr + 1);
+		__builtin_memcpy(t->laddr, &l0, 8);
+		__builtin_memcpy(t->laddr + 8, &l1, 8);
+		__builtin_memcpy(t->raddr, &r0, 8);
+		__builtin_memcpy(t->raddr + 8, &r1, 8);
+	}
 }
 
 static __always_inline __u32 nv_task_netns(struct task_struct *task)

@@ -88,8 +88,10 @@ struct nv_event {
 	__u8 _pad1[4];
 };
 
-/* Unconnected UDP flows are counted in the kernel: one map entry per key, one NV_EV_UDP event
- * when the entry is created; user space reads the counters at the end. */
+/* Unconnected UDP flows are counted in the kernel per datagram (cgroup_skb, so addresses are
+ * those on the wire and every datagram counts, however it was sent or received): one map
+ * entry per key, one NV_EV_UDP event when the entry is created; user space reads the
+ * counters at the end. */
 struct nv_udp_key {
 	__u32 netns;
 	__u32 pid;
@@ -106,6 +108,8 @@ struct nv_udp_val {
 	__u64 last_ns;
 	__u64 sent;      /* datagrams */
 	__u64 received;
+	__u64 bytes_sent;     /* UDP payload */
+	__u64 bytes_received;
 	char comm[NV_COMM_LEN];
 	__u32 ppid;
 	__u8 attribution; /* NV_ATTR_UDP_SEND / NV_ATTR_UDP_RECV: how the flow was first seen */

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   app.add_option("--every", o.every, "With --follow and -o: rewrite FILE every N seconds");
   app.add_option("--skew", o.skew,
                  "Clock skew tolerated between hosts when joining, in seconds (default 2)");
-  app.add_option("--threads", o.threads, "Input reader threads (default: one per core)");
+  app.add_option("--threads", o.threads, "Input reader threads (default 1; 0: one per core)");
   app.add_flag("-v,--verbose", o.verbose, "Say how the flow ends were joined");
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "snapshot_iter.skel.h"
 
@@ -18,16 +19,42 @@ namespace {
 // libbpf reports through a global print hook. While loading, keep its last warning so the
 // failure is one line in stats.notes instead of a verifier dump on the user's stderr.
 std::mutex g_log_mu;
-std::string* g_log = nullptr;
+
+struct LoadLog {
+  std::string first;     // libbpf's first warning: usually the cause
+  std::string verifier;  // the verifier's verdict, when it refused the program
+};
+LoadLog* g_log = nullptr;
+
+// The verifier's log ends with its verdict, then "processed N insns ..." lines.
+std::string verifier_verdict(const std::string& log) {
+  std::string verdict;
+  size_t pos = 0;
+  while (pos < log.size()) {
+    size_t end = log.find('\n', pos);
+    if (end == std::string::npos) end = log.size();
+    std::string line = log.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.rfind("processed ", 0) == 0 || line.find("END PROG LOAD LOG") != std::string::npos)
+      break;
+    if (!line.empty() && line.find("BEGIN PROG LOAD LOG") == std::string::npos) verdict = line;
+  }
+  return verdict;
+}
 
 int capture_print(enum libbpf_print_level level, const char* fmt, va_list ap) {
   if (level == LIBBPF_DEBUG || !g_log) return 0;
-  char buf[512];
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  std::vector<char> buf(1 << 16);
+  int n = vsnprintf(buf.data(), buf.size(), fmt, ap);
   if (n <= 0) return 0;
-  std::string line(buf);
-  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-  if (!line.empty()) *g_log = line;
+  std::string msg(buf.data());
+  if (auto at = msg.find("BEGIN PROG LOAD LOG"); at != std::string::npos) {
+    if (g_log->verifier.empty()) g_log->verifier = verifier_verdict(msg.substr(at));
+    return 0;
+  }
+  if (msg.rfind("libbpf: ", 0) == 0) msg.erase(0, 8);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (g_log->first.empty() && !msg.empty()) g_log->first = msg;
   return 0;
 }
 
@@ -43,13 +70,16 @@ class LibbpfLogCapture {
   }
   std::string fail(const std::string& step, int err) const {
     std::string msg = step + ": " + std::strerror(err < 0 ? -err : err);
-    if (!last_.empty()) msg += " (libbpf: " + last_ + ")";
+    if (!last_.verifier.empty())
+      msg += " (verifier: " + last_.verifier + ")";
+    else if (!last_.first.empty())
+      msg += " (libbpf: " + last_.first + ")";
     return msg;
   }
 
  private:
   std::lock_guard<std::mutex> lock_;
-  std::string last_;
+  LoadLog last_;
   libbpf_print_fn_t previous_ = nullptr;
 };
 

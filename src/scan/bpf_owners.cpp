@@ -25,25 +25,32 @@ std::string comm_of(const nv_snap_sock_file& r) {
 }  // namespace
 
 OwnerIndex owner_index_from_records(const std::vector<nv_snap_sock_file>& recs) {
-  // Sorting the records first makes the owner lists ordered and duplicates adjacent.
-  std::vector<const nv_snap_sock_file*> order;
-  order.reserve(recs.size());
-  for (const auto& r : recs) order.push_back(&r);
-  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
-    return std::tie(a->sock_ino, a->tgid, a->fd) < std::tie(b->sock_ino, b->tgid, b->fd);
-  });
-
   OwnerIndex idx;
-  idx.by_inode.reserve(order.size());
+  idx.by_inode.reserve(recs.size());
   const nv_snap_sock_file* prev = nullptr;
-  for (const auto* r : order) {
-    auto pid = static_cast<int32_t>(r->tgid);
-    if (r->task_netns) idx.netns_of_pid[pid] = r->task_netns;
-    else idx.netns_of_pid.try_emplace(pid, 0);
-    if (prev && prev->sock_ino == r->sock_ino && prev->tgid == r->tgid && prev->fd == r->fd)
+  for (const auto& r : recs) {
+    auto pid = static_cast<int32_t>(r.tgid);
+    auto fd = static_cast<int32_t>(r.fd);
+    // The kernel walks pids and then fds in ascending order, so records arrive grouped by
+    // process: look the process's netns up once per group.
+    if (!prev || prev->tgid != r.tgid || prev->task_netns != r.task_netns) {
+      auto [it, fresh] = idx.netns_of_pid.try_emplace(pid, r.task_netns);
+      if (!fresh && r.task_netns) it->second = r.task_netns;
+    }
+    prev = &r;
+    auto& owners = idx.by_inode[r.sock_ino];
+    // In-order records append; anything else (threads of an exited leader repeating the
+    // table) is placed by search, and a repeated (pid, fd) is dropped.
+    if (owners.empty() || std::tie(owners.back().pid, owners.back().fd) < std::tie(pid, fd)) {
+      owners.push_back(Owner{pid, comm_of(r), fd});
       continue;
-    prev = r;
-    idx.by_inode[r->sock_ino].push_back(Owner{pid, comm_of(*r), static_cast<int32_t>(r->fd)});
+    }
+    auto at = std::lower_bound(owners.begin(), owners.end(), std::pair{pid, fd},
+                               [](const Owner& o, const std::pair<int32_t, int32_t>& k) {
+                                 return std::tie(o.pid, o.fd) < std::tie(k.first, k.second);
+                               });
+    if (at != owners.end() && at->pid == pid && at->fd == fd) continue;
+    owners.insert(at, Owner{pid, comm_of(r), fd});
   }
   return idx;
 }

@@ -248,6 +248,17 @@ const char* tcp_state_name(unsigned state) {
 const char* dgram_state_name(unsigned state) { return state == 1 ? "ESTABLISHED" : "UNCONN"; }
 
 std::string inet_addr_text(int family, const void* addr) {
+  if (family == AF_INET) {
+    // inet_ntop goes through sprintf; this is the hot path of a big scan.
+    const auto* b = static_cast<const unsigned char*>(addr);
+    char buf[16];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      if (i) *p++ = '.';
+      p = std::to_chars(p, buf + sizeof buf, b[i]).ptr;
+    }
+    return std::string(buf, p);
+  }
   char buf[INET6_ADDRSTRLEN];
   if (!inet_ntop(family, addr, buf, sizeof buf)) return {};
   return buf;

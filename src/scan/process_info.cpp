@@ -111,7 +111,7 @@ bool read_small_file(int dirfd, const char* path, std::string& buf) {
   buf.clear();
   int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return false;
-  char chunk[4096];
+  char chunk[65536];  // /proc/net tables of a big host are megabytes
   bool ok = true;
   for (;;) {
     ssize_t n = read(fd, chunk, sizeof chunk);

@@ -2,12 +2,13 @@
 // (terminal) or JSON lines (piped).
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 #include <set>
 
 #include "cli/trace_options.h"
-#include "format/capture_json.h"
 #include "scan/scan.h"
+#include "sinks/socket_document.h"
 #include "sinks/socket_jsonl.h"
 #include "sinks/socket_table.h"
 #include "util/atomic_file.h"
@@ -25,15 +26,18 @@ std::string unreadable_summary(const Stats& stats) {
   };
   std::string msg;
   auto add = [&](const std::string& part) { msg += (msg.empty() ? "" : "; ") + part; };
+  auto num = [](int64_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
   if (int64_t n = count("unreadable_pids"))
-    add(std::to_string(n) + " processes' fds unreadable" + (geteuid() ? " without root" : "") +
-        "; owners may be missing");
+    add(num(n, "process's", "processes'") + " fds unreadable" +
+        (geteuid() ? " without root" : "") + "; owners may be missing");
   if (int64_t n = count("unreadable_netns_links"))
-    add(std::to_string(n) + " processes' network namespaces unreadable");
+    add(num(n, "process's network namespace", "processes' network namespaces") + " unreadable");
   if (int64_t n = count("netns_not_entered"))
-    add(std::to_string(n) + " network namespaces read through /proc only (no addresses)");
+    add(num(n, "network namespace", "network namespaces") + " read through /proc only (no addresses)");
   if (int64_t n = count("netns_unreadable"))
-    add(std::to_string(n) + " network namespaces not entered; their sockets are missing");
+    add(num(n, "network namespace", "network namespaces") + " not entered; its sockets are missing");
   return msg;
 }
 
@@ -84,9 +88,17 @@ int run_snapshot(const TraceOptions& opts) {
     c.sockets = std::move(r.sockets);
     c.flows = std::move(r.flows);
     c.stats = std::move(r.stats);
-    AtomicFile file(opts.output, 0644);
-    write_capture(file.stream(), c, !opts.no_cmdline);
+    auto t0 = std::chrono::steady_clock::now();
+    AtomicFile file(opts.output);  // 0600: command lines and users are not for everyone
+    write_capture_streamed(file.stream(), c, !opts.no_cmdline);
+    auto t1 = std::chrono::steady_clock::now();
     file.commit();
+    if (opts.verbose) {
+      auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+      std::cerr << "netviz-trace: scan " << c.stats.counters["total_us"] / 1000.0 << " ms, write "
+                << ms(t1 - t0) << " ms, commit " << ms(std::chrono::steady_clock::now() - t1)
+                << " ms\n";
+    }
     return 0;
   }
   bool table = opts.format == "table" || (opts.format == "auto" && isatty(STDOUT_FILENO));

@@ -2,10 +2,14 @@
 // The JSON-lines stream (README "Tracing"): one object per line, formatted by
 // src/format/event_json.h, so netviz-stitch reads it back.
 #include <ostream>
+#include <string>
 
 #include "sinks/event_sink.h"
 
 namespace netviz {
+
+// One flow line, byte for byte what flow_line(event, f, time).dump() gives, built directly.
+std::string flow_line_text(std::string_view event, const Flow& f, WallNs time);
 
 class EventJsonSink : public EventSink {
  public:

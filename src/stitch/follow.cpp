@@ -131,7 +131,8 @@ int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err)
     struct stat st{};
     if (fstat(s.fd, &st) != 0) throw Error(s.path + ": cannot stat: " + std::strerror(errno));
     if (S_ISDIR(st.st_mode)) throw Error(s.path + ": is a directory, expected a capture file");
-    s.regular = S_ISREG(st.st_mode);
+    // stdin ends the run at its EOF even when it is a redirected file.
+    s.regular = S_ISREG(st.st_mode) && p != "-";
     session.add_input(s.path);
     sources.push_back(s);
   }

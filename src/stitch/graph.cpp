@@ -173,7 +173,8 @@ class Builder {
 
   uint32_t side_node(const ConnSide& s) {
     if (s.kind == ConnSide::Kind::external) return node({NType::external, 0, kNoSym, 0, s.addr});
-    if (s.kind == ConnSide::Kind::unknown) return node({NType::unknown, s.host});
+    if (s.kind == ConnSide::Kind::unknown && o_.view != StitchView::host)
+      return node({NType::unknown, s.host});
     switch (o_.view) {
       case StitchView::host: return node({NType::host, s.host});
       case StitchView::pid: {

@@ -19,7 +19,7 @@ struct StitchOptions {
   std::string output;      // "" = stdout
   double every = 0;        // --follow: rewrite `output` every N seconds (0: at the end only)
   double skew = 2.0;       // seconds of clock skew tolerated between hosts when joining
-  int threads = 0;         // reader threads; 0 = one per core
+  int threads = 1;         // reader threads; 0 = one per core
   bool verbose = false;
 };
 

@@ -68,11 +68,37 @@ static const char* attribution_name(uint8_t a) {
   }
 }
 
-static std::string comm_text(const char* c) {
-  size_t n = 0;
-  while (n < NV_COMM_LEN && c[n]) ++n;
-  return std::string(c, n);
+// Length of the valid UTF-8 sequence starting at s[i], 0 when it is not one.
+static size_t utf8_len(const unsigned char* s, size_t i, size_t n) {
+  unsigned char c = s[i];
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (!len || i + len > n) return 0;
+  for (size_t k = 1; k < len; ++k)
+    if ((s[i + k] & 0xc0) != 0x80) return 0;
+  return len;
 }
+
+std::string comm_text(const char* c, size_t max) {
+  size_t n = 0;
+  while (n < max && c[n]) ++n;
+  // comm is whatever bytes a process chose; JSON output needs valid UTF-8.
+  std::string out;
+  out.reserve(n);
+  const auto* u = reinterpret_cast<const unsigned char*>(c);
+  for (size_t i = 0; i < n;) {
+    size_t len = utf8_len(u, i, n);
+    if (len) {
+      out.append(c + i, len);
+      i += len;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
+}
+
+static std::string comm_text(const char* c) { return comm_text(c, NV_COMM_LEN); }
 
 TraceEvent Decoder::decode(const nv_event& r) const {
   TraceEvent e;

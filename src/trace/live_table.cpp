@@ -34,7 +34,10 @@ void LiveTable::seed(const ScanResult& scan) {
     if (s.state != "LISTEN" || s.owners.empty()) continue;
     listeners_.emplace(std::make_pair(s.netns, s.local.port), s.owners.front());
   }
-  for (const auto& p : scan.processes) processes_[p.pid].process = p;
+  for (const auto& p : scan.processes) {
+    processes_[p.pid].process = p;
+    processes_[p.pid].had_flows = true;  // the scan lists only socket owners
+  }
   for (const auto& f : scan.flows) {
     // Unconnected UDP from the scan has no remote: it is keyed like the traced ones.
     FlowKey k = flow_key(f, f.proto == "udp" && !f.remote);
@@ -125,7 +128,12 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
       note_process(e.pid, e.ppid, e.comm, false);
       return nullptr;
     case EventKind::exit:
-      if (auto it = processes_.find(e.pid); it != processes_.end()) it->second.exited = true;
+      if (auto it = processes_.find(e.pid); it != processes_.end()) {
+        if (it->second.had_flows)
+          it->second.exited = true;
+        else
+          processes_.erase(it);
+      }
       return nullptr;
     case EventKind::bind:
       return nullptr;
@@ -204,6 +212,7 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
     }
     if (f.pid) ++live_by_pid_[f.pid];
     note_process(f.pid, e.ppid, f.comm, false);
+    if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
   }
 
   if (e.kind != EventKind::close) return &f;
@@ -245,6 +254,7 @@ const Flow* LiveTable::apply(const UdpCount& c) {
     f.direction = direction_of(c.attribution);
     if (f.pid) ++live_by_pid_[f.pid];
     note_process(f.pid, 0, f.comm, false);
+    if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
   }
   f.first_seen = std::min(f.first_seen, c.first_seen);
   f.last_seen = std::max(f.last_seen, c.last_seen);

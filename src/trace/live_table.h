@@ -64,6 +64,7 @@ class LiveTable {
   struct ProcessState {
     Process process;
     bool exited = false;
+    bool had_flows = false;  // kept after exit only then: the table stays bounded under churn
   };
   const std::map<int32_t, ProcessState>& processes() const { return processes_; }
   // Called the first time a pid shows up in a flow (the tracer reads /proc there).

@@ -56,5 +56,7 @@ class Decoder {
 // "127.0.0.1", "::1"; family is NV_AF_INET or NV_AF_INET6.
 std::string addr_text(uint8_t family, const uint8_t* addr16);
 std::string tcp_state_name(int state);
+// A kernel comm (up to max bytes, NUL-terminated or not) as valid UTF-8: bad bytes become '?'.
+std::string comm_text(const char* comm, size_t max);
 
 }  // namespace netviz

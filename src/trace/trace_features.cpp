@@ -48,22 +48,20 @@ TraceFeatures probe_trace_features() {
   f.btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
   std::ifstream mounts("/proc/self/mounts");
   f.cgroup2 = find_cgroup2_mount(mounts);
-  int r = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr);
-  if (r == -EPERM || r == -EACCES) {
-    f.privilege_error = std::string("bpf(): ") + strerror(-r);
-    return f;
-  }
-  f.privileged = true;
-  if (r < 0) {
-    // Could be missing privileges all the same: probe a plain array map.
-    int a = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_ARRAY, nullptr);
-    if (a == -EPERM || a == -EACCES) {
-      f.privileged = false;
-      f.privilege_error = std::string("bpf(): ") + strerror(-a);
+  // libbpf's probes say "unsupported" for any failure, so ask bpf() directly first: EPERM
+  // means missing privileges, not a missing feature.
+  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, nullptr, 4, 4, 1, nullptr);
+  if (fd < 0) {
+    int e = errno;
+    if (e == EPERM || e == EACCES) {
+      f.privilege_error = std::string("bpf(): ") + strerror(e);
       return f;
     }
+  } else {
+    close(fd);
   }
-  f.ringbuf = r > 0;
+  f.privileged = true;
+  f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) > 0;
   // libbpf cannot probe tp_btf alone; the loader tries it and falls back when it fails.
   f.tp_btf = f.btf;
   return f;

@@ -1,6 +1,7 @@
 #include "trace/trace_session.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -51,9 +52,7 @@ UdpCount to_udp_count(const Decoder& d, const nv_udp_key& k, const nv_udp_val& v
   c.key.local = {addr_text(k.family, k.laddr), k.lport};
   c.key.remote = {addr_text(k.family, k.raddr), k.rport};
   c.family = k.family == NV_AF_INET6 ? "ipv6" : "ipv4";
-  size_t n = 0;
-  while (n < NV_COMM_LEN && v.comm[n]) ++n;
-  c.comm.assign(v.comm, n);
+  c.comm = comm_text(v.comm, NV_COMM_LEN);
   c.attribution = v.attribution == NV_ATTR_UDP_RECV ? "udp_recv" : "udp_send";
   c.first_seen = d.wall(v.first_ns);
   c.last_seen = d.wall(v.last_ns);
@@ -96,7 +95,7 @@ class Session {
   void handle(const nv_event& raw);
   void handle(const TraceEvent& e);
   void emit_flow(const char* event, const Flow* f, WallNs time);
-  void progress(bool final);
+  void progress(bool final, uint64_t lost);
 
   const TraceOptions& opts_;
   const TraceFeatures& features_;
@@ -110,6 +109,7 @@ class Session {
   uint64_t events_ = 0;
   uint64_t undecodable_ = 0;
   uint64_t flows_traced_ = 0;
+  uint64_t udp_announced_ = 0;  // NV_EV_UDP events: one per new kernel counter entry
   bool sink_broken_ = false;
   int proc_fd_ = -1;
   std::chrono::steady_clock::time_point started_;
@@ -122,6 +122,7 @@ void Session::emit_flow(const char* event, const Flow* f, WallNs time) {
 
 void Session::handle(const TraceEvent& e) {
   ++events_;
+  if (e.kind == EventKind::udp) ++udp_announced_;
   size_t before = table_.live_count() + table_.closed_count();
   const Flow* f = table_.apply(e);
   if (table_.live_count() + table_.closed_count() > before) ++flows_traced_;
@@ -158,13 +159,13 @@ void Session::handle(const nv_event& raw) {
 }
 
 
-void Session::progress(bool final) {
+void Session::progress(bool final, uint64_t lost) {
   if (!err_tty_ || !opts_.duration) return;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   char buf[160];
-  snprintf(buf, sizeof buf, "\rnetviz-trace: %.0fs/%.0fs, %llu flows, %llu events", elapsed,
-           *opts_.duration, static_cast<unsigned long long>(flows_traced_),
-           static_cast<unsigned long long>(events_));
+  snprintf(buf, sizeof buf, "\rnetviz-trace: %.0fs/%.0fs, %llu flows, %llu events, %llu lost",
+           elapsed, *opts_.duration, static_cast<unsigned long long>(flows_traced_),
+           static_cast<unsigned long long>(events_), static_cast<unsigned long long>(lost));
   err_ << buf << "\033[K";
   if (final) err_ << '\n';
   err_.flush();
@@ -213,6 +214,9 @@ int Session::run() {
   scanning = false;
   consumer.join();
 
+  // Loading (kernel BTF for CO-RE) and the scan freed tens of MB; give them back before the
+  // long run instead of carrying them as resident memory.
+  malloc_trim(0);
   if (filter_.netns) scan.host.scope_netns = *filter_.netns;
   table_.seed(scan);
   bool capture_mode = !opts_.output.empty();
@@ -284,7 +288,8 @@ int Session::run() {
       table_.prune_closed();
     }
     if (t - last_progress >= std::chrono::milliseconds(500)) {
-      progress(false);
+      if (err_tty_ && opts_.duration)
+        progress(false, loader.kernel_drops() + undecodable_ + table_.refused());
       last_progress = t;
     }
   }
@@ -299,7 +304,7 @@ int Session::run() {
     const Flow* f = table_.apply(c);
     if (sink_) emit_flow("update", f, c.last_seen);
   }
-  progress(true);
+  progress(true, loader.kernel_drops() + undecodable_ + table_.refused());
 
   Stats st;
   st.scan_path = scan.stats.scan_path;
@@ -313,8 +318,15 @@ int Session::run() {
   st.counters["hooks"] = static_cast<int64_t>(loader.hooks().size());
   st.counters["lost_kernel"] = static_cast<int64_t>(kernel_lost);
   st.counters["lost_user"] = static_cast<int64_t>(user_lost);
+  if (udp_announced_ > udp.size()) {
+    // LRU eviction under pressure: those flows are in the output, their counts are partial.
+    st.counters["udp_counters_evicted"] = static_cast<int64_t>(udp_announced_ - udp.size());
+    st.notes.push_back(std::to_string(udp_announced_ - udp.size()) +
+                       " UDP flow counters were evicted from the kernel map; their packet "
+                       "counts are lower bounds");
+  }
   for (const auto& [k, v] : scan.stats.counters) st.counters.emplace("scan_" + k, v);
-  st.notes = scan.stats.notes;
+  for (const auto& n : scan.stats.notes) st.notes.push_back(n);
   for (const auto& n : loader.notes()) st.notes.push_back(n);
   st.notes.push_back(std::string("tcp state hook: ") +
                      (loader.hooks().empty() ? "none" : [&] {

@@ -43,6 +43,8 @@ struct Args {
   int hold_ms = 0;
   int accept_delay_ms = 0;  // tcp-server: listen, then wait this long before accepting
   bool exit_after_connect = false;
+  int local_port = 0;       // tcp-client: bind this port before connecting (4-tuple reuse)
+  bool wait_close = false;  // close only after the peer closed: the peer keeps the TIME_WAIT
   long send_bytes = 0;
   bool reply = false;
   bool hold = false;        // tcp-server: keep accepted connections open
@@ -61,9 +63,9 @@ struct Args {
   std::fprintf(stderr,
                "nv_peer: %s\n"
                "usage: nv_peer tcp-server --port P [--workers N] [--bind ADDR] [--count N] "
-               "[--reply] [--hold] [--accept-delay-ms M]\n"
+               "[--reply] [--hold] [--accept-delay-ms M] [--wait-close]\n"
                "       nv_peer tcp-client --addr A --port P --count N [--rate R] [--hold-ms M] "
-               "[--exit-after-connect] [--send BYTES]\n"
+               "[--exit-after-connect] [--send BYTES] [--local-port P] [--wait-close]\n"
                "       nv_peer udp-server --port P [--bind ADDR] [--count N]\n"
                "       nv_peer udp-client --addr A --port P --count N [--send BYTES]\n"
                "       nv_peer hold --addr A --port P --count N\n"
@@ -100,6 +102,8 @@ Args parse(int argc, char** argv) {
     else if (k == "--timeout") a.timeout = std::atof(val().c_str());
     else if (k == "--comm") a.comm = val();
     else if (k == "--exit-after-connect") a.exit_after_connect = true;
+    else if (k == "--local-port") a.local_port = std::atoi(val().c_str());
+    else if (k == "--wait-close") a.wait_close = true;
     else if (k == "--reply") a.reply = true;
     else if (k == "--hold") a.hold = true;
     else if (k == "--print-ports") a.print_ports = true;
@@ -221,6 +225,11 @@ long accept_loop(int lfd, const Args& a, std::atomic<long>* total, double deadli
       held.push_back(fd);
     } else {
       if (a.reply || a.send_bytes) drain_and_reply(fd, a, deadline);
+      if (a.wait_close) {  // the client closes first and keeps the TIME_WAIT
+        char buf[4096];
+        while (wait_readable(fd, std::min(deadline, now_s() + 5)) && read(fd, buf, sizeof(buf)) > 0) {
+        }
+      }
       close(fd);
     }
     if (a.count && n >= a.count) break;
@@ -291,6 +300,13 @@ int tcp_client(const Args& a) {
     }
     int fd = socket(dst.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) die("socket");
+    if (a.local_port) {
+      // The same 4-tuple every time: the server closes first, so it is free again at once.
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      Addr src = make_addr(dst.family == AF_INET6 ? "::1" : "127.0.0.1", a.local_port);
+      if (bind(fd, reinterpret_cast<sockaddr*>(&src.ss), src.len) < 0) die("bind");
+    }
     if (connect(fd, reinterpret_cast<sockaddr*>(&dst.ss), dst.len) < 0) {
       ++errors;
       close(fd);
@@ -314,6 +330,11 @@ int tcp_client(const Args& a) {
       if (wait_readable(fd, now_s() + 5)) (void)!read(fd, rbuf.data(), rbuf.size());
     }
     if (a.hold_ms > 0) usleep(a.hold_ms * 1000);
+    if (a.wait_close) {
+      while (wait_readable(fd, std::min(deadline, now_s() + 5)) &&
+             read(fd, rbuf.data(), rbuf.size()) > 0) {
+      }
+    }
     close(fd);
   }
   done(a, ok, errors, start);

@@ -48,6 +48,17 @@ TEST(BpfOwnerIndex, RepeatedPidFdCountsOnceAndFullWidthCommIsKept) {
   EXPECT_EQ(idx.netns_of_pid.at(30), 12u) << "a known netns wins over 0 (exiting task)";
 }
 
+TEST(BpfOwnerIndex, ATableRepeatedByEachThreadGivesEachFdOnce) {
+  // Two threads of one process (leader gone) each walk the same table, in kernel order.
+  std::vector<nv_snap_sock_file> recs = {
+      rec(40, 3, 800, 13, "t"), rec(40, 9, 800, 13, "t"), rec(40, 11, 900, 13, "t"),
+      rec(40, 3, 800, 13, "t"), rec(40, 9, 800, 13, "t"), rec(40, 11, 900, 13, "t"),
+  };
+  OwnerIndex idx = owner_index_from_records(recs);
+  EXPECT_EQ(idx.by_inode.at(800), (std::vector<Owner>{{40, "t", 3}, {40, "t", 9}}));
+  EXPECT_EQ(idx.by_inode.at(900), (std::vector<Owner>{{40, "t", 11}}));
+}
+
 TEST(BpfOwnerIndex, NoRecordsNoOwners) {
   OwnerIndex idx = owner_index_from_records({});
   EXPECT_TRUE(idx.by_inode.empty());

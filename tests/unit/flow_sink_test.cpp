@@ -161,3 +161,26 @@ TEST(FlowCapture, ScanPlusTracedFlowsWithFilter) {
   EXPECT_EQ(back.flows.size(), 2u);
   EXPECT_EQ(back.processes.size(), 2u);  // curl from the scan, ssh from events
 }
+
+TEST(EventJsonSink, HandWrittenFlowLineEqualsTheJsonTree) {
+  std::vector<Flow> flows;
+  flows.push_back(sample_flow());
+  Flow u;
+  u.proto = "udp";
+  u.family = "ipv4";
+  u.local = {"0.0.0.0", 5353};
+  u.direction = "inbound";
+  u.comm = "we\"ird\\ name\x01";
+  u.packets = 12;
+  u.attribution = "udp_recv";
+  flows.push_back(u);  // no remote, no duration, no state
+  Flow odd = sample_flow();
+  odd.duration_ns = 1;            // 1e-06 ms
+  odd.connect_latency_ns = 123456789;
+  odd.comm = "\xc3\xa9t\xc3\xa9";  // UTF-8 passes through escaped the same way
+  odd.first_seen = -5;            // before the epoch still formats
+  flows.push_back(odd);
+  for (const auto& f : flows)
+    EXPECT_EQ(flow_line_text("close", f, 1'234'567'890'123'456'789),
+              flow_line("close", f, 1'234'567'890'123'456'789).dump());
+}

@@ -85,3 +85,81 @@ TEST(SocketSink, TableLikeSs) {
   EXPECT_EQ(header.find("State"), l1.find("ESTABLISHED"));
   EXPECT_EQ(header.find("State"), l2.find("LISTEN"));
 }
+
+// The streamed document writer must produce exactly what src/format's to_json produces.
+#include "format/capture_json.h"
+#include "sinks/socket_document.h"
+
+namespace {
+Capture sample_capture() {
+  Capture c;
+  c.host.name = "h1";
+  c.host.kernel = "6.1";
+  c.host.netns = {NetnsInfo{1, "blue", {"10.0.0.1", "::1"}}};
+  Process p;
+  p.pid = 100;
+  p.comm = "ng\"inx";
+  p.cmdline = {"nginx", "-g", "x"};
+  p.uid = 33;
+  c.processes = {p};
+  c.sockets = sample();
+  c.sockets[2].local.addr = "/tmp/we\\ird\n\x01path";
+  c.sockets[0].owners[0].comm = "caf\xc3\xa9";  // UTF-8
+  Socket bad = c.sockets[2];
+  bad.local.addr = "\xff\xfe";  // not UTF-8: must not throw
+  c.sockets.push_back(bad);
+  Flow f;
+  f.proto = "tcp";
+  f.family = "ipv4";
+  f.local = {"127.0.0.1", 80};
+  f.remote = Endpoint{"127.0.0.1", 5000};
+  f.direction = "inbound";
+  f.pid = 100;
+  f.comm = "nginx";
+  f.netns = 1;
+  f.first_seen = f.last_seen = 1763767200123456789;
+  f.state = "ESTABLISHED";
+  f.attribution = "scan";
+  Flow u = f;
+  u.proto = "udp";
+  u.state = "";
+  u.packets = 3;
+  u.remote.reset();
+  Flow traced = f;
+  traced.duration_ns = 1500000;
+  traced.connect_latency_ns = 2000;
+  c.flows = {f, u, traced};
+  c.stats.scan_path = "proc";
+  c.stats.counters["sockets"] = 4;
+  c.stats.notes = {"a note"};
+  return c;
+}
+}  // namespace
+
+TEST(SocketSink, StreamedDocumentEqualsReferenceWriter) {
+  Capture c = sample_capture();
+  for (bool cmdline : {true, false}) {
+    std::stringstream out;
+    write_capture_streamed(out, c, cmdline);
+    auto got = ojson::parse(out.str());
+    // The reference writer throws on the non-UTF-8 path; compare with it replaced.
+    auto want = ojson::parse(to_json(c, cmdline).dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace));
+    EXPECT_EQ(got, want) << got.dump(1) << "\nvs\n" << want.dump(1);
+  }
+  std::stringstream lines;
+  write_socket_lines(lines, c.sockets);
+  std::string line;
+  size_t i = 0;
+  while (std::getline(lines, line)) {
+    auto j = ojson::parse(line);
+    ASSERT_LT(i, c.sockets.size());
+    EXPECT_EQ(j.begin().key(), "event");
+    j.erase("event");
+    auto want = ojson::parse(
+        to_json(c.sockets[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    EXPECT_EQ(j, want);
+    ++i;
+  }
+  EXPECT_EQ(i, c.sockets.size());
+}

@@ -124,3 +124,14 @@ TEST(TraceDecoder, StateNames) {
   EXPECT_EQ(tcp_state_name(0), "");
   EXPECT_EQ(tcp_state_name(77), "");
 }
+
+TEST(TraceDecoder, CommBecomesValidUtf8) {
+  EXPECT_EQ(comm_text("ok", 16), "ok");
+  const char bad[16] = {'a', '\xff', 'b', '\xc3', '\xa9', '\xe2', 'x'};
+  EXPECT_EQ(comm_text(bad, 16), "a?b\xc3\xa9?x");
+  Decoder d(0);
+  nv_event r{};
+  r.type = NV_EV_EXEC;
+  memcpy(r.comm, "\x80\x80", 2);
+  EXPECT_EQ(d.decode(r).comm, "??");
+}

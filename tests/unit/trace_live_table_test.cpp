@@ -227,3 +227,19 @@ TEST(LiveTable, BoundedAndCountsWhatItRefused) {
   EXPECT_EQ(t.refused(), 1u);
   EXPECT_EQ(t.live_count(), 2u);
 }
+
+TEST(LiveTable, ProcessesWithoutFlowsAreForgottenAtExit) {
+  LiveTable t;
+  TraceEvent fork;
+  fork.kind = EventKind::fork;
+  fork.pid = 50;
+  fork.ppid = 1;
+  fork.comm = "sh";
+  t.apply(fork);
+  EXPECT_EQ(t.processes().count(50), 1u);
+  TraceEvent gone;
+  gone.kind = EventKind::exit;
+  gone.pid = 50;
+  t.apply(gone);
+  EXPECT_EQ(t.processes().count(50), 0u);
+}

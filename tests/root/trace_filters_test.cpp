@@ -1,0 +1,131 @@
+// The snapshot filters applied to tracing: --pid, --port, --proto, --netns. Each run makes
+// traffic the filter must keep and traffic it must drop.
+#include "trace_test_util.h"
+
+namespace {
+
+// tcp-server + tcp-client making `count` connections; returns the server's port.
+struct Pair {
+  int port = 0;
+  pid_t server_pid = 0, client_pid = 0;
+};
+
+Pair tcp_pair(const nvt::TempDir& dir, const std::string& name, int count,
+              const std::vector<std::string>& prefix = {}) {
+  nvt::Peer server(dir, name + "-srv",
+                   {"tcp-server", "--port", "0", "--count", std::to_string(count), "--timeout",
+                    "30"},
+                   prefix);
+  Pair p;
+  p.port = server.wait_ready();
+  nvt::Peer client(dir, name + "-cli",
+                   {"tcp-client", "--port", std::to_string(p.port), "--count",
+                    std::to_string(count), "--timeout", "20"},
+                   prefix);
+  client.finish(25);
+  server.finish(10);
+  p.server_pid = server.pid();
+  p.client_pid = client.pid();
+  return p;
+}
+
+bool touches(const netviz::Flow& f, int port) {
+  return f.local.port == static_cast<uint32_t>(port) ||
+         (f.remote && f.remote->port == static_cast<uint32_t>(port));
+}
+
+TEST(TraceFilters, PidKeepsOnlyThatProcess) {
+  nvt::TempDir dir;
+  nvt::Peer server(dir, "srv", {"tcp-server", "--port", "0", "--count", "20", "--timeout", "30"});
+  int port = server.wait_ready();
+  std::string cap = dir.file("capture.json");
+  nvt::Tracer tracer(dir, {"--pid", std::to_string(server.pid()), "-o", cap});
+  nvt::Peer client(dir, "cli",
+                   {"tcp-client", "--port", std::to_string(port), "--count", "20"});
+  client.finish(20);
+  server.finish(10);
+  Pair other = tcp_pair(dir, "other", 10);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.err_text();
+  auto doc = nvt::read_capture(cap);
+  size_t mine = 0;
+  for (const auto& f : doc.cap.flows) {
+    EXPECT_EQ(f.pid, server.pid()) << nvt::flow_str(f);
+    if (touches(f, port) && f.direction == "inbound") ++mine;
+    EXPECT_FALSE(touches(f, other.port)) << nvt::flow_str(f);
+  }
+  EXPECT_EQ(mine, 20u) << "the server's 20 accepted connections";
+}
+
+TEST(TraceFilters, PortKeepsBothEndsOfThatPortOnly) {
+  nvt::TempDir dir;
+  nvt::Peer server(dir, "srv", {"tcp-server", "--port", "0", "--count", "15", "--timeout", "30"});
+  int port = server.wait_ready();
+  std::string cap = dir.file("capture.json");
+  nvt::Tracer tracer(dir, {"--port", std::to_string(port), "-o", cap});
+  nvt::Peer client(dir, "cli",
+                   {"tcp-client", "--port", std::to_string(port), "--count", "15"});
+  client.finish(20);
+  server.finish(10);
+  Pair other = tcp_pair(dir, "other", 10);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.err_text();
+  auto doc = nvt::read_capture(cap);
+  size_t in = 0, out = 0;
+  for (const auto& f : doc.cap.flows) {
+    EXPECT_TRUE(touches(f, port)) << nvt::flow_str(f);
+    EXPECT_FALSE(touches(f, other.port)) << nvt::flow_str(f);
+    if (touches(f, port) && f.direction == "inbound" && f.pid == server.pid()) ++in;
+    if (touches(f, port) && f.direction == "outbound" && f.pid == client.pid()) ++out;
+  }
+  EXPECT_EQ(in, 15u);
+  EXPECT_EQ(out, 15u);
+}
+
+TEST(TraceFilters, ProtoUdpDropsTcp) {
+  nvt::TempDir dir;
+  std::string cap = dir.file("capture.json");
+  nvt::Tracer tracer(dir, {"--proto", "udp", "-o", cap});
+  Pair tcp = tcp_pair(dir, "tcp", 10);
+  nvt::Peer userver(dir, "usrv", {"udp-server", "--port", "0", "--count", "5", "--timeout", "30"});
+  int uport = userver.wait_ready();
+  nvt::Peer uclient(dir, "ucli", {"udp-client", "--port", std::to_string(uport), "--count", "5"});
+  uclient.finish(20);
+  userver.finish(10);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.err_text();
+  auto doc = nvt::read_capture(cap);
+  size_t udp = 0;
+  for (const auto& f : doc.cap.flows) {
+    EXPECT_EQ(f.proto, "udp") << nvt::flow_str(f);
+    EXPECT_FALSE(touches(f, tcp.port)) << nvt::flow_str(f);
+    if (touches(f, uport)) ++udp;
+  }
+  EXPECT_EQ(udp, 2u) << "the client's and the server's UDP flow";
+}
+
+TEST(TraceFilters, NetnsKeepsThatNamespaceAndDescribesItAsTheHost) {
+  nvt::TempDir dir;
+  nvt::Netns ns("filt");
+  uint64_t ino = ns.inode();
+  ASSERT_NE(ino, 0u);
+  std::string cap = dir.file("capture.json");
+  nvt::Tracer tracer(dir, {"--netns", ns.name(), "-o", cap});
+  Pair inside = tcp_pair(dir, "inside", 12, ns.exec_prefix());
+  Pair outside = tcp_pair(dir, "outside", 12);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.err_text();
+  auto doc = nvt::read_capture(cap);
+  ASSERT_TRUE(doc.cap.host.scope_netns.has_value()) << "host.scope_netns set";
+  EXPECT_EQ(*doc.cap.host.scope_netns, ino);
+  size_t in = 0, out = 0;
+  for (const auto& f : doc.cap.flows) {
+    EXPECT_EQ(f.netns, ino) << nvt::flow_str(f);
+    if (f.netns != ino) continue;
+    if (f.local.port == static_cast<uint32_t>(inside.port) && f.pid == inside.server_pid) ++in;
+    if (f.remote && f.remote->port == static_cast<uint32_t>(inside.port) &&
+        f.pid == inside.client_pid)
+      ++out;
+  }
+  EXPECT_EQ(in, 12u) << "server ends inside the namespace";
+  EXPECT_EQ(out, 12u) << "client ends inside the namespace";
+  (void)outside;
+}
+
+}  // namespace

@@ -28,7 +28,7 @@ static __always_inline __u32 tgid_seen_by_reader(struct task_struct *task)
 	 * instruction on two pointer kinds, which the verifier refuses. */
 	if (level == 0) {
 		nr = task->tgid;
-
+		asm volatile("" : "+r"(nr));
 	} else {
 		if (level > 32 || p->level < level)
 			return 0;
@@ -37,7 +37,7 @@ static __always_inline __u32 tgid_seen_by_reader(struct task_struct *task)
 					       bpf_core_field_offset(struct pid, numbers) +
 					       level * bpf_core_type_size(struct upid)));
 		nr = up.nr;
-
+		asm volatile("" : "+r"(nr));
 	}
 	return nr;
 }

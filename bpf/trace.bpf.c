@@ -275,23 +275,23 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
 	}
 	/* Payload only: bytes_acked and bytes_received count the SYN and FIN sequence numbers
-	 * too, so take data sent minus retransmissions, and drop the FIN from what came in. */
-	__u64 sent, retrans, rcvd;
-	__u8 shut;
+	 * too, so take data sent minus retransmissions, and drop the FIN from what came in.
+	 * SOCK_DONE is set by tcp_fin() alone; RCV_SHUTDOWN is also set by close(). */
+	__u64 sent, retrans, rcvd, flags;
 	if (tp) {
 		sent = tp->bytes_sent;
 		retrans = tp->bytes_retrans;
 		rcvd = tp->bytes_received;
-		shut = tp->inet_conn.icsk_inet.sk.sk_shutdown;
+		flags = tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags;
 	} else {
 		const struct tcp_sock *ctp = (const struct tcp_sock *)sk;
 		sent = BPF_CORE_READ(ctp, bytes_sent);
 		retrans = BPF_CORE_READ(ctp, bytes_retrans);
 		rcvd = BPF_CORE_READ(ctp, bytes_received);
-		shut = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+		flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
 	}
 	e->bytes_sent = sent > retrans ? sent - retrans : 0;
-	if ((shut & 1 /* RCV_SHUTDOWN: a FIN came in */) && rcvd)
+	if ((flags & (1ULL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) && rcvd)
 		rcvd--;
 	e->bytes_received = rcvd;
 	submit_event(e);
@@ -307,8 +307,17 @@ static __always_inline int interesting_transition(int old, int new)
 	       (new == NV_TCP_ESTABLISHED && (old == NV_TCP_SYN_SENT || old == NV_TCP_SYN_RECV));
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(state_btf, struct sock *sk, int old, int new)
+/* A tp_btf program is skipped when it fires again on a CPU where it is already running: a
+ * softirq (loopback delivery) interrupting it in process context. state_btf marks itself
+ * running per CPU; state_btf_nested, attached after it, does the work only in that case. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} state_running SEC(".maps");
+
+static __always_inline int state_btf_body(struct sock *sk, int old, int new)
 {
 	if (!interesting_transition(old, new))
 		return 0;
@@ -320,6 +329,30 @@ int BPF_PROG(state_btf, struct sock *sk, int old, int new)
 	if (t.family != NV_AF_INET && t.family != NV_AF_INET6)
 		return 0;
 	return on_tcp_state((__u64)sk, sk, tp, old, new, &t);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_btf, struct sock *sk, int old, int new)
+{
+	__u32 zero = 0;
+	__u32 *running = bpf_map_lookup_elem(&state_running, &zero);
+	if (running)
+		*running = 1;
+	state_btf_body(sk, old, new);
+	if (running)
+		*running = 0;
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_btf_nested, struct sock *sk, int old, int new)
+{
+	__u32 zero = 0;
+	__u32 *running = bpf_map_lookup_elem(&state_running, &zero);
+	if (!running || !*running)
+		return 0; /* state_btf ran (or runs) for this one */
+	count_stat(NV_STAT_NESTED);
+	return state_btf_body(sk, old, new);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -468,6 +501,20 @@ int exit_listen(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- cgroup sock hooks: bind, connected and unconnected UDP ---- */
 
+static __always_inline void note_udp_owner(__u64 cookie)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
+	struct udp_owner *o = bpf_map_lookup_elem(&udp_owners, &cookie);
+	if (o && o->pid == pid)
+		return;
+	struct udp_owner n = {.pid = pid};
+	n.netns = nv_current_netns();
+	bpf_get_current_comm(n.comm, sizeof(n.comm));
+	bpf_map_update_elem(&udp_owners, &cookie, &n, BPF_ANY);
+}
+
+
 static __always_inline int on_post_bind(struct bpf_sock *sk, __u8 family)
 {
 	if (sk->type == NV_SOCK_DGRAM)
@@ -615,19 +662,6 @@ int sock_release(struct bpf_sock *sk)
 /* Unconnected UDP, process side: remember who uses the socket. Counting happens per datagram
  * in the skb hooks below, which see every datagram (recv() without an address included) and
  * the addresses on the wire rather than a wildcard bind. */
-static __always_inline void note_udp_owner(__u64 cookie)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32;
-	struct udp_owner *o = bpf_map_lookup_elem(&udp_owners, &cookie);
-	if (o && o->pid == pid)
-		return;
-	struct udp_owner n = {.pid = pid};
-	n.netns = nv_current_netns();
-	bpf_get_current_comm(n.comm, sizeof(n.comm));
-	bpf_map_update_elem(&udp_owners, &cookie, &n, BPF_ANY);
-}
-
 static __always_inline int on_udp_msg(struct bpf_sock_addr *ctx)
 {
 	if (ctx->type != NV_SOCK_DGRAM)

@@ -118,6 +118,7 @@ struct nv_udp_val {
 
 /* Filters set in .rodata before load; 0 means "any". */
 #define NV_STAT_RB_DROPS 0 /* ring buffer reservations that failed */
+#define NV_STAT_NESTED 1   /* TCP state changes caught by the nested-run backup program */
 #define NV_STAT_MAX 4
 
 #endif /* NETVIZ_EVENTS_H */

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <chrono>
 #include <exception>
-#include <set>
+#include <map>
 #include <thread>
 
 #include "scan/host_info.h"
@@ -171,7 +171,7 @@ ScanResult scan_host(const ScanOptions& opts) {
   for (const auto& [k, v] : owner_stats.counters) stats.counters[k] += v;
   stats.notes.insert(stats.notes.end(), owner_stats.notes.begin(), owner_stats.notes.end());
   t = Clock::now();
-  std::set<int32_t> owner_pids;
+  std::map<int32_t, std::string> owner_pids;  // pid → comm as the walk saw it
   for (auto& s : r.sockets) {
     if (!s.inode) continue;
     auto it = idx->by_inode.find(s.inode);
@@ -181,7 +181,7 @@ ScanResult scan_host(const ScanOptions& opts) {
     std::sort(s.owners.begin(), s.owners.end(), [](const Owner& a, const Owner& b) {
       return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
     });
-    for (const auto& o : s.owners) owner_pids.insert(o.pid);
+    for (const auto& o : s.owners) owner_pids.emplace(o.pid, o.comm);
   }
   stats.counters["attach_owners_us"] = us_since(t);
 
@@ -190,8 +190,9 @@ ScanResult scan_host(const ScanOptions& opts) {
   int proc_fd = open(opts.proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc_fd >= 0) {
     r.processes.reserve(owner_pids.size());
-    for (int32_t pid : owner_pids) {
+    for (const auto& [pid, comm] : owner_pids) {
       Process p = read_process(proc_fd, pid, opts.with_cmdline);
+      if (p.comm.empty()) p.comm = comm;  // exited since the walk, or unreadable
       if (!p.netns) {
         auto it = idx->netns_of_pid.find(pid);
         if (it != idx->netns_of_pid.end()) p.netns = it->second;

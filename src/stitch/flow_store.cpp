@@ -21,6 +21,14 @@ bool is_host_local(std::string_view a, std::string_view family) {
   return a.find_first_not_of("0123456789abcdefABCDEF.:") != std::string_view::npos;
 }
 
+std::string_view canonical_addr(std::string_view a) {
+  // A dual-stack socket sees an IPv4 peer as ::ffff:a.b.c.d; the peer knows itself as a.b.c.d.
+  if (a.size() > 7 && (a.starts_with("::ffff:") || a.starts_with("::FFFF:")) &&
+      a.find('.') != std::string_view::npos)
+    return a.substr(7);
+  return a;
+}
+
 uint32_t FlowStore::host_index(const std::string& name, const std::string& ns_name,
                                uint64_t netns, bool root) {
   std::string key = name;
@@ -39,7 +47,7 @@ uint32_t FlowStore::host_index(const std::string& name, const std::string& ns_na
 
 void FlowStore::add_address(const std::string& addr, uint32_t host) {
   if (is_host_local(addr, "")) return;
-  auto& v = address_hosts[strings.id(addr)];
+  auto& v = address_hosts[strings.id(canonical_addr(addr))];
   if (std::find(v.begin(), v.end(), host) == v.end()) v.push_back(host);
 }
 
@@ -136,10 +144,10 @@ FlowEnd FlowStore::Scope::make_end(const Flow& f) {
   FlowEnd e;
   e.host = host_for(f.netns);
   e.proto = store_.strings.id(f.proto);
-  e.laddr = store_.strings.id(f.local.addr);
+  e.laddr = store_.strings.id(canonical_addr(f.local.addr));
   e.lport = static_cast<uint16_t>(f.local.port);
   if (f.remote) {
-    e.raddr = store_.strings.id(f.remote->addr);
+    e.raddr = store_.strings.id(canonical_addr(f.remote->addr));
     e.rport = static_cast<uint16_t>(f.remote->port);
   }
   e.outbound = f.direction == "outbound";
@@ -159,7 +167,7 @@ void FlowStore::Scope::add_listener(const Socket& s, int32_t pid, const std::str
   Listener l;
   l.host = host_for(s.netns);
   l.proto = store_.strings.id(s.proto);
-  l.addr = store_.strings.id(s.local.addr);
+  l.addr = store_.strings.id(canonical_addr(s.local.addr));
   l.port = static_cast<uint16_t>(s.local.port);
   l.pid = pid;
   l.comm = comm.empty() && pid == 0 ? kNoSym : store_.strings.id(comm);

@@ -68,6 +68,8 @@ struct Listener {
 
 // Addresses that never leave their host: loopback, unspecified, and non-IP families.
 bool is_host_local(std::string_view addr, std::string_view family);
+// "::ffff:10.0.0.1" → "10.0.0.1": one spelling per IPv4 address, for joining.
+std::string_view canonical_addr(std::string_view addr);
 
 class FlowStore {
  public:

@@ -66,12 +66,13 @@ std::string kind_of(const bpf_program* p) {
   std::string sec = bpf_program__section_name(p);
   if (sec.rfind("tp_btf/", 0) == 0) return "tp_btf";
   if (sec.rfind("raw_tp/", 0) == 0) return "raw_tp";
-  if (sec.rfind("cgroup/", 0) == 0) return "cgroup";
+  if (sec.rfind("cgroup", 0) == 0) return "cgroup";  // cgroup/..., cgroup_skb/...
   return "tracepoint";
 }
 
 std::string target_of(const bpf_program* p) {
   std::string sec = bpf_program__section_name(p);
+  if (sec.rfind("cgroup_skb/", 0) == 0) return sec;
   auto slash = sec.find('/');
   return slash == std::string::npos ? sec : sec.substr(slash + 1);
 }
@@ -83,6 +84,7 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf) {
   s->rodata->targ_pid = f.pid;
   s->rodata->targ_port = f.port;
   bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
+  bpf_program__set_autoload(s->progs.state_btf_nested, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
   return s;
 }
@@ -189,6 +191,30 @@ int TraceLoader::poll(int timeout_ms, const std::function<void(const nv_event&)>
   if (n < 0) return n;
   if (m < 0) return m;
   return n + m;
+}
+
+static uint64_t percpu_stat(const trace_bpf* skel, uint32_t key) {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return 0;
+  std::vector<uint64_t> vals(static_cast<size_t>(ncpu));
+  if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &key, vals.data()) != 0) return 0;
+  uint64_t sum = 0;
+  for (auto v : vals) sum += v;
+  return sum;
+}
+
+uint64_t TraceLoader::nested_runs() const { return percpu_stat(impl_->skel.get(), NV_STAT_NESTED); }
+
+uint64_t TraceLoader::missed_runs() const {
+  uint64_t sum = 0;
+  bpf_program* p;
+  bpf_object__for_each_program(p, impl_->skel->obj) {
+    if (!bpf_program__autoload(p) || p == impl_->skel->progs.state_btf) continue;
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) sum += info.recursion_misses;
+  }
+  return sum;
 }
 
 uint64_t TraceLoader::kernel_drops() const {

@@ -42,6 +42,11 @@ class TraceLoader {
   int poll(int timeout_ms, const std::function<void(const nv_event&)>& fn);
   // Ring buffer reservations that failed in the kernel, summed over CPUs.
   uint64_t kernel_drops() const;
+  // Hook runs the kernel skipped (a program already running on that CPU), except those of
+  // state_btf, which state_btf_nested takes over.
+  uint64_t missed_runs() const;
+  // TCP state changes handled by state_btf_nested.
+  uint64_t nested_runs() const;
   // Every unconnected UDP flow counted so far.
   std::vector<std::pair<nv_udp_key, nv_udp_val>> udp_counts() const;
 

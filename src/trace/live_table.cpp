@@ -200,7 +200,11 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
       f.state = "ESTABLISHED";
       break;
     case EventKind::udp:
-      if (created) f.packets = 1;
+      if (created) {
+        f.packets = 1;
+        f.bytes_sent = e.bytes_sent;
+        f.bytes_received = e.bytes_received;
+      }
       break;
     default:
       break;
@@ -259,6 +263,8 @@ const Flow* LiveTable::apply(const UdpCount& c) {
   f.first_seen = std::min(f.first_seen, c.first_seen);
   f.last_seen = std::max(f.last_seen, c.last_seen);
   f.packets = std::max<uint64_t>(f.packets, c.sent + c.received);
+  f.bytes_sent = std::max(f.bytes_sent, c.bytes_sent);
+  f.bytes_received = std::max(f.bytes_received, c.bytes_received);
   return &f;
 }
 

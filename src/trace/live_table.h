@@ -38,8 +38,10 @@ struct UdpCount {
   std::string attribution;  // udp_send / udp_recv: how it was first seen
   WallNs first_seen = 0;
   WallNs last_seen = 0;
-  uint64_t sent = 0;
+  uint64_t sent = 0;      // datagrams
   uint64_t received = 0;
+  uint64_t bytes_sent = 0;  // payload
+  uint64_t bytes_received = 0;
 };
 
 class LiveTable {

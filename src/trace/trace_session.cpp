@@ -58,6 +58,8 @@ UdpCount to_udp_count(const Decoder& d, const nv_udp_key& k, const nv_udp_val& v
   c.last_seen = d.wall(v.last_ns);
   c.sent = v.sent;
   c.received = v.received;
+  c.bytes_sent = v.bytes_sent;
+  c.bytes_received = v.bytes_received;
   return c;
 }
 
@@ -308,7 +310,10 @@ int Session::run() {
 
   Stats st;
   st.scan_path = scan.stats.scan_path;
-  uint64_t kernel_lost = loader.kernel_drops();
+  uint64_t missed = loader.missed_runs();
+  uint64_t kernel_lost = loader.kernel_drops() + missed;
+  st.counters["missed_hook_runs"] = static_cast<int64_t>(missed);
+  st.counters["tcp_state_nested"] = static_cast<int64_t>(loader.nested_runs());
   uint64_t user_lost = undecodable_ + table_.refused();
   st.lost_events = kernel_lost + user_lost;
   st.counters["events"] = static_cast<int64_t>(events_);
@@ -337,8 +342,9 @@ int Session::run() {
                      }()));
 
   if (st.lost_events)
-    err_ << "netviz-trace: lost " << st.lost_events << " events (" << kernel_lost
-         << " ring buffer full, " << user_lost << " in user space)\n";
+    err_ << "netviz-trace: lost " << st.lost_events << " events (" << kernel_lost - missed
+         << " ring buffer full, " << missed << " hook runs skipped by the kernel, " << user_lost
+         << " in user space)\n";
 
   if (capture_mode) {
     Capture c = assemble_trace_capture(scan, table_, filter_, st);

@@ -7,16 +7,20 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>
@@ -281,6 +285,75 @@ TEST_F(BpfOwnersTest, RecordsCarryTheSocketsOwnNamespace) {
     EXPECT_EQ(r.task_netns, host_ns_) << "its holder went back to the host namespace";
   }
   EXPECT_EQ(seen, 1);
+}
+
+// Inside a container's pid namespace (with its own /proc), owners must carry the pids that
+// namespace uses, as /proc and ss there show them, not the host's.
+TEST(BpfOwnersPidNamespace, PidsAreTheReadersNamespaceNumbers) {
+  ASSERT_EQ(geteuid(), 0u) << "tests/root must run as root";
+  const std::string out = testing::TempDir() + "nvt-s2-pidns-" + std::to_string(getpid()) + ".json";
+  int rep[2];
+  ASSERT_EQ(pipe(rep), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0) _exit(70);
+    pid_t init = fork();  // pid 1 of the new namespace
+    if (init < 0) _exit(71);
+    if (init > 0) {
+      int st = 0;
+      waitpid(init, &st, 0);
+      _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 72);
+    }
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+      _exit(73);
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (l < 0 || bind(l, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(l, 1) != 0 ||
+        getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      _exit(74);
+    int32_t facts[3] = {getpid(), l, ntohs(a.sin_port)};
+    if (write(rep[1], facts, sizeof facts) != sizeof facts) _exit(75);
+    pid_t tracer = fork();
+    if (tracer == 0) {
+      std::string port = std::to_string(facts[2]);
+      execl(NETVIZ_TRACE_BIN, NETVIZ_TRACE_BIN, "--snapshot", "--port", port.c_str(), "-o",
+            out.c_str(), static_cast<char*>(nullptr));
+      _exit(76);
+    }
+    int st = 0;
+    waitpid(tracer, &st, 0);
+    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 77);
+  }
+  close(rep[1]);
+  int32_t facts[3] = {};
+  ssize_t got = read(rep[0], facts, sizeof facts);
+  close(rep[0]);
+  int st = 0;
+  waitpid(child, &st, 0);
+  ASSERT_EQ(got, static_cast<ssize_t>(sizeof facts)) << "child exit " << WEXITSTATUS(st);
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "exit " << WEXITSTATUS(st);
+  EXPECT_EQ(facts[0], 1) << "the holder is the namespace's init";
+
+  std::ifstream in(out);
+  ASSERT_TRUE(in) << out;
+  auto doc = nlohmann::json::parse(in);
+  std::remove(out.c_str());
+  EXPECT_EQ(doc["stats"]["scan_path"], "bpf_iter");
+  int found = 0;
+  for (const auto& sock : doc["sockets"]) {
+    if (sock["state"] != "LISTEN" || sock["local"]["port"] != facts[2]) continue;
+    ++found;
+    ASSERT_EQ(sock["owners"].size(), 1u) << sock.dump();
+    EXPECT_EQ(sock["owners"][0]["pid"], facts[0]) << sock.dump();
+    EXPECT_EQ(sock["owners"][0]["fd"], facts[1]) << sock.dump();
+  }
+  EXPECT_EQ(found, 1);
 }
 
 class NoBpf : public BpfFeatures {

@@ -205,6 +205,30 @@ class SnapshotLive : public ::testing::Test {
     ASSERT_NE(ns_ino_, 0u);
     ASSERT_NE(ns_ino_, own_ino_);
 
+    // A connection closed inside the process-less namespace leaves a TIME_WAIT socket
+    // there: only entering it through /run/netns can find it.
+    std::string empty_path = "/run/netns/" + empty_ns_;
+    pid_t tw = fork();
+    if (tw == 0) {
+      int fd = open(empty_path.c_str(), O_RDONLY);
+      if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) _exit(1);
+      int l = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a = loop4(0);
+      bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      listen(l, 4);
+      int c = socket(AF_INET, SOCK_STREAM, 0);
+      a.sin_port = htons(port_of(l));
+      if (connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) _exit(1);
+      int s = accept(l, nullptr, nullptr);
+      close(c);  // the active close: TIME_WAIT on the client side
+      char b;
+      read(s, &b, 1);
+      _exit(0);
+    }
+    int tw_status = 0;
+    waitpid(tw, &tw_status, 0);
+    ASSERT_TRUE(WIFEXITED(tw_status) && WEXITSTATUS(tw_status) == 0);
+
     kids_ = new Children;
     kids_->spawn("nvt-s1-a", [](auto& report) {
       tcp_pair(report, false, "tcp");
@@ -323,6 +347,9 @@ class SnapshotLive : public ::testing::Test {
     }
     EXPECT_TRUE(saw_ns);
     EXPECT_TRUE(saw_empty);
+    EXPECT_TRUE(std::any_of(r.sockets.begin(), r.sockets.end(), [](const Socket& s) {
+      return s.netns == empty_ino_ && s.proto == "tcp" && s.state == "TIME_WAIT";
+    })) << "no TIME_WAIT socket from the process-less namespace";
     // Flows: the accepted socket is inbound, the client outbound, in the child's netns.
     for (const auto& rec : kids_->recs) {
       if (rec.kind != "ns_accepted" && rec.kind != "ns_client" && rec.kind != "tcp6_client") continue;

@@ -1,6 +1,7 @@
 // Records from the iter/task_file program → OwnerIndex, without the kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "scan/bpf_iter_owners.h"
@@ -16,7 +17,7 @@ nv_snap_sock_file rec(uint32_t tgid, uint32_t fd, uint64_t ino, uint32_t task_ns
   r.sock_ino = ino;
   r.sock_netns = task_ns;
   r.task_netns = task_ns;
-  std::strncpy(r.comm, comm, sizeof r.comm);  // may fill all 16 bytes without a NUL
+  std::memcpy(r.comm, comm, std::min(std::strlen(comm), sizeof r.comm));  // may leave no NUL
   return r;
 }
 

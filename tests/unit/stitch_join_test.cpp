@@ -147,3 +147,22 @@ TEST(StitchJoin, NamespacesOfOneCaptureAreHosts) {
   EXPECT_EQ(edge_list(g), want);
   std::remove(path.c_str());
 }
+
+TEST(StitchJoin, MappedIpv4JoinsPlainIpv4) {
+  std::string a = ::testing::TempDir() + "/stitch-v6a.json";
+  std::string b = ::testing::TempDir() + "/stitch-v6b.json";
+  FILE* f = fopen(a.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs(R"({"netviz":1,"host":{"name":"v6c","netns":[{"inode":1,"addresses":["10.3.0.1"]}]},"flows":[
+    {"proto":"tcp","family":"ipv6","local":{"addr":"::ffff:10.3.0.1","port":41000},"remote":{"addr":"::ffff:10.3.0.2","port":80},"direction":"outbound","pid":1,"comm":"c"}]})", f);
+  fclose(f);
+  f = fopen(b.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs(R"({"netviz":1,"host":{"name":"v4s","netns":[{"inode":2,"addresses":["10.3.0.2"]}]},"flows":[
+    {"proto":"tcp","family":"ipv4","local":{"addr":"10.3.0.2","port":80},"remote":{"addr":"10.3.0.1","port":41000},"direction":"inbound","pid":2,"comm":"s"}]})", f);
+  fclose(f);
+  Graph g = stitch({a, b});
+  EXPECT_EQ(edge_list(g), (std::vector<std::string>{"p:v6c|c -> p:v4s|s tcp/80 both x1"}));
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+}

@@ -1,7 +1,9 @@
 #pragma once
 // Output files written by a root process: a temporary file beside the target (created
-// O_EXCL, never following links), renamed over the target only when complete. A planted
-// symlink at the path is replaced, never followed; an abandoned write leaves nothing behind.
+// O_EXCL), renamed over the target only when complete, so an abandoned write leaves nothing
+// behind. A symlink at the path is refused, never followed nor replaced (it may be planted,
+// or be /dev/stdout). An existing non-regular target (/dev/null, a FIFO) is opened and
+// written in place: renaming over it would destroy a device node.
 #include <sys/types.h>
 
 #include <memory>

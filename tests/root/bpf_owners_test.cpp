@@ -29,6 +29,7 @@
 #include "scan/bpf_iter_owners.h"
 #include "scan/bpf_iter_sock_files.h"
 #include "scan/owners.h"
+#include "scan/scan.h"
 
 namespace netviz {
 namespace {
@@ -372,6 +373,19 @@ TEST(BpfOwnersProbe, AProbeThatSaysNoGivesNulloptAndOneNote) {
   Stats s2;
   EXPECT_FALSE(walk_owners_bpf(s2).has_value());
   ASSERT_EQ(s2.notes.size(), 1u);
+}
+
+TEST(BpfOwnersProbe, TheScanFallsBackToProcWhenTheProbeSaysNo) {
+  ASSERT_EQ(geteuid(), 0u) << "tests/root must run as root";
+  NoBpf no;
+  ScopedBpfFeatures scoped(no);
+  ScanOptions opts;
+  opts.with_cmdline = false;
+  ScanResult r = scan_host(opts);
+  EXPECT_EQ(r.stats.scan_path, "proc");
+  bool said = false;
+  for (const auto& n : r.stats.notes) said |= n.find("test probe says no") != std::string::npos;
+  EXPECT_TRUE(said) << "the reason belongs in stats.notes";
 }
 
 TEST(BpfOwnersProbe, TheHostProbeSaysYesAsRoot) {

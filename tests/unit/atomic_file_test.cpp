@@ -25,22 +25,41 @@ std::string slurp(const fs::path& p) {
 }
 }  // namespace
 
-TEST(AtomicFile, ReplacesPlantedSymlinkInsteadOfFollowingIt) {
+TEST(AtomicFile, RefusesPlantedSymlinkAndLeavesItsTargetAlone) {
   fs::path d = scratch();
   std::ofstream(d / "victim") << "keep";
   fs::create_symlink(d / "victim", d / "out.json");
+  EXPECT_THROW(AtomicFile((d / "out.json").string()), netviz::Error);
+  EXPECT_EQ(slurp(d / "victim"), "keep");
+  EXPECT_TRUE(fs::is_symlink(d / "out.json"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(d), fs::directory_iterator()), 2);
+  fs::remove_all(d);
+}
+
+TEST(AtomicFile, ReplacesRegularFileWithMode0600) {
+  fs::path d = scratch();
+  std::ofstream(d / "out.json") << "old contents";
   {
     AtomicFile f((d / "out.json").string());
     f.stream() << "new";
     f.commit();
   }
-  EXPECT_EQ(slurp(d / "victim"), "keep");
-  EXPECT_FALSE(fs::is_symlink(d / "out.json"));
   EXPECT_EQ(slurp(d / "out.json"), "new");
   struct stat st{};
   ASSERT_EQ(stat((d / "out.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   fs::remove_all(d);
+}
+
+TEST(AtomicFile, WritesDeviceInPlaceWithoutReplacingIt) {
+  {
+    AtomicFile f("/dev/null");
+    f.stream() << "discarded";
+    f.commit();
+  }
+  struct stat st{};
+  ASSERT_EQ(stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
 
 TEST(AtomicFile, AbandonedWriteLeavesNothing) {

@@ -184,3 +184,41 @@ TEST(EventJsonSink, HandWrittenFlowLineEqualsTheJsonTree) {
     EXPECT_EQ(flow_line_text("close", f, 1'234'567'890'123'456'789),
               flow_line("close", f, 1'234'567'890'123'456'789).dump());
 }
+
+TEST(FlowCapture, StreamedDocumentIsByteForByteTheSnapshotFormat) {
+  Capture c;
+  c.host.name = "web1";
+  c.host.netns.push_back({4026531840u, "", {"127.0.0.1", "::1"}});
+  Process p;
+  p.pid = 10;
+  p.comm = "curl";
+  p.cmdline = {"curl", "http://x"};
+  p.uid = 0;
+  c.processes.push_back(p);
+  Socket s;
+  s.proto = "tcp";
+  s.family = "ipv4";
+  s.local = {"0.0.0.0", 80};
+  s.state = "LISTEN";
+  s.owners.push_back({10, "curl", 3});
+  c.sockets.push_back(s);
+  c.flows.push_back(sample_flow());
+  Flow u = sample_flow();
+  u.proto = "udp";
+  u.remote.reset();
+  c.flows.push_back(u);
+  c.stats.counters["events"] = 5;
+  c.stats.notes.push_back("a note");
+  for (bool cmdline : {true, false}) {
+    std::stringstream a, b;
+    write_capture(a, c, cmdline);
+    write_trace_capture(b, c, cmdline);
+    EXPECT_EQ(b.str(), a.str());
+  }
+  Capture empty;
+  empty.host.name = "h";
+  std::stringstream a, b;
+  write_capture(a, empty);
+  write_trace_capture(b, empty, true);
+  EXPECT_EQ(b.str(), a.str());
+}

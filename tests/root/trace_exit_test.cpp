@@ -44,4 +44,55 @@ TEST(TraceExit, ClientThatExitsRightAfterConnectingKeepsPidAndComm) {
   EXPECT_EQ(r.server_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);
 }
 
+// Both ends exit holding their connections: the server first (its sockets wait in
+// FIN_WAIT2), then the client; the kernel finishes both closes after both processes are gone.
+// Each end keeps its pid and comm, and the capture still describes both processes.
+TEST(TraceExit, BothEndsExitWhileTheirSocketsLiveOn) {
+  nvt::TempDir dir;
+  constexpr int kCount = 30;
+  std::string cap = dir.file("capture.json");
+  nvt::Tracer tracer(dir, {"--duration", "60", "-o", cap});
+  nvt::Peer server(dir, "server",
+                   {"tcp-server", "--port", "0", "--count", std::to_string(kCount), "--hold",
+                    "--print-ports", "--comm", "nvt_eh_srv", "--timeout", "3"});
+  int port = server.wait_ready();
+  nvt::Peer client(dir, "client",
+                   {"hold", "--port", std::to_string(port), "--count", std::to_string(kCount),
+                    "--print-ports", "--comm", "nvt_eh_cli", "--timeout", "5"});
+  client.wait_records("held", 1, 10);
+  auto srecs = server.finish(10);
+  ASSERT_EQ(nvt::records_of(srecs, "accept").size(), static_cast<size_t>(kCount));
+  auto crecs = client.finish(10);
+  auto lports = nvt::client_ports(crecs);
+  ASSERT_EQ(lports.size(), static_cast<size_t>(kCount));
+  nvt::sleep_s(0.5);  // the last ACKs of the orphaned sockets
+  ASSERT_EQ(tracer.stop(SIGINT), 0) << tracer.err_text();
+  auto doc = nvt::read_capture(cap);
+  EXPECT_EQ(doc.cap.stats.lost_events, 0u);
+
+  nvt::Ends e;
+  e.server_port = port;
+  e.client_ports = lports;
+  e.client_pid = client.pid();
+  e.client_comm = "nvt_eh_cli";
+  e.server_pid_of = [&](int) { return server.pid(); };
+  e.server_comm = "nvt_eh_srv";
+  auto r = nvt::check_tcp_ends(doc.cap, e);
+  EXPECT_EQ(r.client_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);
+  EXPECT_EQ(r.server_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);
+  // Closed: each flow has its end (the closes came after the exits).
+  for (const auto* f : nvt::flows_where(doc.cap, [&](const netviz::Flow& f) {
+         return f.proto == "tcp" && f.remote &&
+                (f.local.port == static_cast<uint32_t>(port) ||
+                 f.remote->port == static_cast<uint32_t>(port));
+       }))
+    EXPECT_TRUE(f->duration_ns.has_value()) << "not closed: " << nvt::flow_str(*f);
+  for (pid_t pid : {client.pid(), server.pid()}) {
+    bool listed = false;
+    for (const auto& p : doc.cap.processes)
+      if (p.pid == pid) listed = !p.comm.empty() && (p.comm == "nvt_eh_cli" || p.comm == "nvt_eh_srv");
+    EXPECT_TRUE(listed) << "process " << pid << " missing from the capture's processes";
+  }
+}
+
 }  // namespace

@@ -6,6 +6,7 @@
 //   nv_peer conn pid=P lport=N                             client, with --print-ports
 //   nv_peer accept pid=W rport=N                           server, with --print-ports
 //   nv_peer held pid=P count=N                             hold: all connections established
+//   nv_peer exec pid=P path=F                              tcp-client --exec, before exec
 //   nv_peer done mode=M pid=P connections=N errors=E elapsed=S rate=R
 // Loopback or explicitly given addresses only; IPv4 and IPv6 ("::1").
 #include <arpa/inet.h>
@@ -43,6 +44,10 @@ struct Args {
   int hold_ms = 0;
   int accept_delay_ms = 0;  // tcp-server: listen, then wait this long before accepting
   bool exit_after_connect = false;
+  bool reset = false;       // tcp-client: close with SO_LINGER 0 (an RST, no FIN)
+  bool connected = false;   // udp-client: connect() the socket, then send()/recv()
+  std::string exec_path;    // tcp-client: when done, exec this (nv_peer under another name)
+  std::vector<std::string> argv_again;  // the arguments, for --exec
   int local_port = 0;       // tcp-client: bind this port before connecting (4-tuple reuse)
   bool wait_close = false;  // close only after the peer closed: the peer keeps the TIME_WAIT
   long send_bytes = 0;
@@ -65,9 +70,10 @@ struct Args {
                "usage: nv_peer tcp-server --port P [--workers N] [--bind ADDR] [--count N] "
                "[--reply] [--hold] [--accept-delay-ms M] [--wait-close]\n"
                "       nv_peer tcp-client --addr A --port P --count N [--rate R] [--hold-ms M] "
-               "[--exit-after-connect] [--send BYTES] [--local-port P] [--wait-close]\n"
+               "[--exit-after-connect] [--send BYTES] [--local-port P] [--wait-close] [--reset] "
+               "[--exec PATH]\n"
                "       nv_peer udp-server --port P [--bind ADDR] [--count N]\n"
-               "       nv_peer udp-client --addr A --port P --count N [--send BYTES]\n"
+               "       nv_peer udp-client --addr A --port P --count N [--send BYTES] [--connected]\n"
                "       nv_peer hold --addr A --port P --count N\n"
                "common: [--timeout S] [--comm NAME] [--print-ports]\n",
                msg);
@@ -102,12 +108,22 @@ Args parse(int argc, char** argv) {
     else if (k == "--timeout") a.timeout = std::atof(val().c_str());
     else if (k == "--comm") a.comm = val();
     else if (k == "--exit-after-connect") a.exit_after_connect = true;
+    else if (k == "--reset") a.reset = true;
+    else if (k == "--connected") a.connected = true;
+    else if (k == "--exec") a.exec_path = val();
     else if (k == "--local-port") a.local_port = std::atoi(val().c_str());
     else if (k == "--wait-close") a.wait_close = true;
     else if (k == "--reply") a.reply = true;
     else if (k == "--hold") a.hold = true;
     else if (k == "--print-ports") a.print_ports = true;
     else usage(("unknown option " + k).c_str());
+  }
+  // The exec'd image gets the same arguments without --exec and --comm: its comm is then
+  // the one the kernel gives at exec, the file name of --exec.
+  for (int i = 2; i < argc; ++i) {
+    std::string k = argv[i];
+    if ((k == "--exec" || k == "--comm") && i + 1 < argc) ++i;
+    else a.argv_again.push_back(k);
   }
   if (a.port < 0 || a.port > 65535) usage("--port out of range");
   bool server = a.mode == "tcp-server" || a.mode == "udp-server";
@@ -335,9 +351,25 @@ int tcp_client(const Args& a) {
              read(fd, rbuf.data(), rbuf.size()) > 0) {
       }
     }
+    if (a.reset) {
+      linger lg{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
     close(fd);
   }
   done(a, ok, errors, start);
+  if (!a.exec_path.empty()) {
+    // Same pid, new image and comm: the same connections again under the new name.
+    std::printf("nv_peer exec pid=%d path=%s\n", getpid(), a.exec_path.c_str());
+    std::fflush(stdout);
+    std::vector<std::string> args = {a.exec_path, a.mode};
+    args.insert(args.end(), a.argv_again.begin(), a.argv_again.end());
+    std::vector<char*> av;
+    for (auto& x : args) av.push_back(x.data());
+    av.push_back(nullptr);
+    execv(a.exec_path.c_str(), av.data());
+    die("execv");
+  }
   // --exit-after-connect: exit with the connections still open; the kernel closes them.
   _exit(0);
 }
@@ -378,13 +410,16 @@ int udp_client(const Args& a) {
   std::vector<char> buf(65536);
   long ok = 0, errors = 0;
   bool printed = false;
+  if (a.connected && connect(fd, reinterpret_cast<sockaddr*>(&dst.ss), dst.len) < 0)
+    die("connect");
   for (long i = 0; i < a.count && now_s() < deadline; ++i) {
     if (a.rate > 0) {
       double wait = start + i / a.rate - now_s();
       if (wait > 0) usleep(static_cast<useconds_t>(wait * 1e6));
     }
-    if (sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&dst.ss),
-               dst.len) < 0)
+    if (a.connected ? send(fd, payload.data(), payload.size(), 0) < 0
+                    : sendto(fd, payload.data(), payload.size(), 0,
+                             reinterpret_cast<sockaddr*>(&dst.ss), dst.len) < 0)
       die("sendto");
     if (a.print_ports && !printed) {
       std::printf("nv_peer conn pid=%d lport=%d\n", getpid(), local_port(fd));

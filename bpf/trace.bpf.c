@@ -56,17 +56,13 @@ struct {
 	__type(value, struct sock_info);
 } socks SEC(".maps");
 
-/* Connected UDP: sock_release may not read addresses, so the tuple is kept from connect(). */
-struct udp_conn {
-	struct sock_info si;
-	struct nv_tuple t;
-};
-
+/* Connected UDP by socket cookie: sock_release may not read addresses, so the tuple is kept
+ * from connect(); the skb hooks count its datagrams here. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
-	__type(value, struct udp_conn);
+	__type(value, struct nv_udp_conn);
 } udp_conns SEC(".maps");
 
 /* (netns, port) of a TCP listener → its owner, for connections closed before accept(). */
@@ -412,10 +408,12 @@ static __always_inline int on_accept(long fd)
 	}
 	if ((targ_netns && t.netns != targ_netns) || port_filtered(t.lport, t.rport))
 		return 0;
+	char comm[NV_COMM_LEN];
+	bpf_get_current_comm(comm, sizeof(comm)); /* once: the map entry and the event */
 	if (si) {
 		si->pid = pid;
 		si->attribution = NV_ATTR_ACCEPT;
-		bpf_get_current_comm(si->comm, sizeof(si->comm));
+		__builtin_memcpy(si->comm, comm, NV_COMM_LEN);
 		start = si->start_ns;
 	} else {
 		struct sock_info fresh = {};
@@ -423,7 +421,7 @@ static __always_inline int on_accept(long fd)
 		fresh.netns = t.netns;
 		fresh.pid = pid;
 		fresh.attribution = NV_ATTR_ACCEPT;
-		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		__builtin_memcpy(fresh.comm, comm, NV_COMM_LEN);
 		bpf_map_update_elem(&socks, &skp, &fresh, BPF_ANY);
 	}
 
@@ -435,7 +433,7 @@ static __always_inline int on_accept(long fd)
 	e->pid = pid;
 	e->attribution = NV_ATTR_ACCEPT;
 	e->start_ns = start;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	__builtin_memcpy(e->comm, comm, NV_COMM_LEN);
 	submit_event(e);
 	return 0;
 }
@@ -615,24 +613,26 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if ((targ_netns && t.netns != targ_netns) || port_filtered(t.lport, t.rport))
 		return 0;
-	struct udp_conn uc = {};
-	uc.si.start_ns = bpf_ktime_get_ns();
-	uc.si.pid = id >> 32;
-	uc.si.netns = t.netns;
-	uc.si.attribution = NV_ATTR_CONNECT;
-	bpf_get_current_comm(uc.si.comm, sizeof(uc.si.comm));
-	uc.t = t;
+	struct nv_udp_conn uc = {};
+	uc.start_ns = uc.last_ns = bpf_ktime_get_ns();
+	uc.pid = id >> 32;
+	uc.netns = t.netns;
+	uc.family = t.family;
+	uc.lport = t.lport;
+	uc.rport = t.rport;
+	__builtin_memcpy(uc.laddr, t.laddr, NV_ADDR_LEN);
+	__builtin_memcpy(uc.raddr, t.raddr, NV_ADDR_LEN);
+	bpf_get_current_comm(uc.comm, sizeof(uc.comm));
 	bpf_map_update_elem(&udp_conns, &p.cookie, &uc, BPF_ANY);
-	struct sock_info *si = &uc.si;
 	struct nv_event *e = reserve_event(NV_EV_CONNECT);
 	if (!e)
 		return 0;
 	copy_tuple(e, &t);
 	e->sk = p.sk;
-	e->pid = si->pid;
+	e->pid = uc.pid;
 	e->attribution = NV_ATTR_CONNECT;
-	e->start_ns = si->start_ns;
-	__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
+	e->start_ns = uc.start_ns;
+	__builtin_memcpy(e->comm, uc.comm, NV_COMM_LEN);
 	submit_event(e);
 	return 0;
 }
@@ -644,17 +644,26 @@ int sock_release(struct bpf_sock *sk)
 		return 1;
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	bpf_map_delete_elem(&udp_owners, &cookie);
-	struct udp_conn *uc = bpf_map_lookup_elem(&udp_conns, &cookie);
+	struct nv_udp_conn *uc = bpf_map_lookup_elem(&udp_conns, &cookie);
 	if (!uc)
 		return 1;
 	struct nv_event *e = reserve_event(NV_EV_CLOSE);
 	if (e) {
-		copy_tuple(e, &uc->t);
+		e->netns = uc->netns;
+		e->family = uc->family;
+		e->proto = NV_PROTO_UDP;
+		e->lport = uc->lport;
+		e->rport = uc->rport;
+		__builtin_memcpy(e->laddr, uc->laddr, NV_ADDR_LEN);
+		__builtin_memcpy(e->raddr, uc->raddr, NV_ADDR_LEN);
 		e->sk = 0;
-		e->pid = uc->si.pid;
-		e->attribution = uc->si.attribution;
-		e->start_ns = uc->si.start_ns;
-		__builtin_memcpy(e->comm, uc->si.comm, NV_COMM_LEN);
+		e->pid = uc->pid;
+		e->attribution = NV_ATTR_CONNECT;
+		e->start_ns = uc->start_ns;
+		e->bytes_sent = uc->bytes_sent;
+		e->bytes_received = uc->bytes_received;
+		e->packets = uc->sent + uc->received;
+		__builtin_memcpy(e->comm, uc->comm, NV_COMM_LEN);
 		submit_event(e);
 	}
 	bpf_map_delete_elem(&udp_conns, &cookie);
@@ -672,6 +681,38 @@ static __always_inline int on_udp_msg(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/* Count one datagram of a connected UDP socket, on its connect() entry (none: the socket was
+ * connected before tracing began, or filtered). */
+static __always_inline int count_connected_udp(struct __sk_buff *skb, int egress)
+{
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	struct nv_udp_conn *uc = bpf_map_lookup_elem(&udp_conns, &cookie);
+	if (!uc)
+		return 1;
+	/* Payload from the UDP header's length, as for unconnected flows. */
+	__u32 off = 40;
+	if (skb->protocol == bpf_htons(0x0800)) {
+		__u8 vihl;
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+			return 1;
+		off = (vihl & 0xf) * 4;
+	}
+	struct udphdr uh;
+	if (bpf_skb_load_bytes(skb, off & 0xff, &uh, sizeof(uh)))
+		return 1;
+	__u16 ulen = bpf_ntohs(uh.len);
+	__u64 payload = ulen > 8 ? ulen - 8 : 0;
+	if (egress) {
+		__sync_fetch_and_add(&uc->sent, 1);
+		__sync_fetch_and_add(&uc->bytes_sent, payload);
+	} else {
+		__sync_fetch_and_add(&uc->received, 1);
+		__sync_fetch_and_add(&uc->bytes_received, payload);
+	}
+	uc->last_ns = bpf_ktime_get_ns();
+	return 1;
+}
+
 /* Count one datagram of an unconnected UDP socket. egress: local = source on the wire. */
 static __always_inline int count_udp_skb(struct __sk_buff *skb, int egress)
 {
@@ -679,8 +720,10 @@ static __always_inline int count_udp_skb(struct __sk_buff *skb, int egress)
 	if (!sk)
 		return 1;
 	sk = bpf_sk_fullsock(sk);
-	if (!sk || sk->protocol != NV_PROTO_UDP || sk->type != NV_SOCK_DGRAM || sk->dst_port)
+	if (!sk || sk->protocol != NV_PROTO_UDP || sk->type != NV_SOCK_DGRAM)
 		return 1;
+	if (sk->dst_port)
+		return count_connected_udp(skb, egress);
 	struct nv_udp_key k = {};
 	__u16 sport, dport, ulen;
 	__u32 off;

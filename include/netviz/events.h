@@ -85,7 +85,7 @@ struct nv_event {
 	__u8 laddr[NV_ADDR_LEN];
 	__u8 raddr[NV_ADDR_LEN];
 	char comm[NV_COMM_LEN];
-	__u8 _pad1[4];
+	__u32 packets;       /* connected UDP close: datagrams both ways */
 };
 
 /* Unconnected UDP flows are counted in the kernel per datagram (cgroup_skb, so addresses are
@@ -114,6 +114,26 @@ struct nv_udp_val {
 	__u32 ppid;
 	__u8 attribution; /* NV_ATTR_UDP_SEND / NV_ATTR_UDP_RECV: how the flow was first seen */
 	__u8 _pad[3];
+};
+
+/* A connected UDP socket (by cookie) from connect() to its release, with its datagrams
+ * counted in the kernel like unconnected ones; user space reads those still open at the end. */
+struct nv_udp_conn {
+	__u64 start_ns;
+	__u64 last_ns;
+	__u64 sent;      /* datagrams */
+	__u64 received;
+	__u64 bytes_sent;     /* UDP payload */
+	__u64 bytes_received;
+	__u32 pid;
+	__u32 netns;
+	__u16 lport;
+	__u16 rport;
+	__u8 family;
+	__u8 _pad[3];
+	__u8 laddr[NV_ADDR_LEN];
+	__u8 raddr[NV_ADDR_LEN];
+	char comm[NV_COMM_LEN];
 };
 
 /* Filters set in .rodata before load; 0 means "any". */

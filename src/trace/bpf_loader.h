@@ -49,6 +49,8 @@ class TraceLoader {
   uint64_t nested_runs() const;
   // Every unconnected UDP flow counted so far.
   std::vector<std::pair<nv_udp_key, nv_udp_val>> udp_counts() const;
+  // Every connected UDP socket traced since connect() and not yet released.
+  std::vector<nv_udp_conn> udp_conn_counts() const;
 
  private:
   struct Impl;

@@ -139,6 +139,7 @@ TraceEvent Decoder::decode(const nv_event& r) const {
     e.connect_latency_ns = static_cast<int64_t>(r.latency_ns);
   e.bytes_sent = r.bytes_sent;
   e.bytes_received = r.bytes_received;
+  e.packets = r.packets;
   e.prev_state = tcp_state_name(r.state);
   e.failed = r.flags & NV_FLAG_FAILED;
   e.before_accept = r.flags & NV_FLAG_NO_ACCEPT;

@@ -1,5 +1,8 @@
 #include "trace/live_table.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "scan/scan.h"
@@ -29,7 +32,7 @@ FlowKey flow_key(const Flow& f, bool with_pid) {
   return k;
 }
 
-void LiveTable::seed(const ScanResult& scan) {
+void LiveTable::seed(ScanResult& scan) {
   for (const auto& s : scan.sockets) {
     if (s.state != "LISTEN" || s.owners.empty()) continue;
     listeners_.emplace(std::make_pair(s.netns, s.local.port), s.owners.front());
@@ -38,19 +41,40 @@ void LiveTable::seed(const ScanResult& scan) {
     processes_[p.pid].process = p;
     processes_[p.pid].had_flows = true;  // the scan lists only socket owners
   }
-  for (const auto& f : scan.flows) {
-    // Unconnected UDP from the scan has no remote: it is keyed like the traced ones.
-    FlowKey k = flow_key(f, f.proto == "udp" && !f.remote);
-    if (live_.count(k)) continue;
-    if (live_.size() + closed_.size() >= max_flows_) {
-      ++refused_;
-      continue;
+  // Taken from the back in chunks, each chunk's pages handed back to the kernel once its
+  // flows moved into the table, so the vector and the table never both hold every flow.
+  std::vector<Flow>& flows = scan.flows;
+  live_.reserve(live_.size() + flows.size());
+  const uint64_t base = seq_;
+  seq_ += flows.size();
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  constexpr size_t kChunk = 1024;
+  while (!flows.empty()) {
+    size_t stop = flows.size() > kChunk ? flows.size() - kChunk : 0;
+    for (size_t i = flows.size(); i-- > stop;) {
+      Flow& f = flows[i];
+      // Unconnected UDP from the scan has no remote: it is keyed like the traced ones.
+      FlowKey k = flow_key(f, f.proto == "udp" && !f.remote);
+      if (live_.count(k)) continue;
+      if (live_.size() + closed_.size() >= max_flows_) {
+        ++refused_;
+        continue;
+      }
+      Record r{std::move(f), base + i + 1, false};
+      if (r.flow.attribution.empty()) r.flow.attribution = "scan";
+      if (r.flow.pid) ++live_by_pid_[r.flow.pid];
+      live_.emplace(std::move(k), std::move(r));
     }
-    Record r{f, ++seq_, false};
-    if (r.flow.attribution.empty()) r.flow.attribution = "scan";
-    if (r.flow.pid) ++live_by_pid_[r.flow.pid];
-    live_.emplace(std::move(k), std::move(r));
+    flows.resize(stop);
+    // Whole pages past the last remaining element hold no object any more (the vector
+    // only shrinks from here): drop them now rather than when the vector goes.
+    auto lo = reinterpret_cast<uintptr_t>(flows.data() + flows.size());
+    auto hi = reinterpret_cast<uintptr_t>(flows.data() + flows.capacity());
+    lo = (lo + page - 1) & ~(page - 1);
+    hi &= ~(page - 1);
+    if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
   }
+  std::vector<Flow>().swap(flows);
 }
 
 bool LiveTable::is_listening(uint64_t netns, uint32_t port) const {
@@ -218,11 +242,17 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
     note_process(f.pid, e.ppid, f.comm, false);
     if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
   }
+  // connect and accept read comm in the process at that moment: a name set since the exec
+  // (prctl PR_SET_NAME, pthread_setname_np on the main thread) shows here first.
+  if ((e.kind == EventKind::connect || e.kind == EventKind::accept) && e.pid == f.pid &&
+      !e.comm.empty())
+    if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.process.comm = e.comm;
 
   if (e.kind != EventKind::close) return &f;
 
   f.bytes_sent = std::max(f.bytes_sent, e.bytes_sent);
   f.bytes_received = std::max(f.bytes_received, e.bytes_received);
+  if (e.proto == "udp") f.packets = std::max(f.packets, e.packets);
   f.state = e.failed ? "FAILED" : "CLOSED";
   if (r->start_known) f.duration_ns = f.last_seen - f.first_seen;
   if (f.pid) {
@@ -268,12 +298,25 @@ const Flow* LiveTable::apply(const UdpCount& c) {
   return &f;
 }
 
+const Flow* LiveTable::update_counts(const FlowKey& k, WallNs last_seen, uint64_t packets,
+                                     uint64_t bytes_sent, uint64_t bytes_received) {
+  auto it = live_.find(k);
+  if (it == live_.end()) return nullptr;
+  Flow& f = it->second.flow;
+  f.last_seen = std::max(f.last_seen, last_seen);
+  f.packets = std::max(f.packets, packets);
+  f.bytes_sent = std::max(f.bytes_sent, bytes_sent);
+  f.bytes_received = std::max(f.bytes_received, bytes_received);
+  return &f;
+}
+
 std::vector<Flow> LiveTable::flows() const {
   std::vector<std::pair<uint64_t, const Flow*>> live;
   live.reserve(live_.size());
   for (const auto& [k, r] : live_) live.emplace_back(r.seq, &r.flow);
-  std::vector<Flow> out(closed_.begin(), closed_.end());
+  std::vector<Flow> out;
   out.reserve(closed_.size() + live.size());
+  out.assign(closed_.begin(), closed_.end());
   for (const auto& [seq, f] : live) out.push_back(*f);
   std::stable_sort(out.begin(), out.end(),
                    [](const Flow& a, const Flow& b) { return a.first_seen < b.first_seen; });

@@ -27,6 +27,7 @@ struct TraceEvent {
   std::optional<int64_t> connect_latency_ns;
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
+  uint64_t packets = 0;    // connected UDP close: datagrams counted in the kernel
   std::string prev_state;  // TCP state before a close, kernel name without "TCP_"
   bool failed = false;     // a connect that never reached ESTABLISHED
   bool before_accept = false;

@@ -44,7 +44,10 @@ int run_to_end(const nvt::TempDir& logs, const std::string& name, std::vector<st
   return c.wait_or_fail(timeout_s);
 }
 
-TEST(HardeningOutput, TraceReplacesPlantedSymlinkNeverFollowsIt) {
+// A symlink at the -o path (planted, or /dev/stdout) is refused, never followed nor
+// replaced (src/util/atomic_file.h). The tracer must say so before it traces: a refusal at
+// the end would throw away the whole run.
+TEST(HardeningOutput, TraceRefusesPlantedSymlinkBeforeTracing) {
   nvt::TempDir dir, logs;
   std::string victim = dir.file("victim");
   write_file(victim, "precious\n", 0644);
@@ -55,40 +58,68 @@ TEST(HardeningOutput, TraceReplacesPlantedSymlinkNeverFollowsIt) {
   std::string out2 = dir.file("capture2.json");
   ASSERT_EQ(symlink(elsewhere.c_str(), out2.c_str()), 0);
 
-  ASSERT_EQ(run_to_end(logs, "t1", {nvt::trace_bin(), "--duration", "1", "-o", out}), 0)
-      << nvt::slurp(logs.file("t1.err"));
-  EXPECT_EQ(nvt::slurp(victim), "precious\n") << "the link's target was written";
-  expect_private_regular_file(out);
-  nvt::read_capture(out);
-
-  ASSERT_EQ(run_to_end(logs, "t2", {nvt::trace_bin(), "--snapshot", "-o", out2}), 0)
-      << nvt::slurp(logs.file("t2.err"));
-  EXPECT_FALSE(std::filesystem::exists(elsewhere)) << "the dangling link was followed";
-  expect_private_regular_file(out2);
-  EXPECT_EQ(join_names(dir_entries(dir.path())), "capture.json capture2.json victim");
+  struct Case {
+    std::string what, path;
+    std::vector<std::string> argv;
+  };
+  std::vector<Case> cases = {
+      {"trace", out, {nvt::trace_bin(), "--duration", "10", "-o", out}},
+      {"trace, dangling link", out2, {nvt::trace_bin(), "--duration", "10", "-o", out2}},
+      {"snapshot", out, {nvt::trace_bin(), "--snapshot", "-o", out}},
+  };
+  for (const auto& c : cases) {
+    double t0 = nvt::mono_now();
+    EXPECT_EQ(run_to_end(logs, "t", c.argv), 2) << c.what << ": " << nvt::slurp(logs.file("t.err"));
+    std::string err = nvt::slurp(logs.file("t.err"));
+    EXPECT_EQ(err.find("netviz-trace: tracing"), std::string::npos)
+        << c.what << ": refused only after tracing (the run would be lost): " << err;
+    EXPECT_LT(nvt::mono_now() - t0, 8.0) << c.what << ": not refused before --duration ran out";
+    EXPECT_NE(err.find(c.path), std::string::npos) << c.what << ": " << err;
+    EXPECT_EQ(nvt::slurp(victim), "precious\n") << c.what << ": the link's target was written";
+    EXPECT_FALSE(std::filesystem::exists(elsewhere)) << c.what << ": the dangling link was followed";
+    EXPECT_TRUE(std::filesystem::is_symlink(c.path)) << c.what << ": the link was replaced";
+    EXPECT_EQ(join_names(dir_entries(dir.path())), "capture.json capture2.json victim")
+        << c.what << ": files left behind";
+  }
 }
 
-TEST(HardeningOutput, StitchReplacesPlantedSymlinkNeverFollowsIt) {
+TEST(HardeningOutput, StitchRefusesPlantedSymlink) {
   nvt::TempDir dir, logs;
   std::string fixtures = std::string(NETVIZ_SOURCE_DIR) + "/tests/fixtures/stitch/";
   std::string victim = dir.file("victim");
   write_file(victim, "precious\n", 0644);
-  for (const char* fmt : {"graph.dot", "graph.json"}) {
-    std::string out = dir.file(fmt);
-    ASSERT_EQ(symlink(victim.c_str(), out.c_str()), 0);
-    ASSERT_EQ(run_to_end(logs, "s", {NETVIZ_STITCH_BIN, fixtures + "web1.json",
-                                     fixtures + "db1.json", "-o", out}),
-              0)
-        << nvt::slurp(logs.file("s.err"));
-    EXPECT_EQ(nvt::slurp(victim), "precious\n") << fmt << ": the link's target was written";
-    // Graphs hold no command lines; netviz-stitch writes them 0644 on purpose. Whatever
-    // the mode, nobody but root may write them.
-    struct stat st {};
-    ASSERT_EQ(lstat(out.c_str(), &st), 0);
-    EXPECT_TRUE(S_ISREG(st.st_mode)) << out << " is not a regular file";
-    EXPECT_EQ(st.st_mode & 022, 0u) << out << std::oct << " has mode " << (st.st_mode & 07777);
-    EXPECT_FALSE(nvt::slurp(out).empty());
-  }
+  std::string out = dir.file("graph.dot");
+  ASSERT_EQ(symlink(victim.c_str(), out.c_str()), 0);
+  EXPECT_EQ(run_to_end(logs, "s", {NETVIZ_STITCH_BIN, fixtures + "web1.json",
+                                   fixtures + "db1.json", "-o", out}),
+            2)
+      << nvt::slurp(logs.file("s.err"));
+  EXPECT_EQ(nvt::slurp(victim), "precious\n") << "the link's target was written";
+  EXPECT_TRUE(std::filesystem::is_symlink(out));
+  EXPECT_EQ(join_names(dir_entries(dir.path())), "graph.dot victim");
+  // A regular output: a new regular file, nobody but root may write it (graphs hold no
+  // command lines and are written 0644 on purpose).
+  std::string good = dir.file("graph.json");
+  ASSERT_EQ(run_to_end(logs, "s2", {NETVIZ_STITCH_BIN, fixtures + "web1.json",
+                                    fixtures + "db1.json", "--format", "json", "-o", good}),
+            0)
+      << nvt::slurp(logs.file("s2.err"));
+  struct stat st {};
+  ASSERT_EQ(lstat(good.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 022, 0u) << std::oct << (st.st_mode & 07777);
+}
+
+// The document of a normal run: a regular file, mode 0600, over an existing file too.
+TEST(HardeningOutput, DocumentIsPrivateRegularFile) {
+  nvt::TempDir dir, logs;
+  std::string out = dir.file("capture.json");
+  write_file(out, "old\n", 0644);
+  ASSERT_EQ(run_to_end(logs, "t", {nvt::trace_bin(), "--duration", "1", "-o", out}), 0)
+      << nvt::slurp(logs.file("t.err"));
+  expect_private_regular_file(out);
+  nvt::read_capture(out);
+  EXPECT_EQ(join_names(dir_entries(dir.path())), "capture.json");
 }
 
 TEST(HardeningOutput, NoTemporaryFileLeftAfterFailures) {

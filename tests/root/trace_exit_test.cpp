@@ -88,10 +88,15 @@ TEST(TraceExit, BothEndsExitWhileTheirSocketsLiveOn) {
        }))
     EXPECT_TRUE(f->duration_ns.has_value()) << "not closed: " << nvt::flow_str(*f);
   for (pid_t pid : {client.pid(), server.pid()}) {
-    bool listed = false;
-    for (const auto& p : doc.cap.processes)
-      if (p.pid == pid) listed = !p.comm.empty() && (p.comm == "nvt_eh_cli" || p.comm == "nvt_eh_srv");
-    EXPECT_TRUE(listed) << "process " << pid << " missing from the capture's processes";
+    std::string comm = pid == client.pid() ? "nvt_eh_cli" : "nvt_eh_srv";
+    size_t listed = 0;
+    std::string seen;
+    for (const auto& p : doc.cap.processes) {
+      if (p.pid == pid && p.comm == comm) ++listed;
+      seen += " " + std::to_string(p.pid) + ":" + p.comm;
+    }
+    EXPECT_EQ(listed, 1u) << "process " << pid << " " << comm
+                          << " not once in the capture's processes:" << seen;
   }
 }
 

@@ -73,7 +73,7 @@ struct Args {
                "[--exit-after-connect] [--send BYTES] [--local-port P] [--wait-close] [--reset] "
                "[--exec PATH]\n"
                "       nv_peer udp-server --port P [--bind ADDR] [--count N]\n"
-               "       nv_peer udp-client --addr A --port P --count N [--send BYTES] [--connected]\n"
+               "       nv_peer udp-client --addr A --port P --count N [--send BYTES] [--connected] [--hold-ms M]\n"
                "       nv_peer hold --addr A --port P --count N\n"
                "common: [--timeout S] [--comm NAME] [--print-ports]\n",
                msg);
@@ -307,7 +307,7 @@ int tcp_client(const Args& a) {
   std::vector<char> payload(a.send_bytes, 'x');
   std::vector<char> rbuf(65536);
   std::vector<int> kept;  // --exit-after-connect: left for the kernel to close at exit
-  long ok = 0, errors = 0;
+  long ok = 0, errors = 0, busy_retries = 0;
   for (long i = 0; i < a.count && now_s() < deadline; ++i) {
     if (a.rate > 0) {
       double due = start + i / a.rate;
@@ -324,8 +324,18 @@ int tcp_client(const Args& a) {
       if (bind(fd, reinterpret_cast<sockaddr*>(&src.ss), src.len) < 0) die("bind");
     }
     if (connect(fd, reinterpret_cast<sockaddr*>(&dst.ss), dst.len) < 0) {
-      ++errors;
+      int err = errno;
       close(fd);
+      // --local-port: the previous connection on this 4-tuple may still be finishing its
+      // close (LAST_ACK until the peer's ACK is processed, later on a loaded machine). Wait
+      // for it and make the same connection again rather than skip one.
+      if (a.local_port && err == EADDRNOTAVAIL && ++busy_retries < 5000) {
+        usleep(1000);
+        --i;
+        continue;
+      }
+      errno = err;
+      ++errors;
       if (errors > 100 && errors > ok) die("connect");
       continue;
     }
@@ -359,7 +369,10 @@ int tcp_client(const Args& a) {
   }
   done(a, ok, errors, start);
   if (!a.exec_path.empty()) {
-    // Same pid, new image and comm: the same connections again under the new name.
+    // Same pid, new image and comm: the same connections again under the new name. First
+    // let the kernel finish closing this image's connections (with --wait-close they are
+    // done already): flows still open at the exec take the new comm.
+    usleep(300 * 1000);
     std::printf("nv_peer exec pid=%d path=%s\n", getpid(), a.exec_path.c_str());
     std::fflush(stdout);
     std::vector<std::string> args = {a.exec_path, a.mode};
@@ -434,6 +447,7 @@ int udp_client(const Args& a) {
     ++ok;
   }
   done(a, ok, errors, start);
+  if (a.hold_ms > 0) usleep(a.hold_ms * 1000);  // the socket stays open this long
   close(fd);
   return errors ? 1 : 0;
 }

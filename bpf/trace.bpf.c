@@ -305,15 +305,42 @@ static __always_inline int interesting_transition(int old, int new)
 	       (new == NV_TCP_ESTABLISHED && (old == NV_TCP_SYN_SENT || old == NV_TCP_SYN_RECV));
 }
 
-/* A tp_btf program is skipped when it fires again on a CPU where it is already running: a
- * softirq (loopback delivery) interrupting it in process context. state_btf marks itself
- * running per CPU; state_btf_nested, attached after it, does the work only in that case. */
+/* A tp_btf program is skipped (counted in its recursion_misses) when the tracepoint fires on a
+ * CPU where the same program is already active: a softirq (loopback delivery) interrupting it
+ * in process context. The kernel marks a program active a little before its first instruction
+ * and until a little after its last, so a "running" flag set inside it misses those edges,
+ * and a softirq arriving there would process its whole batch of packets (hundreds of closes
+ * under load) with both programs standing aside. Instead state_btf records, per CPU and per
+ * context level (task, softirq, hardirq, NMI: one level cannot interrupt itself), the
+ * transition it took; state_btf_nested runs right after it at the same level and does the
+ * work unless that record is its own transition. NV_STAT_NESTED then equals state_btf's
+ * recursion_misses, and user space counts any difference as lost. */
+struct state_done {
+	__u64 sk;
+	__u32 trans;
+	__u32 _pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 4);
 	__type(key, __u32);
-	__type(value, __u32);
-} state_running SEC(".maps");
+	__type(value, struct state_done);
+} state_done SEC(".maps");
+
+extern int __preempt_count __ksym; /* x86: per CPU */
+
+static __always_inline __u32 context_level(void)
+{
+	__u32 c = *(int *)bpf_this_cpu_ptr(&__preempt_count);
+	if (c & 0x00f00000) /* NMI_MASK */
+		return 3;
+	if (c & 0x000f0000) /* HARDIRQ_MASK */
+		return 2;
+	if (c & 0x100) /* SOFTIRQ_OFFSET: serving a softirq (not just BH disabled) */
+		return 1;
+	return 0;
+}
 
 static __always_inline int state_btf_body(struct sock *sk, int old, int new)
 {
@@ -332,25 +359,42 @@ static __always_inline int state_btf_body(struct sock *sk, int old, int new)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_btf, struct sock *sk, int old, int new)
 {
-	__u32 zero = 0;
-	__u32 *running = bpf_map_lookup_elem(&state_running, &zero);
-	if (running)
-		*running = 1;
-	state_btf_body(sk, old, new);
-	if (running)
-		*running = 0;
-	return 0;
+	__u32 lvl = context_level();
+	struct state_done *d = bpf_map_lookup_elem(&state_done, &lvl);
+	if (d) {
+		d->sk = (__u64)sk;
+		d->trans = (__u32)old << 8 | (__u32)new;
+	}
+	return state_btf_body(sk, old, new);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_btf_nested, struct sock *sk, int old, int new)
 {
-	__u32 zero = 0;
-	__u32 *running = bpf_map_lookup_elem(&state_running, &zero);
-	if (!running || !*running)
-		return 0; /* state_btf ran (or runs) for this one */
-	count_stat(NV_STAT_NESTED);
-	return state_btf_body(sk, old, new);
+	__u32 lvl = context_level();
+	struct state_done *d = bpf_map_lookup_elem(&state_done, &lvl);
+	if (!d)
+		return 0;
+	int taken = d->sk == (__u64)sk && d->trans == ((__u32)old << 8 | (__u32)new);
+	d->sk = 0;
+	d->trans = 0;
+	if (!taken) {
+		count_stat(NV_STAT_NESTED);
+		state_btf_body(sk, old, new);
+	}
+	/* A record left at a higher level is one whose state_btf_nested was skipped because it
+	 * was active here: nothing runs at those levels now, so clear them. */
+	for (__u32 i = 1; i < 4; i++) {
+		if (i <= lvl)
+			continue;
+		__u32 k = i;
+		struct state_done *h = bpf_map_lookup_elem(&state_done, &k);
+		if (h) {
+			h->sk = 0;
+			h->trans = 0;
+		}
+	}
+	return 0;
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("-o,--output", o.output, "Write one capture document to FILE");
   app.add_option("--proto", protos, "Only these protocols (tcp, tcp6, udp, udp6, raw, raw6, "
-                                    "sctp, packet, unix, inet, inet6)")
+                                    "sctp, sctp6, packet, unix, inet, inet6)")
       ->delimiter(',');
   app.add_option("--pid", o.filter.pids, "Only sockets or flows of these pids")->delimiter(',');
   app.add_option("--comm", o.filter.comms, "Only these commands")->delimiter(',');

@@ -46,7 +46,7 @@ void emit_graph(const Graph& g, const StitchOptions& o, std::ostream& out) {
     out.flush();
     return;
   }
-  AtomicFile f(o.output, 0644);
+  AtomicFile f(o.output);  // 0600, like captures: a graph still maps who talks to whom
   write_graph(f.stream(), g, o);
   f.commit();
 }

@@ -115,6 +115,7 @@ class Session {
       : opts_(o), features_(feat), out_(out), err_(err), out_tty_(out_tty), err_tty_(err_tty) {}
 
   int run();
+  std::function<void(std::ostream&)> on_tracing_;
 
  private:
   void handle(const nv_event& raw);
@@ -174,6 +175,8 @@ void Session::handle(const TraceEvent& e) {
 }
 
 void Session::handle(const nv_event& raw) {
+  static FILE* dbg_t4 = getenv("NV_T4_DUMP") ? fopen(getenv("NV_T4_DUMP"), "we") : nullptr;  // T4-TEMP
+  if (dbg_t4) fprintf(dbg_t4, "%u %llu %llx %u %u %u %u\n", raw.type, (unsigned long long)raw.ts_ns, (unsigned long long)raw.sk, raw.lport, raw.rport, raw.state, raw.pid);  // T4-TEMP
   TraceEvent e;
   try {
     e = decoder_.decode(raw);
@@ -304,6 +307,7 @@ int Session::run() {
   }
   err_ << "netviz-trace: tracing (" << loader.summary() << "); Ctrl-C to stop\n";
   err_.flush();
+  if (on_tracing_) on_tracing_(err_);
 
   started_ = std::chrono::steady_clock::now();
   auto deadline = opts_.duration
@@ -413,9 +417,11 @@ int Session::run() {
 }  // namespace
 
 int run_trace_session(const TraceOptions& opts, const TraceFeatures& features, std::ostream& out,
-                      std::ostream& err, bool out_is_tty, bool err_is_tty) {
+                      std::ostream& err, bool out_is_tty, bool err_is_tty,
+                      const std::function<void(std::ostream& err)>& on_tracing) {
   g_stop = 0;
   Session s(opts, features, out, err, out_is_tty, err_is_tty);
+  s.on_tracing_ = on_tracing;
   return s.run();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // One tracing run: hooks first, then the scan, reconciled in the live table, streamed to a
 // sink or written as a capture document at the end.
+#include <functional>
 #include <ostream>
 
 #include "cli/trace_options.h"
@@ -10,7 +11,10 @@ namespace netviz {
 
 // The whole `netviz-trace` (without --snapshot) with the kernel features given; out and
 // err stand for stdout and stderr, out_is_tty/err_is_tty for what they are connected to.
+// on_tracing runs once, right after the "tracing" line: hooks attached, scan done (the
+// command drops privileges there).
 int run_trace_session(const TraceOptions& opts, const TraceFeatures& features, std::ostream& out,
-                      std::ostream& err, bool out_is_tty, bool err_is_tty);
+                      std::ostream& err, bool out_is_tty, bool err_is_tty,
+                      const std::function<void(std::ostream& err)>& on_tracing = {});
 
 }  // namespace netviz

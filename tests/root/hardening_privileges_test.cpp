@@ -70,6 +70,13 @@ TEST(HardeningPrivileges, DocumentWriterKeepsOnlyDacOverride) {
   char tmpl[] = "/tmp/nvt-h-priv-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
+  struct RemoveAll {
+    std::string path;
+    ~RemoveAll() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } cleanup{dir};
   ASSERT_EQ(chown(dir.c_str(), 65534, 65534), 0);
   ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
   std::string cap = dir + "/capture.json";
@@ -87,8 +94,6 @@ TEST(HardeningPrivileges, DocumentWriterKeepsOnlyDacOverride) {
     for (int lp : lports)
       EXPECT_EQ(nvt::flows_between(doc.cap, "tcp", lp, port).size(), 1u) << "client port " << lp;
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 
 #include "cli/trace_options.h"
 #include "scan/scan.h"
-#include "sinks/socket_document.h"
+#include "sinks/capture_document.h"
 #include "sinks/socket_jsonl.h"
 #include "sinks/socket_table.h"
 #include "util/atomic_file.h"

@@ -15,7 +15,6 @@ struct ScanResult;
 // Applies filter to sockets and flows; processes are those owning what is kept.
 Capture assemble_trace_capture(const ScanResult& scan, const LiveTable& table,
                                const Filter& filter, const Stats& stats);
-
-void write_trace_capture(std::ostream& out, const Capture& c, bool with_cmdline);
+// Written with write_capture_streamed (sinks/capture_document.h), like the snapshot's.
 
 }  // namespace netviz

@@ -1,6 +1,6 @@
 #include "sinks/socket_jsonl.h"
 
-#include "sinks/socket_document.h"
+#include "format/json_text.h"
 
 namespace netviz {
 

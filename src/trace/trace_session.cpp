@@ -19,6 +19,7 @@
 #include "scan/scan.h"
 #include "sinks/event_jsonl.h"
 #include "sinks/event_table.h"
+#include "sinks/capture_document.h"
 #include "sinks/flow_capture.h"
 #include "trace/bpf_loader.h"
 #include "trace/live_table.h"
@@ -404,7 +405,7 @@ int Session::run() {
   if (capture_mode) {
     Capture c = assemble_trace_capture(scan, table_, filter_, st);
     AtomicFile file(opts_.output);
-    write_trace_capture(file.stream(), c, !opts_.no_cmdline);
+    write_capture_streamed(file.stream(), c, !opts_.no_cmdline);
     file.commit();
     if (proc_fd_ >= 0) close(proc_fd_);
   } else {

@@ -88,7 +88,7 @@ TEST(SocketSink, TableLikeSs) {
 
 // The streamed document writer must produce exactly what src/format's to_json produces.
 #include "format/capture_json.h"
-#include "sinks/socket_document.h"
+#include "sinks/capture_document.h"
 
 namespace {
 Capture sample_capture() {

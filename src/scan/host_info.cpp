@@ -32,6 +32,26 @@ HostInfo read_host_identity(const std::string& proc_root) {
   return h;
 }
 
+bool parse_ifaddr_msg(const nlmsghdr* h, std::string& out) {
+  if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return false;
+  auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
+  if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) return false;
+  const unsigned need = ifa->ifa_family == AF_INET ? 4 : 16;
+  int len = static_cast<int>(IFA_PAYLOAD(h));
+  const void* address = nullptr;
+  const void* local = nullptr;
+  for (auto* rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+    if (RTA_PAYLOAD(rta) < need) continue;
+    if (rta->rta_type == IFA_ADDRESS) address = RTA_DATA(rta);
+    if (rta->rta_type == IFA_LOCAL) local = RTA_DATA(rta);
+  }
+  // On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours.
+  const void* a = local ? local : address;
+  if (!a) return false;
+  out = inet_addr_text(ifa->ifa_family, a);
+  return !out.empty();
+}
+
 std::string namespace_addresses(std::vector<std::string>& out) {
   struct {
     nlmsghdr nh;
@@ -42,20 +62,8 @@ std::string namespace_addresses(std::vector<std::string>& out) {
   msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   msg.ifa.ifa_family = AF_UNSPEC;
   return netlink_dump(NETLINK_ROUTE, &msg, sizeof msg, [&](const nlmsghdr* h) {
-    if (h->nlmsg_type != RTM_NEWADDR) return;
-    auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
-    int len = static_cast<int>(IFA_PAYLOAD(h));
-    const void* address = nullptr;
-    const void* local = nullptr;
-    for (auto* rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-      if (rta->rta_type == IFA_ADDRESS) address = RTA_DATA(rta);
-      if (rta->rta_type == IFA_LOCAL) local = RTA_DATA(rta);
-    }
-    // On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours.
-    const void* a = local ? local : address;
-    if (!a || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)) return;
-    std::string text = inet_addr_text(ifa->ifa_family, a);
-    if (!text.empty()) out.push_back(std::move(text));
+    std::string text;
+    if (parse_ifaddr_msg(h, text)) out.push_back(std::move(text));
   });
 }
 

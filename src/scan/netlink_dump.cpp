@@ -9,6 +9,25 @@
 
 namespace netviz {
 
+std::string walk_netlink_buffer(const void* buf, size_t len,
+                                const std::function<void(const nlmsghdr*)>& on_msg, bool& done) {
+  int left = static_cast<int>(len);
+  for (auto* h = static_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    if (h->nlmsg_type == NLMSG_DONE) {
+      done = true;
+      return {};
+    }
+    if (h->nlmsg_type == NLMSG_ERROR) {
+      done = true;
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return "netlink: truncated error reply";
+      auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+      return std::string("netlink: ") + strerror(-e->error);
+    }
+    on_msg(h);
+  }
+  return {};
+}
+
 std::string netlink_dump(int protocol, const void* request, size_t len,
                          const std::function<void(const nlmsghdr*)>& on_msg) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
@@ -31,21 +50,7 @@ std::string netlink_dump(int protocol, const void* request, size_t len,
       break;
     }
     if (n == 0) break;
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
-         h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type == NLMSG_DONE) {
-        done = true;
-        break;
-      }
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        err = std::string("netlink: ") + strerror(-e->error);
-        done = true;
-        break;
-      }
-      on_msg(h);
-    }
+    err = walk_netlink_buffer(buf.data(), static_cast<size_t>(n), on_msg, done);
   }
   close(fd);
   return err;

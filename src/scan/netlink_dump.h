@@ -8,6 +8,11 @@
 
 namespace netviz {
 
+// One received buffer: hands each message to on_msg until NLMSG_DONE (sets done) or an
+// error reply (returned as text, done set). Pure, so tests/fuzz can feed it any bytes.
+std::string walk_netlink_buffer(const void* buf, size_t len,
+                                const std::function<void(const nlmsghdr*)>& on_msg, bool& done);
+
 // Returns "" on success, else why it failed (socket, send, or an NLMSG_ERROR reply).
 std::string netlink_dump(int protocol, const void* request, size_t len,
                          const std::function<void(const nlmsghdr*)>& on_msg);

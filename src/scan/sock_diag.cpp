@@ -10,6 +10,27 @@
 
 namespace netviz {
 
+bool parse_inet_diag_msg(const nlmsghdr* h, int protocol, uint64_t netns, Socket& s) {
+  if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+    return false;
+  auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+  int af = m->idiag_family;
+  if (af != AF_INET && af != AF_INET6) return false;
+  bool tcp = protocol == IPPROTO_TCP;
+  s.proto = tcp ? "tcp" : "udp";
+  s.family = af == AF_INET6 ? "ipv6" : "ipv4";
+  s.local.addr = inet_addr_text(af, m->id.idiag_src);
+  s.local.port = ntohs(m->id.idiag_sport);
+  bool remote_any = m->id.idiag_dst[0] == 0 && m->id.idiag_dst[1] == 0 &&
+                    m->id.idiag_dst[2] == 0 && m->id.idiag_dst[3] == 0;
+  if (!(remote_any && m->id.idiag_dport == 0))
+    s.remote = Endpoint{inet_addr_text(af, m->id.idiag_dst), ntohs(m->id.idiag_dport)};
+  s.state = tcp ? tcp_state_name(m->idiag_state) : dgram_state_name(m->idiag_state);
+  s.inode = m->idiag_inode;
+  s.netns = netns;
+  return true;
+}
+
 std::string sock_diag_inet(int protocol, int family, uint64_t netns, std::vector<Socket>& out) {
   struct {
     nlmsghdr nh;
@@ -21,27 +42,10 @@ std::string sock_diag_inet(int protocol, int family, uint64_t netns, std::vector
   msg.req.sdiag_family = static_cast<uint8_t>(family);
   msg.req.sdiag_protocol = static_cast<uint8_t>(protocol);
   msg.req.idiag_states = ~0u;  // every state, TIME_WAIT and SYN_RECV included
-  bool tcp = protocol == IPPROTO_TCP;
-  const char* fam = family == AF_INET6 ? "ipv6" : "ipv4";
-  const char* proto = tcp ? "tcp" : "udp";
   size_t before = out.size();
   std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
-    if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
-      return;
-    auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
-    int af = m->idiag_family;
-    Socket& s = out.emplace_back();
-    s.proto = proto;
-    s.family = fam;
-    s.local.addr = inet_addr_text(af, m->id.idiag_src);
-    s.local.port = ntohs(m->id.idiag_sport);
-    bool remote_any = m->id.idiag_dst[0] == 0 && m->id.idiag_dst[1] == 0 &&
-                      m->id.idiag_dst[2] == 0 && m->id.idiag_dst[3] == 0;
-    if (!(remote_any && m->id.idiag_dport == 0))
-      s.remote = Endpoint{inet_addr_text(af, m->id.idiag_dst), ntohs(m->id.idiag_dport)};
-    s.state = tcp ? tcp_state_name(m->idiag_state) : dgram_state_name(m->idiag_state);
-    s.inode = m->idiag_inode;
-    s.netns = netns;
+    Socket s;
+    if (parse_inet_diag_msg(h, protocol, netns, s)) out.push_back(std::move(s));
   });
   if (!err.empty()) out.resize(before);  // all or nothing, so the fallback does not double up
   return err;

@@ -1,6 +1,8 @@
 #pragma once
 // TCP and UDP sockets (IPv4 and IPv6) of the calling thread's network namespace through
 // NETLINK_SOCK_DIAG inet_diag dumps: one request per protocol and family, no text parsing.
+#include <linux/netlink.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -8,6 +10,10 @@
 #include "model/capture.h"
 
 namespace netviz {
+
+// One SOCK_DIAG_BY_FAMILY reply message → a socket (netns set, no owners); false when the
+// message is not one or is too short. Pure, so tests/fuzz can feed it any bytes.
+bool parse_inet_diag_msg(const nlmsghdr* h, int protocol, uint64_t netns, Socket& out);
 
 // protocol: IPPROTO_TCP or IPPROTO_UDP; family: AF_INET or AF_INET6. Appends sockets
 // (netns set, no owners). Returns "" on success, else the reason.

@@ -308,13 +308,12 @@ static __always_inline int interesting_transition(int old, int new)
 /* A tp_btf program is skipped (counted in its recursion_misses) when the tracepoint fires on a
  * CPU where the same program is already active: a softirq (loopback delivery) interrupting it
  * in process context. The kernel marks a program active a little before its first instruction
- * and until a little after its last, so a "running" flag set inside it misses those edges,
- * and a softirq arriving there would process its whole batch of packets (hundreds of closes
- * under load) with both programs standing aside. Instead state_btf records, per CPU and per
- * context level (task, softirq, hardirq, NMI: one level cannot interrupt itself), the
- * transition it took; state_btf_nested runs right after it at the same level and does the
- * work unless that record is its own transition. NV_STAT_NESTED then equals state_btf's
- * recursion_misses, and user space counts any difference as lost. */
+ * and until a little after its last, so a "running" flag set inside it misses those edges, and
+ * a softirq arriving there processes its whole batch of packets (dozens of closes under load)
+ * with both programs standing aside. Instead state_btf records, per CPU and per context (task
+ * stack or IRQ stack: neither interrupts itself), the transition it took; state_btf_nested
+ * runs right after it in the same context and does the work unless that record is its own.
+ * NV_STAT_NESTED then matches state_btf's recursion_misses; user space counts any gap. */
 struct state_done {
 	__u64 sk;
 	__u32 trans;
@@ -323,23 +322,21 @@ struct state_done {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 4);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct state_done);
 } state_done SEC(".maps");
 
-extern int __preempt_count __ksym; /* x86: per CPU */
-
+/* 0 on the task's own stack, 1 elsewhere (x86_64 runs softirqs on the per-CPU IRQ stack;
+ * ksoftirqd is a task and interrupts nobody). Both programs of one tracepoint run are called
+ * from the same frame, so they agree. */
 static __always_inline __u32 context_level(void)
 {
-	__u32 c = *(int *)bpf_this_cpu_ptr(&__preempt_count);
-	if (c & 0x00f00000) /* NMI_MASK */
-		return 3;
-	if (c & 0x000f0000) /* HARDIRQ_MASK */
-		return 2;
-	if (c & 0x100) /* SOFTIRQ_OFFSET: serving a softirq (not just BH disabled) */
-		return 1;
-	return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 base = (__u64)task->stack;
+	__u64 fp;
+	asm volatile("%0 = r10" : "=r"(fp));
+	return fp - base < 16384 ? 0 : 1; /* THREAD_SIZE */
 }
 
 static __always_inline int state_btf_body(struct sock *sk, int old, int new)
@@ -375,26 +372,12 @@ int BPF_PROG(state_btf_nested, struct sock *sk, int old, int new)
 	struct state_done *d = bpf_map_lookup_elem(&state_done, &lvl);
 	if (!d)
 		return 0;
-	int taken = d->sk == (__u64)sk && d->trans == ((__u32)old << 8 | (__u32)new);
-	d->sk = 0;
-	d->trans = 0;
-	if (!taken) {
-		count_stat(NV_STAT_NESTED);
-		state_btf_body(sk, old, new);
+	if (d->sk == (__u64)sk && d->trans == ((__u32)old << 8 | (__u32)new)) {
+		d->sk = 0; /* taken by state_btf; only our own record is cleared */
+		return 0;
 	}
-	/* A record left at a higher level is one whose state_btf_nested was skipped because it
-	 * was active here: nothing runs at those levels now, so clear them. */
-	for (__u32 i = 1; i < 4; i++) {
-		if (i <= lvl)
-			continue;
-		__u32 k = i;
-		struct state_done *h = bpf_map_lookup_elem(&state_done, &k);
-		if (h) {
-			h->sk = 0;
-			h->trans = 0;
-		}
-	}
-	return 0;
+	count_stat(NV_STAT_NESTED);
+	return state_btf_body(sk, old, new);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")

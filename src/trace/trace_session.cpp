@@ -176,8 +176,6 @@ void Session::handle(const TraceEvent& e) {
 }
 
 void Session::handle(const nv_event& raw) {
-  static FILE* dbg_t4 = getenv("NV_T4_DUMP") ? fopen(getenv("NV_T4_DUMP"), "we") : nullptr;  // T4-TEMP
-  if (dbg_t4) fprintf(dbg_t4, "%u %llu %llx %u %u %u %u\n", raw.type, (unsigned long long)raw.ts_ns, (unsigned long long)raw.sk, raw.lport, raw.rport, raw.state, raw.pid);  // T4-TEMP
   TraceEvent e;
   try {
     e = decoder_.decode(raw);

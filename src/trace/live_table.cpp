@@ -179,6 +179,8 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
       break;
   }
 
+  if (seen_closed(e)) return nullptr;
+
   FlowKey k;
   k.netns = e.netns;
   k.pid = e.kind == EventKind::udp ? e.pid : 0;
@@ -262,6 +264,32 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   closed_.push_back(std::move(f));
   live_.erase(k);
   return &closed_.back();
+}
+
+bool LiveTable::seen_closed(const TraceEvent& e) {
+  if (e.proto != "tcp" || !e.sk) return false;
+  if (e.kind != EventKind::connect && e.kind != EventKind::accept && e.kind != EventKind::close)
+    return false;
+  WallNs start = e.start.value_or(0);
+  // A repeat carries the same start; a repeated close whose first copy took the kernel's
+  // record of the socket carries none. A new connection on a reused sk has a new start.
+  auto it = closed_start_by_sk_.find(e.sk);
+  if (it != closed_start_by_sk_.end() && (it->second == start || !e.start)) {
+    ++duplicates_;
+    return true;
+  }
+  if (e.kind == EventKind::close) {
+    constexpr size_t kRemembered = 65536;  // far more than one ring buffer drain can reorder
+    closed_start_by_sk_[e.sk] = start;
+    closed_order_.emplace_back(e.sk, start);
+    if (closed_order_.size() > kRemembered) {
+      auto [sk, st] = closed_order_.front();
+      closed_order_.pop_front();
+      if (auto old = closed_start_by_sk_.find(sk); old != closed_start_by_sk_.end() && old->second == st)
+        closed_start_by_sk_.erase(old);
+    }
+  }
+  return false;
 }
 
 const Flow* LiveTable::apply(const UdpCount& c) {

@@ -4,6 +4,7 @@
 // prunes them (after writing them out); the table is bounded and counts what it refused.
 #include <cstdint>
 #include <deque>
+#include <utility>
 #include <functional>
 #include <map>
 #include <string>
@@ -104,6 +105,16 @@ class LiveTable {
   std::vector<Socket> traced_listeners_;
   std::map<int32_t, ProcessState> processes_;
   std::unordered_map<int32_t, uint32_t> live_by_pid_;
+  // TCP connections already closed, by kernel identity (sk, start): the hand-over between
+  // the two state programs (bpf/trace.bpf.c) can, rarely, report a transition twice, and a
+  // connect repeated after its close would reopen the flow. Bounded FIFO.
+  bool seen_closed(const TraceEvent& e);
+  std::unordered_map<uint64_t, WallNs> closed_start_by_sk_;  // 0: start unknown
+  std::deque<std::pair<uint64_t, WallNs>> closed_order_;
+  uint64_t duplicates_ = 0;
+
+ public:
+  uint64_t duplicates() const { return duplicates_; }  // repeated kernel reports dropped
 };
 
 FlowKey flow_key(const Flow& f, bool with_pid = false);

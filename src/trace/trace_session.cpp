@@ -367,6 +367,7 @@ int Session::run() {
   uint64_t kernel_lost = loader.kernel_drops() + missed;
   st.counters["missed_hook_runs"] = static_cast<int64_t>(missed);
   st.counters["tcp_state_nested"] = static_cast<int64_t>(loader.nested_runs());
+  st.counters["duplicate_reports"] = static_cast<int64_t>(table_.duplicates());
   uint64_t user_lost = undecodable_ + table_.refused();
   st.lost_events = kernel_lost + user_lost;
   st.counters["events"] = static_cast<int64_t>(events_);

@@ -243,3 +243,30 @@ TEST(LiveTable, ProcessesWithoutFlowsAreForgottenAtExit) {
   t.apply(gone);
   EXPECT_EQ(t.processes().count(50), 0u);
 }
+
+TEST(LiveTable, RepeatedKernelReportAfterCloseDoesNotReopenTheFlow) {
+  LiveTable t;
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+  c.start = 1000;
+  c.sk = 0xffff0001;
+  auto x = c;
+  x.kind = EventKind::close;
+  x.time = 3000;
+  ASSERT_TRUE(t.apply(c));
+  ASSERT_TRUE(t.apply(x));
+  EXPECT_EQ(t.apply(c), nullptr);  // the same connect reported again, after its close
+  EXPECT_EQ(t.apply(x), nullptr);
+  auto bare = x;  // a repeated close whose first copy took the kernel's record: no owner, no start
+  bare.start.reset();
+  bare.pid = 0;
+  EXPECT_EQ(t.apply(bare), nullptr);
+  EXPECT_EQ(t.live_count(), 0u);
+  EXPECT_EQ(t.closed_count(), 1u);
+  EXPECT_EQ(t.duplicates(), 3u);
+  // A later connection on the same 4-tuple and even the same sk is another flow.
+  auto next = c;
+  next.start = 5000;
+  next.time = 5100;
+  ASSERT_TRUE(t.apply(next));
+  EXPECT_EQ(t.live_count(), 1u);
+}

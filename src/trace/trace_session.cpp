@@ -1,5 +1,7 @@
 #include "trace/trace_session.h"
 
+#include <poll.h>
+
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -28,6 +31,14 @@
 #include "util/time.h"
 
 namespace netviz {
+
+// `netviz-trace | head -1` with nothing more to write would never see EPIPE; a pipe whose
+// reader has gone polls POLLERR, so the loop ends as promptly as it would on a write.
+static bool stdout_reader_gone() {
+  pollfd p{STDOUT_FILENO, 0, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+
 
 namespace {
 
@@ -326,7 +337,7 @@ int Session::run() {
     int n = loader.poll(wait_ms, on_raw);
     if (n < 0 && n != -EINTR) throw Error("ring buffer poll failed: " + std::string(strerror(-n)));
     if (sink_) {
-      if (!sink_->flush()) {
+      if (!sink_->flush() || (&out_ == &std::cout && stdout_reader_gone())) {
         sink_broken_ = true;
         break;
       }

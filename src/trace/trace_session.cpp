@@ -315,9 +315,11 @@ int Session::run() {
     err_ << "netviz-trace: scan: " << (scan.stats.scan_path.empty() ? "none" : scan.stats.scan_path)
          << ", " << scan.sockets.size() << " sockets, " << scan_flow_count << " flows\n";
   }
+  // Privileges go before the line that says tracing has begun: whoever waits for it (a
+  // user, a test reading /proc/PID/status) must find them already dropped.
+  if (on_tracing_) on_tracing_(err_);
   err_ << "netviz-trace: tracing (" << loader.summary() << "); Ctrl-C to stop\n";
   err_.flush();
-  if (on_tracing_) on_tracing_(err_);
 
   started_ = std::chrono::steady_clock::now();
   auto deadline = opts_.duration

@@ -11,7 +11,7 @@ namespace netviz {
 
 // The whole `netviz-trace` (without --snapshot) with the kernel features given; out and
 // err stand for stdout and stderr, out_is_tty/err_is_tty for what they are connected to.
-// on_tracing runs once, right after the "tracing" line: hooks attached, scan done (the
+// on_tracing runs once, right before the "tracing" line: hooks attached, scan done (the
 // command drops privileges there).
 int run_trace_session(const TraceOptions& opts, const TraceFeatures& features, std::ostream& out,
                       std::ostream& err, bool out_is_tty, bool err_is_tty,

@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "netviz/events.h"
+#include "scan/proc_net_parser.h"
 #include "trace/trace_event.h"
 #include "util/error.h"
 
@@ -39,12 +40,9 @@ static int64_t clock_offset() {
 Decoder::Decoder() : offset_(clock_offset()) {}
 
 std::string addr_text(uint8_t family, const uint8_t* a) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (family == NV_AF_INET)
-    inet_ntop(AF_INET, a, buf, sizeof buf);
-  else if (family == NV_AF_INET6)
-    inet_ntop(AF_INET6, a, buf, sizeof buf);
-  return buf;
+  if (family == NV_AF_INET) return inet_addr_text(AF_INET, a);
+  if (family == NV_AF_INET6) return inet_addr_text(AF_INET6, a);
+  return {};
 }
 
 std::string tcp_state_name(int s) {

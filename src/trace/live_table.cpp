@@ -344,7 +344,7 @@ std::vector<Flow> LiveTable::flows() const {
   for (const auto& [k, r] : live_) live.emplace_back(r.seq, &r.flow);
   std::vector<Flow> out;
   out.reserve(closed_.size() + live.size());
-  out.assign(closed_.begin(), closed_.end());
+  closed_.for_each([&out](const Flow& f) { out.push_back(f); });
   for (const auto& [seq, f] : live) out.push_back(*f);
   std::stable_sort(out.begin(), out.end(),
                    [](const Flow& a, const Flow& b) { return a.first_seen < b.first_seen; });

@@ -13,6 +13,7 @@
 
 #include "model/capture.h"
 #include "trace/trace_event.h"
+#include "util/chunked_list.h"
 
 namespace netviz {
 
@@ -98,9 +99,8 @@ class LiveTable {
   uint64_t seq_ = 0;
   uint64_t refused_ = 0;
   std::unordered_map<FlowKey, Record, FlowKeyHash> live_;
-  // A deque: a capture keeps every closed flow until the end, and a vector's doubling would
-  // hold up to twice their memory, plus both copies while it grows.
-  std::deque<Flow> closed_;
+  // A capture keeps every closed flow until the end.
+  ChunkedList<Flow> closed_;
   std::map<std::pair<uint64_t, uint32_t>, Owner> listeners_;  // (netns, port)
   std::vector<Socket> traced_listeners_;
   std::map<int32_t, ProcessState> processes_;

@@ -139,6 +139,8 @@ struct nv_udp_conn {
 /* Filters set in .rodata before load; 0 means "any". */
 #define NV_STAT_RB_DROPS 0 /* ring buffer reservations that failed */
 #define NV_STAT_NESTED 1   /* TCP state changes caught by the nested-run backup program */
+#define NV_STAT_NO_RECORD 2 /* a TCP connect or accepted socket whose owner record was gone */
+#define NV_STAT_MAP_FULL 3  /* an owner record that could not be stored */
 #define NV_STAT_MAX 4
 
 #endif /* NETVIZ_EVENTS_H */

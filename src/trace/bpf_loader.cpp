@@ -77,12 +77,13 @@ std::string target_of(const bpf_program* p) {
   return slash == std::string::npos ? sec : sec.substr(slash + 1);
 }
 
-SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf) {
+SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context) {
   SkelPtr s(trace_bpf__open());
   if (!s) throw Error("cannot open the tracing BPF object: " + last_log_line());
   s->rodata->targ_netns = f.netns;
   s->rodata->targ_pid = f.pid;
   s->rodata->targ_port = f.port;
+  s->rodata->one_context = one_context ? 1 : 0;
   bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_btf_nested, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
@@ -122,7 +123,7 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
   ensure_tracefs(notes_);
 
   bool btf_flavour = features.tp_btf;
-  impl_->skel = open_skeleton(filters, btf_flavour);
+  impl_->skel = open_skeleton(filters, btf_flavour, features.one_context);
   g_libbpf_log.clear();
   int err = trace_bpf__load(impl_->skel.get());
   if (err && btf_flavour) {
@@ -130,7 +131,7 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
     notes_.push_back("tp_btf/inet_sock_set_state did not load (" + last_log_line() +
                      "); using the classic tracepoint");
     btf_flavour = false;
-    impl_->skel = open_skeleton(filters, false);
+    impl_->skel = open_skeleton(filters, false, features.one_context);
     g_libbpf_log.clear();
     err = trace_bpf__load(impl_->skel.get());
   }
@@ -204,6 +205,10 @@ static uint64_t percpu_stat(const trace_bpf* skel, uint32_t key) {
 }
 
 uint64_t TraceLoader::nested_runs() const { return percpu_stat(impl_->skel.get(), NV_STAT_NESTED); }
+
+uint64_t TraceLoader::kernel_stat(uint32_t which) const {
+  return percpu_stat(impl_->skel.get(), which);
+}
 
 uint64_t TraceLoader::missed_runs() const {
   uint64_t sum = 0;

@@ -47,6 +47,8 @@ class TraceLoader {
   uint64_t missed_runs() const;
   // TCP state changes handled by state_btf_nested.
   uint64_t nested_runs() const;
+  // A kernel counter (NV_STAT_*), summed over CPUs.
+  uint64_t kernel_stat(uint32_t which) const;
   // Every unconnected UDP flow counted so far.
   std::vector<std::pair<nv_udp_key, nv_udp_val>> udp_counts() const;
   // Every connected UDP socket traced since connect() and not yet released.

@@ -11,6 +11,9 @@ struct TraceFeatures {
   bool btf = false;         // kernel BTF for CO-RE
   bool ringbuf = false;     // BPF_MAP_TYPE_RINGBUF
   bool tp_btf = false;      // try the tp_btf flavour first (the loader still falls back)
+  // The tp_btf hand-over keeps one record per CPU for all contexts instead of one per stack
+  // (bpf/trace.bpf.c context_level): what other architectures get; tests force it here.
+  bool one_context = false;
   std::string cgroup2;      // cgroup2 mount point; "" when none
   std::string privilege_error;
 

@@ -380,6 +380,12 @@ int Session::run() {
   uint64_t kernel_lost = loader.kernel_drops() + missed;
   st.counters["missed_hook_runs"] = static_cast<int64_t>(missed);
   st.counters["tcp_state_nested"] = static_cast<int64_t>(loader.nested_runs());
+  // Connects that reached ESTABLISHED without the record their SYN_SENT made (begun before
+  // tracing, or lost), and owner records the kernel could not store: flows without an owner.
+  st.counters["tcp_connect_without_record"] =
+      static_cast<int64_t>(loader.kernel_stat(NV_STAT_NO_RECORD));
+  st.counters["owner_records_not_stored"] =
+      static_cast<int64_t>(loader.kernel_stat(NV_STAT_MAP_FULL));
   st.counters["duplicate_reports"] = static_cast<int64_t>(table_.duplicates());
   uint64_t user_lost = undecodable_ + table_.refused();
   st.lost_events = kernel_lost + user_lost;

@@ -63,54 +63,113 @@ namespace {
 // The storm at full speed (no per-connection output from the peers): tens of thousands of
 // connections a second on two CPUs, client ports reused within the run. Counted per end:
 // every connection an outbound flow of the client and an inbound flow of the server.
-TEST(TraceStorm, FullSpeedTwentyThousandEveryConnectionBothEnds) {
+struct FullSpeed {
+  size_t made = 0, out = 0, in = 0, still_open = 0, too_long = 0;
+  uint64_t lost = 0;
+  std::vector<std::string> wrong, notes;
+  std::string tracer_stderr;
+  std::string describe() const {
+    return "made " + std::to_string(made) + ", client ends " + std::to_string(out) +
+           " (still ESTABLISHED at the end " + std::to_string(still_open) +
+           ", lasting over 500 ms " + std::to_string(too_long) + "), server ends " +
+           std::to_string(in) + ", lost_events " + std::to_string(lost) + nvt::join(wrong) +
+           "\nnotes:" + nvt::join(notes) + "\n" + tracer_stderr;
+  }
+};
+
+FullSpeed full_speed_storm(int count) {
+  FullSpeed r;
   nvt::TempDir dir;
-  constexpr int kCount = 20000;
   std::string cap = dir.file("capture.json");
   nvt::Tracer tracer(dir, {"--duration", "120", "-o", cap});
   nvt::Peer server(dir, "server",
-                   {"tcp-server", "--port", "0", "--count", std::to_string(kCount), "--comm",
+                   {"tcp-server", "--port", "0", "--count", std::to_string(count), "--comm",
                     "nvt_fast_srv", "--timeout", "40"});
   int port = server.wait_ready();
   nvt::Peer client(dir, "client",
                    {"tcp-client", "--port", std::to_string(port), "--count",
-                    std::to_string(kCount), "--comm", "nvt_fast_cli", "--timeout", "40"});
+                    std::to_string(count), "--comm", "nvt_fast_cli", "--timeout", "40"});
   auto crecs = client.finish(45);
   server.finish(20);
   auto done = nvt::records_of(crecs, "done");
-  ASSERT_EQ(done.size(), 1u);
-  ASSERT_EQ(done[0].num("connections"), kCount);
-  ASSERT_EQ(tracer.stop(SIGINT), 0) << tracer.err_text();
+  if (done.size() == 1) r.made = static_cast<size_t>(done[0].num("connections"));
+  int rc = tracer.stop(SIGINT);
+  r.tracer_stderr = tracer.err_text();
+  if (rc != 0) nvt::fail("netviz-trace exited " + std::to_string(rc) + ": " + r.tracer_stderr);
   auto doc = nvt::read_capture(cap);
-  EXPECT_EQ(doc.cap.stats.lost_events, 0u) << tracer.err_text();
-  size_t out = 0, in = 0, still_open = 0, too_long = 0;
-  std::vector<std::string> wrong;
+  r.lost = doc.cap.stats.lost_events;
+  if (doc.raw.contains("stats") && doc.raw["stats"].contains("notes"))
+    for (const auto& n : doc.raw["stats"]["notes"]) r.notes.push_back(n.get<std::string>());
   const auto p = static_cast<uint32_t>(port);
   for (const auto& f : doc.cap.flows) {
     if (f.proto != "tcp" || !f.remote) continue;
     if (f.remote->port == p && f.local.port != p) {
       if (f.pid == client.pid() && f.direction == "outbound" && f.comm == "nvt_fast_cli" &&
           f.attribution == "connect") {
-        ++out;
+        ++r.out;
         // Symptoms of a missed close: still open at the end, or "lasting" until a later
         // connection on the same 4-tuple closed (every connection here lives microseconds).
-        if (f.state == "ESTABLISHED") ++still_open;
-        if (f.duration_ns && *f.duration_ns > 500'000'000) ++too_long;
+        if (f.state == "ESTABLISHED") ++r.still_open;
+        if (f.duration_ns && *f.duration_ns > 500'000'000) ++r.too_long;
+      } else if (r.wrong.size() < 5) {
+        r.wrong.push_back(nvt::flow_str(f));
       }
-      else if (wrong.size() < 5)
-        wrong.push_back(nvt::flow_str(f));
     } else if (f.local.port == p) {
       if (f.pid == server.pid() && f.direction == "inbound" && f.comm == "nvt_fast_srv" &&
           f.attribution == "accept")
-        ++in;
-      else if (wrong.size() < 5)
-        wrong.push_back(nvt::flow_str(f));
+        ++r.in;
+      else if (r.wrong.size() < 5)
+        r.wrong.push_back(nvt::flow_str(f));
     }
   }
-  EXPECT_EQ(out, static_cast<size_t>(kCount))
-      << "client ends; of those, " << still_open << " still ESTABLISHED at the end and "
-      << too_long << " lasting over 500 ms" << nvt::join(wrong);
-  EXPECT_EQ(in, static_cast<size_t>(kCount)) << "server ends" << nvt::join(wrong);
+  return r;
+}
+
+bool has_note(const std::vector<std::string>& notes, const std::string& text) {
+  for (const auto& n : notes)
+    if (n == text) return true;
+  return false;
+}
+
+void expect_every_end(const FullSpeed& r, size_t count) {
+  EXPECT_EQ(r.made, count) << r.describe();
+  EXPECT_EQ(r.lost, 0u) << r.describe();
+  EXPECT_EQ(r.out, count) << r.describe();
+  EXPECT_EQ(r.in, count) << r.describe();
+  EXPECT_EQ(r.still_open, 0u) << r.describe();
+  EXPECT_EQ(r.too_long, 0u) << r.describe();
+}
+
+TEST(TraceStorm, FullSpeedTwentyThousandEveryConnectionBothEnds) {
+  auto r = full_speed_storm(20000);
+  EXPECT_TRUE(has_note(r.notes, "tcp state hook: tp_btf")) << r.describe();
+  expect_every_end(r, 20000);
+}
+
+// The tp_btf hand-over as on architectures whose stacks the BPF side does not know: one
+// record per CPU for every context. Repeats are allowed (dropped in user space), losses not.
+TEST(TraceStorm, FullSpeedOneContextHandOver) {
+  nvt::ScopedEnv env("NETVIZ_TRACE_ONE_CONTEXT", "1");
+  auto r = full_speed_storm(20000);
+  EXPECT_TRUE(has_note(r.notes, "tcp state hook: tp_btf")) << r.describe();
+  expect_every_end(r, 20000);
+}
+
+// The fallback flavour, picked where tp_btf does not load: the classic tracepoint. The kernel
+// skips a classic tracepoint program whenever any tracing program is already running on that
+// CPU (a softirq interrupting it), with no second program to take over, so a full-speed storm
+// may lose a few transitions there. Each must be counted: every missing end is covered by
+// lost_events, and every end that is there is right.
+TEST(TraceStorm, FullSpeedClassicTracepointFlavourCountsWhatItMisses) {
+  nvt::ScopedEnv env("NETVIZ_TRACE_NO_TP_BTF", "1");
+  auto r = full_speed_storm(20000);
+  EXPECT_TRUE(has_note(r.notes, "tcp state hook: tracepoint")) << r.describe();
+  EXPECT_EQ(r.made, 20000u) << r.describe();
+  size_t missing = (r.made - std::min(r.made, r.out)) + (r.made - std::min(r.made, r.in)) +
+                   r.still_open + r.too_long;
+  EXPECT_LE(missing, r.lost) << r.describe();
+  EXPECT_TRUE(r.wrong.empty()) << r.describe();
+  if (r.lost) std::cout << "classic tracepoint: " << r.describe() << "\n";
 }
 
 }  // namespace

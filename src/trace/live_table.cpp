@@ -187,6 +187,7 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   k.proto = e.proto;
   k.local = e.local;
   k.remote = e.remote;
+  end_unseen(k, e);
   bool created = false;
   Record* r = find_or_create(k, e, created);
   if (!r) return nullptr;
@@ -264,6 +265,52 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   closed_.push_back(std::move(f));
   live_.erase(k);
   return &closed_.back();
+}
+
+void LiveTable::end_unseen(const FlowKey& k, const TraceEvent& e) {
+  if ((e.kind != EventKind::connect && e.kind != EventKind::accept) || e.proto != "tcp" ||
+      !e.start)
+    return;
+  auto it = live_.find(k);
+  if (it == live_.end()) return;
+  Record& r = it->second;
+  // Only a traced connection has a kernel start to compare; the same start is the same
+  // connection reported again.
+  if (!r.start_known || r.flow.attribution == "scan" || r.flow.first_seen == *e.start) return;
+  end_record(it);
+}
+
+void LiveTable::end_record(std::unordered_map<FlowKey, Record, FlowKeyHash>::iterator it) {
+  Flow& f = it->second.flow;
+  f.state = "CLOSED";  // when is unknown: no duration
+  if (f.pid) {
+    auto p = live_by_pid_.find(f.pid);
+    if (p != live_by_pid_.end() && --p->second == 0) live_by_pid_.erase(p);
+  }
+  ++closes_not_seen_;
+  if (on_unseen_close) on_unseen_close(f);
+  closed_.push_back(std::move(f));
+  live_.erase(it);
+}
+
+std::string LiveTable::tuple_text(const Endpoint& local, const Endpoint& remote) {
+  return local.addr + "|" + std::to_string(local.port) + "|" + remote.addr + "|" +
+         std::to_string(remote.port);
+}
+
+size_t LiveTable::end_absent(uint64_t netns, const std::set<std::string>& alive, WallNs before) {
+  size_t n = 0;
+  for (auto it = live_.begin(); it != live_.end();) {
+    const Flow& f = it->second.flow;
+    auto next = std::next(it);
+    if (f.proto == "tcp" && f.netns == netns && f.remote && f.first_seen < before &&
+        f.last_seen < before && !alive.count(tuple_text(f.local, *f.remote))) {
+      end_record(it);
+      ++n;
+    }
+    it = next;
+  }
+  return n;
 }
 
 bool LiveTable::seen_closed(const TraceEvent& e) {

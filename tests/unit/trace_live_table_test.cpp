@@ -270,3 +270,45 @@ TEST(LiveTable, RepeatedKernelReportAfterCloseDoesNotReopenTheFlow) {
   ASSERT_TRUE(t.apply(next));
   EXPECT_EQ(t.live_count(), 1u);
 }
+
+TEST(LiveTable, NewConnectionOnAFourTupleStillOpenEndsTheOldOneAndCountsIt) {
+  // The kernel never reported the first connection's close; the next connection on the same
+  // 4-tuple (another start) must not merge into it.
+  LiveTable t;
+  auto c1 = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+  c1.start = 1000;
+  c1.sk = 0xffff0001;
+  ASSERT_TRUE(t.apply(c1));
+  auto again = c1;  // the same connection reported twice: not a new one
+  again.time = 2050;
+  ASSERT_TRUE(t.apply(again));
+  EXPECT_EQ(t.closes_not_seen(), 0u);
+  auto c2 = c1;
+  c2.start = 9000;
+  c2.time = 9100;
+  const Flow* f = t.apply(c2);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->first_seen, 9000);
+  EXPECT_EQ(t.closes_not_seen(), 1u);
+  EXPECT_EQ(t.live_count(), 1u);
+  ASSERT_EQ(t.closed_count(), 1u);
+  auto flows = t.flows();
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0].first_seen, 1000);
+  EXPECT_EQ(flows[0].state, "CLOSED");
+  EXPECT_FALSE(flows[0].duration_ns);  // when it ended is unknown
+  auto x2 = c2;
+  x2.kind = EventKind::close;
+  x2.time = 9500;
+  f = t.apply(x2);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(*f->duration_ns, 500);
+  // A scan flow has no kernel start to compare: a traced connect takes it over as before.
+  LiveTable s;
+  ScanResult scan;
+  scan.flows.push_back(scan_flow(40000, 80, 10, "curl"));
+  s.seed(scan);
+  ASSERT_TRUE(s.apply(c1));
+  EXPECT_EQ(s.closes_not_seen(), 0u);
+  EXPECT_EQ(s.live_count(), 1u);
+}

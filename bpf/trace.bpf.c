@@ -352,11 +352,12 @@ struct {
  * called from the same frame, so they agree. THREAD_SIZE is 16 KiB on both (32 KiB with
  * KASAN: a task frame deeper than 16 KiB then shares level 1, see below).
  *
- * Where the stacks are not known, every context shares record 0. That can only make
- * state_btf_nested repeat a transition state_btf already took (an interrupting run clears or
- * overwrites the record in between), never skip one it did not: user space drops the repeat
- * and counts it in stats "duplicate_reports". A skipped run still shows as the gap between
- * recursion_misses and NV_STAT_NESTED. */
+ * Where the stacks are not known, every context shares record 0. An interrupting run that
+ * overwrites or clears the record then makes state_btf_nested repeat a transition state_btf
+ * already took (user space merges a repeated connect and drops a repeated close, counted in
+ * "duplicate_reports"). Skipping one it should take would need a record left over from the
+ * very same socket address and transition; the kernel's recursion_misses against
+ * NV_STAT_NESTED count what neither program took. */
 static __always_inline __u32 context_level(void)
 {
 	if (one_context)

@@ -158,6 +158,7 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
         else
           processes_.erase(it);
       }
+      forget_if_done(e.pid);
       return nullptr;
     case EventKind::bind:
       return nullptr;
@@ -172,7 +173,7 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
       s.state = "LISTEN";
       s.netns = e.netns;
       s.owners.push_back(o);
-      traced_listeners_.push_back(std::move(s));
+      if (!streaming_) traced_listeners_.push_back(std::move(s));
       return nullptr;
     }
     default:
@@ -258,13 +259,21 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   if (e.proto == "udp") f.packets = std::max(f.packets, e.packets);
   f.state = e.failed ? "FAILED" : "CLOSED";
   if (r->start_known) f.duration_ns = f.last_seen - f.first_seen;
-  if (f.pid) {
-    auto it = live_by_pid_.find(f.pid);
+  int32_t pid = f.pid;
+  if (pid) {
+    auto it = live_by_pid_.find(pid);
     if (it != live_by_pid_.end() && --it->second == 0) live_by_pid_.erase(it);
   }
   closed_.push_back(std::move(f));
   live_.erase(k);
+  forget_if_done(pid);
   return &closed_.back();
+}
+
+void LiveTable::forget_if_done(int32_t pid) {
+  if (!streaming_ || !pid || live_by_pid_.count(pid)) return;
+  if (auto it = processes_.find(pid); it != processes_.end() && it->second.exited)
+    processes_.erase(it);
 }
 
 void LiveTable::end_unseen(const FlowKey& k, const TraceEvent& e) {
@@ -289,8 +298,10 @@ void LiveTable::end_record(std::unordered_map<FlowKey, Record, FlowKeyHash>::ite
   }
   ++closes_not_seen_;
   if (on_unseen_close) on_unseen_close(f);
+  int32_t pid = f.pid;
   closed_.push_back(std::move(f));
   live_.erase(it);
+  forget_if_done(pid);
 }
 
 std::string LiveTable::tuple_text(const Endpoint& local, const Endpoint& remote) {

@@ -68,6 +68,9 @@ class LiveTable {
   // Every flow kept: live ones and closed ones not yet pruned, in first-seen order.
   std::vector<Flow> flows() const;
   void prune_closed() { closed_.clear(); }
+  // Streaming: nothing is written at the end, so a process that exited is forgotten once it
+  // has no open flow, and traced listeners are not collected (a capture needs both).
+  void set_streaming(bool on) { streaming_ = on; }
 
   // Listening sockets learnt from listen() events that the scan did not have.
   const std::vector<Socket>& traced_listeners() const { return traced_listeners_; }
@@ -98,7 +101,10 @@ class LiveTable {
   void fill_owner_from_listener(Flow& f, const FlowKey& k);
   bool is_listening(uint64_t netns, uint32_t port) const;
 
+  void forget_if_done(int32_t pid);
+
   size_t max_flows_;
+  bool streaming_ = false;
   uint64_t seq_ = 0;
   uint64_t refused_ = 0;
   std::unordered_map<FlowKey, Record, FlowKeyHash> live_;

@@ -322,6 +322,7 @@ int Session::run() {
     else
       sink_ = std::make_unique<EventTableSink>(out_);
     table_.on_unseen_close = [this](const Flow& f) { emit_flow("close", &f, wall_now_ns()); };
+    table_.set_streaming(true);
   }
 
   // The scan's flows go out first, then move into the table (no second copy).

@@ -312,3 +312,34 @@ TEST(LiveTable, NewConnectionOnAFourTupleStillOpenEndsTheOldOneAndCountsIt) {
   EXPECT_EQ(s.closes_not_seen(), 0u);
   EXPECT_EQ(s.live_count(), 1u);
 }
+
+TEST(LiveTable, StreamingForgetsExitedProcessesOnceTheirFlowsClosed) {
+  // A capture keeps every process of its flows; a stream writes as it goes and must stay
+  // bounded under process churn.
+  for (bool streaming : {false, true}) {
+    LiveTable t;
+    t.set_streaming(streaming);
+    auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+    c.start = 1000;
+    ASSERT_TRUE(t.apply(c));
+    TraceEvent exit_ev;
+    exit_ev.kind = EventKind::exit;
+    exit_ev.pid = 10;
+    exit_ev.comm = "curl";
+    exit_ev.time = 2500;
+    t.apply(exit_ev);
+    EXPECT_EQ(t.processes().count(10), 1u) << "its flow is still open";
+    auto x = c;
+    x.kind = EventKind::close;
+    x.time = 3000;
+    const Flow* f = t.apply(x);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->pid, 10);  // the flow keeps its owner either way
+    EXPECT_EQ(t.processes().count(10), streaming ? 0u : 1u);
+    TraceEvent listen_ev = c;
+    listen_ev.kind = EventKind::listen;
+    listen_ev.pid = 11;
+    t.apply(listen_ev);
+    EXPECT_EQ(t.traced_listeners().size(), streaming ? 0u : 1u);
+  }
+}

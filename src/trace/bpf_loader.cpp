@@ -77,7 +77,8 @@ std::string target_of(const bpf_program* p) {
   return slash == std::string::npos ? sec : sec.substr(slash + 1);
 }
 
-SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context) {
+SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
+                     const std::vector<std::string>& skip) {
   SkelPtr s(trace_bpf__open());
   if (!s) throw Error("cannot open the tracing BPF object: " + last_log_line());
   s->rodata->targ_netns = f.netns;
@@ -87,6 +88,11 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context)
   bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_btf_nested, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
+  for (const auto& name : skip) {
+    bpf_program* p = bpf_object__find_program_by_name(s->obj, name.c_str());
+    if (!p) throw Error("NETVIZ_TRACE_SKIP_HOOKS: no BPF program named '" + name + "'");
+    bpf_program__set_autoload(p, false);
+  }
   return s;
 }
 
@@ -123,7 +129,7 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
   ensure_tracefs(notes_);
 
   bool btf_flavour = features.tp_btf;
-  impl_->skel = open_skeleton(filters, btf_flavour, features.one_context);
+  impl_->skel = open_skeleton(filters, btf_flavour, features.one_context, features.skip_hooks);
   g_libbpf_log.clear();
   int err = trace_bpf__load(impl_->skel.get());
   if (err && btf_flavour) {
@@ -131,7 +137,7 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
     notes_.push_back("tp_btf/inet_sock_set_state did not load (" + last_log_line() +
                      "); using the classic tracepoint");
     btf_flavour = false;
-    impl_->skel = open_skeleton(filters, false, features.one_context);
+    impl_->skel = open_skeleton(filters, false, features.one_context, features.skip_hooks);
     g_libbpf_log.clear();
     err = trace_bpf__load(impl_->skel.get());
   }
@@ -159,6 +165,13 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
     }
     impl_->links.emplace_back(link);
     hooks_.push_back({bpf_program__name(p), kind, target_of(p)});
+  }
+
+  if (!features.skip_hooks.empty()) {
+    std::string names;
+    for (const auto& n : features.skip_hooks) names += (names.empty() ? "" : ",") + n;
+    notes_.push_back("hooks left out on request (NETVIZ_TRACE_SKIP_HOOKS=" + names +
+                     "): this capture is incomplete");
   }
 
   impl_->rb = ring_buffer__new(bpf_map__fd(impl_->skel->maps.events), Impl::on_record,

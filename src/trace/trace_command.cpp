@@ -59,6 +59,16 @@ int run_trace(const TraceOptions& opts) {
   // side does not know.
   if (const char* v = getenv("NETVIZ_TRACE_ONE_CONTEXT"); v && *v && std::string(v) != "0")
     f.one_context = true;
+  // For scripts/bench-trace BREAKDOWN=1: what each group of hooks costs.
+  if (const char* v = getenv("NETVIZ_TRACE_SKIP_HOOKS")) {
+    std::string list = v;
+    for (size_t at = 0; at <= list.size();) {
+      size_t comma = list.find(',', at);
+      if (comma == std::string::npos) comma = list.size();
+      if (comma > at) f.skip_hooks.push_back(list.substr(at, comma - at));
+      at = comma + 1;
+    }
+  }
   return run_trace_session(opts, f, std::cout, std::cerr, isatty(STDOUT_FILENO),
                            isatty(STDERR_FILENO), [&opts](std::ostream& err) {
                              drop_tracer_privileges(opts, err);

@@ -334,8 +334,11 @@ class SnapshotLive : public ::testing::Test {
       EXPECT_EQ(s.owners, owners);
     }
     // The fork-shared socket has two holders.
-    for (const auto& [ino, k] : kind)
-      if (k == "shared") EXPECT_EQ(want[ino].size(), 2u);
+    for (const auto& [ino, k] : kind) {
+      if (k == "shared") {
+        EXPECT_EQ(want[ino].size(), 2u);
+      }
+    }
     // Both test namespaces are listed with their names; the process-less one too.
     bool saw_ns = false, saw_empty = false;
     for (const auto& n : r.host.netns) {

@@ -88,6 +88,17 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
   bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_btf_nested, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
+  auto off = [&s](std::initializer_list<bpf_program*> progs) {
+    for (auto* p : progs) bpf_program__set_autoload(p, false);
+  };
+  if (!f.tcp)
+    off({s->progs.state_btf, s->progs.state_btf_nested, s->progs.state_tp,
+         s->progs.exit_accept4, s->progs.exit_accept, s->progs.enter_listen,
+         s->progs.exit_listen});
+  if (!f.udp)  // post_bind stays: it reports TCP binds too
+    off({s->progs.udp_egress, s->progs.udp_ingress, s->progs.sendmsg4, s->progs.sendmsg6,
+         s->progs.recvmsg4, s->progs.recvmsg6, s->progs.connect4, s->progs.connect6,
+         s->progs.exit_connect, s->progs.sock_release});
   for (const auto& name : skip) {
     bpf_program* p = bpf_object__find_program_by_name(s->obj, name.c_str());
     if (!p) throw Error("NETVIZ_TRACE_SKIP_HOOKS: no BPF program named '" + name + "'");

@@ -17,6 +17,9 @@ struct KernelFilters {
   uint32_t netns = 0;  // 0: any
   uint32_t pid = 0;
   uint32_t port = 0;
+  // --proto: hooks of a protocol nobody asked for are not loaded at all.
+  bool tcp = true;
+  bool udp = true;
 };
 
 struct HookInfo {

@@ -259,6 +259,13 @@ int Session::run() {
   }
   if (filter_.pids.size() == 1) kf.pid = static_cast<uint32_t>(filter_.pids[0]);
   if (filter_.ports.size() == 1) kf.port = filter_.ports[0];
+  if (!filter_.protos.empty()) {
+    kf.tcp = kf.udp = false;
+    for (const auto& p : filter_.protos) {
+      if (p.rfind("tcp", 0) == 0) kf.tcp = true;
+      if (p.rfind("udp", 0) == 0) kf.udp = true;
+    }
+  }
 
   install_signals();
   // Peak memory with tens of thousands of sockets is set by the scan's big vectors. A fixed

@@ -83,7 +83,11 @@ TEST(TraceFilters, PortKeepsBothEndsOfThatPortOnly) {
 TEST(TraceFilters, ProtoUdpDropsTcp) {
   nvt::TempDir dir;
   std::string cap = dir.file("capture.json");
-  nvt::Tracer tracer(dir, {"--proto", "udp", "-o", cap});
+  nvt::Tracer tracer(dir, {"--proto", "udp", "--verbose", "-o", cap});
+  // The filter works in the kernel too: the TCP programs are not even loaded.
+  EXPECT_EQ(tracer.err_text().find("inet_sock_set_state"), std::string::npos) << tracer.err_text();
+  EXPECT_EQ(tracer.err_text().find("sys_exit_accept"), std::string::npos) << tracer.err_text();
+  EXPECT_NE(tracer.err_text().find("cgroup_skb/egress"), std::string::npos) << tracer.err_text();
   Pair tcp = tcp_pair(dir, "tcp", 10);
   nvt::Peer userver(dir, "usrv", {"udp-server", "--port", "0", "--count", "5", "--timeout", "30"});
   int uport = userver.wait_ready();
@@ -99,6 +103,30 @@ TEST(TraceFilters, ProtoUdpDropsTcp) {
     if (touches(f, uport)) ++udp;
   }
   EXPECT_EQ(udp, 2u) << "the client's and the server's UDP flow";
+}
+
+TEST(TraceFilters, ProtoTcpLeavesTheUdpHooksOut) {
+  nvt::TempDir dir;
+  std::string cap = dir.file("capture.json");
+  nvt::Tracer tracer(dir, {"--proto", "tcp", "--verbose", "-o", cap});
+  const std::string err = tracer.err_text();
+  EXPECT_EQ(err.find("cgroup_skb/"), std::string::npos) << err;
+  EXPECT_EQ(err.find("sendmsg4"), std::string::npos) << err;
+  EXPECT_NE(err.find("inet_sock_set_state"), std::string::npos) << err;
+  Pair tcp = tcp_pair(dir, "tcp", 10);
+  nvt::Peer userver(dir, "usrv", {"udp-server", "--port", "0", "--count", "5", "--timeout", "30"});
+  int uport = userver.wait_ready();
+  nvt::Peer uclient(dir, "ucli", {"udp-client", "--port", std::to_string(uport), "--count", "5"});
+  uclient.finish(20);
+  userver.finish(10);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.err_text();
+  auto doc = nvt::read_capture(cap);
+  size_t tcp_flows = 0;
+  for (const auto& f : doc.cap.flows) {
+    EXPECT_EQ(f.proto, "tcp") << nvt::flow_str(f);
+    if (touches(f, tcp.port)) ++tcp_flows;
+  }
+  EXPECT_EQ(tcp_flows, 20u) << "both ends of the 10 connections";
 }
 
 TEST(TraceFilters, NetnsKeepsThatNamespaceAndDescribesItAsTheHost) {

@@ -296,7 +296,7 @@ void LiveTable::end_record(std::unordered_map<FlowKey, Record, FlowKeyHash>::ite
     auto p = live_by_pid_.find(f.pid);
     if (p != live_by_pid_.end() && --p->second == 0) live_by_pid_.erase(p);
   }
-  ++closes_not_seen_;
+  ++closes_not_reported_;
   if (on_unseen_close) on_unseen_close(f);
   int32_t pid = f.pid;
   closed_.push_back(std::move(f));
@@ -309,19 +309,16 @@ std::string LiveTable::tuple_text(const Endpoint& local, const Endpoint& remote)
          std::to_string(remote.port);
 }
 
-size_t LiveTable::end_absent(uint64_t netns, const std::set<std::string>& alive, WallNs before) {
-  size_t n = 0;
+void LiveTable::end_absent(uint64_t netns, const std::set<std::string>& alive, WallNs before) {
   for (auto it = live_.begin(); it != live_.end();) {
     const Flow& f = it->second.flow;
     auto next = std::next(it);
     if (f.proto == "tcp" && f.netns == netns && f.remote && f.first_seen < before &&
         f.last_seen < before && !alive.count(tuple_text(f.local, *f.remote))) {
       end_record(it);
-      ++n;
     }
     it = next;
   }
-  return n;
 }
 
 bool LiveTable::seen_closed(const TraceEvent& e) {

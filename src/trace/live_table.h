@@ -83,7 +83,7 @@ class LiveTable {
   const std::map<int32_t, ProcessState>& processes() const { return processes_; }
   // Called the first time a pid shows up in a flow (the tracer reads /proc there).
   std::function<void(Process&)> on_new_process;
-  // Called with each flow ended because its close never came (see closes_not_seen).
+  // Called with each flow ended because its close never came (see closes_not_reported).
   std::function<void(const Flow&)> on_unseen_close;
 
   size_t live_count() const { return live_.size(); }
@@ -122,23 +122,21 @@ class LiveTable {
   std::deque<std::pair<uint64_t, WallNs>> closed_order_;
   uint64_t duplicates_ = 0;
 
- public:
-  uint64_t duplicates() const { return duplicates_; }  // repeated kernel reports dropped
-  // TCP connections whose close never reached us: a new connection on the same 4-tuple (a
-  // different kernel start) showed up while the old one was still open here.
-  uint64_t closes_not_seen() const { return closes_not_seen_; }
-
-  // TCP flows of namespace netns still open here, seen before `before`, whose 4-tuple the
-  // kernel no longer holds open (alive: "local|remote" keys of its non-TIME_WAIT sockets):
-  // their close never reached us. Ends them (no duration) and counts them in
-  // closes_not_seen. Returns how many.
-  size_t end_absent(uint64_t netns, const std::set<std::string>& alive, WallNs before);
-  static std::string tuple_text(const Endpoint& local, const Endpoint& remote);
-
- private:
+  // A TCP connection whose close the kernel never reported, ended here instead: at a new
+  // connection on its 4-tuple (another kernel start), or by end_absent.
   void end_unseen(const FlowKey& k, const TraceEvent& e);
   void end_record(std::unordered_map<FlowKey, Record, FlowKeyHash>::iterator it);
-  uint64_t closes_not_seen_ = 0;
+  uint64_t closes_not_reported_ = 0;
+
+ public:
+  uint64_t duplicates() const { return duplicates_; }  // repeated kernel reports dropped
+  uint64_t closes_not_reported() const { return closes_not_reported_; }
+
+  // TCP flows of namespace netns still open here, seen before `before`, whose 4-tuple the
+  // kernel no longer holds open (alive: tuple_text keys of its non-TIME_WAIT sockets) are
+  // ended (no duration) and counted in closes_not_reported.
+  void end_absent(uint64_t netns, const std::set<std::string>& alive, WallNs before);
+  static std::string tuple_text(const Endpoint& local, const Endpoint& remote);
 };
 
 FlowKey flow_key(const Flow& f, bool with_pid = false);

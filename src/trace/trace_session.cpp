@@ -433,7 +433,7 @@ int Session::run() {
   st.counters["duplicate_reports"] = static_cast<int64_t>(table_.duplicates());
   // Closes the kernel never reported (no sock:inet_sock_set_state CLOSE reached any program)
   // are not events we dropped: counted apart, said on stderr, and the flows say so.
-  st.counters["tcp_closes_not_reported"] = static_cast<int64_t>(table_.closes_not_seen());
+  st.counters["tcp_closes_not_reported"] = static_cast<int64_t>(table_.closes_not_reported());
   uint64_t user_lost = undecodable_ + table_.refused();
   st.lost_events = kernel_lost + user_lost;
   st.counters["events"] = static_cast<int64_t>(events_);
@@ -455,8 +455,8 @@ int Session::run() {
   for (const auto& n : scan.stats.notes) st.notes.push_back(n);
   for (const auto& n : loader.notes()) st.notes.push_back(n);
   if (!reconcile_note_.empty()) st.notes.push_back(reconcile_note_);
-  if (table_.closes_not_seen())
-    st.notes.push_back(std::to_string(table_.closes_not_seen()) +
+  if (table_.closes_not_reported())
+    st.notes.push_back(std::to_string(table_.closes_not_reported()) +
                        " TCP connections ended without the kernel reporting their close (a "
                        "later connection on the same 4-tuple, or gone from the kernel at the "
                        "end): written as CLOSED without a duration");
@@ -472,8 +472,8 @@ int Session::run() {
     err_ << "netviz-trace: lost " << st.lost_events << " events (" << kernel_lost - missed
          << " ring buffer full, " << missed << " hook runs skipped by the kernel, " << user_lost
          << " in user space)\n";
-  if (table_.closes_not_seen())
-    err_ << "netviz-trace: " << table_.closes_not_seen()
+  if (table_.closes_not_reported())
+    err_ << "netviz-trace: " << table_.closes_not_reported()
          << " TCP connections ended without the kernel reporting their close; written as "
             "CLOSED without a duration\n";
 

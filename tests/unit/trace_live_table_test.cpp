@@ -282,14 +282,14 @@ TEST(LiveTable, NewConnectionOnAFourTupleStillOpenEndsTheOldOneAndCountsIt) {
   auto again = c1;  // the same connection reported twice: not a new one
   again.time = 2050;
   ASSERT_TRUE(t.apply(again));
-  EXPECT_EQ(t.closes_not_seen(), 0u);
+  EXPECT_EQ(t.closes_not_reported(), 0u);
   auto c2 = c1;
   c2.start = 9000;
   c2.time = 9100;
   const Flow* f = t.apply(c2);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->first_seen, 9000);
-  EXPECT_EQ(t.closes_not_seen(), 1u);
+  EXPECT_EQ(t.closes_not_reported(), 1u);
   EXPECT_EQ(t.live_count(), 1u);
   ASSERT_EQ(t.closed_count(), 1u);
   auto flows = t.flows();
@@ -309,7 +309,7 @@ TEST(LiveTable, NewConnectionOnAFourTupleStillOpenEndsTheOldOneAndCountsIt) {
   scan.flows.push_back(scan_flow(40000, 80, 10, "curl"));
   s.seed(scan);
   ASSERT_TRUE(s.apply(c1));
-  EXPECT_EQ(s.closes_not_seen(), 0u);
+  EXPECT_EQ(s.closes_not_reported(), 0u);
   EXPECT_EQ(s.live_count(), 1u);
 }
 

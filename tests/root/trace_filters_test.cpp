@@ -29,6 +29,16 @@ Pair tcp_pair(const nvt::TempDir& dir, const std::string& name, int count,
   return p;
 }
 
+// Five datagrams from a UDP client to a UDP server; returns the server's port.
+int udp_exchange(const nvt::TempDir& dir) {
+  nvt::Peer userver(dir, "usrv", {"udp-server", "--port", "0", "--count", "5", "--timeout", "30"});
+  int uport = userver.wait_ready();
+  nvt::Peer uclient(dir, "ucli", {"udp-client", "--port", std::to_string(uport), "--count", "5"});
+  uclient.finish(20);
+  userver.finish(10);
+  return uport;
+}
+
 bool touches(const netviz::Flow& f, int port) {
   return f.local.port == static_cast<uint32_t>(port) ||
          (f.remote && f.remote->port == static_cast<uint32_t>(port));
@@ -89,11 +99,7 @@ TEST(TraceFilters, ProtoUdpDropsTcp) {
   EXPECT_EQ(tracer.err_text().find("sys_exit_accept"), std::string::npos) << tracer.err_text();
   EXPECT_NE(tracer.err_text().find("cgroup_skb/egress"), std::string::npos) << tracer.err_text();
   Pair tcp = tcp_pair(dir, "tcp", 10);
-  nvt::Peer userver(dir, "usrv", {"udp-server", "--port", "0", "--count", "5", "--timeout", "30"});
-  int uport = userver.wait_ready();
-  nvt::Peer uclient(dir, "ucli", {"udp-client", "--port", std::to_string(uport), "--count", "5"});
-  uclient.finish(20);
-  userver.finish(10);
+  int uport = udp_exchange(dir);
   ASSERT_EQ(tracer.stop(), 0) << tracer.err_text();
   auto doc = nvt::read_capture(cap);
   size_t udp = 0;
@@ -114,11 +120,7 @@ TEST(TraceFilters, ProtoTcpLeavesTheUdpHooksOut) {
   EXPECT_EQ(err.find("sendmsg4"), std::string::npos) << err;
   EXPECT_NE(err.find("inet_sock_set_state"), std::string::npos) << err;
   Pair tcp = tcp_pair(dir, "tcp", 10);
-  nvt::Peer userver(dir, "usrv", {"udp-server", "--port", "0", "--count", "5", "--timeout", "30"});
-  int uport = userver.wait_ready();
-  nvt::Peer uclient(dir, "ucli", {"udp-client", "--port", std::to_string(uport), "--count", "5"});
-  uclient.finish(20);
-  userver.finish(10);
+  udp_exchange(dir);  // traffic the filter must leave out
   ASSERT_EQ(tracer.stop(), 0) << tracer.err_text();
   auto doc = nvt::read_capture(cap);
   size_t tcp_flows = 0;

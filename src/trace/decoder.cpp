@@ -79,6 +79,9 @@ static size_t utf8_len(const unsigned char* s, size_t i, size_t n) {
 std::string comm_text(const char* c, size_t max) {
   size_t n = 0;
   while (n < max && c[n]) ++n;
+  bool ascii = true;
+  for (size_t i = 0; i < n; ++i) ascii &= static_cast<unsigned char>(c[i]) < 0x80;
+  if (ascii) return std::string(c, n);
   // comm is whatever bytes a process chose; JSON output needs valid UTF-8.
   std::string out;
   out.reserve(n);

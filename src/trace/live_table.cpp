@@ -328,22 +328,12 @@ bool LiveTable::seen_closed(const TraceEvent& e) {
   WallNs start = e.start.value_or(0);
   // A repeat carries the same start; a repeated close whose first copy took the kernel's
   // record of the socket carries none. A new connection on a reused sk has a new start.
-  auto it = closed_start_by_sk_.find(e.sk);
-  if (it != closed_start_by_sk_.end() && (it->second == start || !e.start)) {
+  auto seen = closed_start_by_sk_.find(e.sk);
+  if (seen && (*seen == start || !e.start)) {
     ++duplicates_;
     return true;
   }
-  if (e.kind == EventKind::close) {
-    constexpr size_t kRemembered = 65536;  // far more than one ring buffer drain can reorder
-    closed_start_by_sk_[e.sk] = start;
-    closed_order_.emplace_back(e.sk, start);
-    if (closed_order_.size() > kRemembered) {
-      auto [sk, st] = closed_order_.front();
-      closed_order_.pop_front();
-      if (auto old = closed_start_by_sk_.find(sk); old != closed_start_by_sk_.end() && old->second == st)
-        closed_start_by_sk_.erase(old);
-    }
-  }
+  if (e.kind == EventKind::close) closed_start_by_sk_.put(e.sk, start);
   return false;
 }
 

@@ -3,7 +3,6 @@
 // Events win over scan entries for the same socket. Closed flows are kept until the caller
 // prunes them (after writing them out); the table is bounded and counts what it refused.
 #include <cstdint>
-#include <deque>
 #include <utility>
 #include <functional>
 #include <map>
@@ -15,6 +14,7 @@
 #include "model/capture.h"
 #include "trace/trace_event.h"
 #include "util/chunked_list.h"
+#include "util/recent_map.h"
 
 namespace netviz {
 
@@ -118,8 +118,8 @@ class LiveTable {
   // the two state programs (bpf/trace.bpf.c) can, rarely, report a transition twice, and a
   // connect repeated after its close would reopen the flow. Bounded FIFO.
   bool seen_closed(const TraceEvent& e);
-  std::unordered_map<uint64_t, WallNs> closed_start_by_sk_;  // 0: start unknown
-  std::deque<std::pair<uint64_t, WallNs>> closed_order_;
+  // Far more entries than one ring buffer drain can reorder. Value 0: start unknown.
+  RecentMap<WallNs> closed_start_by_sk_{65536};
   uint64_t duplicates_ = 0;
 
   // A TCP connection whose close the kernel never reported, ended here instead: at a new

@@ -21,6 +21,9 @@ const volatile __u32 targ_port = 0;
 /* One hand-over record per CPU for every context (see context_level): the portable way, and
  * how tests run it on machines where the stacks are known. */
 const volatile __u8 one_context = 0;
+/* A capture (-o) needs no connect or accept events: the close carries the same record, and
+ * user space reads the records still open at the end. Half the events of a connection. */
+const volatile __u8 quiet_opens = 0;
 /* Wake user space when this much is waiting; it polls on a short timeout anyway, so a storm
  * of short connections costs one wakeup per batch instead of one per event. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
@@ -39,24 +42,12 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* Who owns a socket, keyed by its struct sock address (TCP) or cookie (connected UDP). */
-struct sock_info {
-	__u64 start_ns;
-	__u64 syn_ns;
-	__u32 pid;
-	__u32 netns;
-	char comm[NV_COMM_LEN];
-	__u8 attribution;
-	__u8 has_tuple; /* server side: saved at ESTABLISHED so accept() need not read it */
-	__u8 _pad[6];
-	struct nv_tuple t;
-};
-
+/* TCP owner records (struct nv_sock_info in events.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 131072);
 	__type(key, __u64);
-	__type(value, struct sock_info);
+	__type(value, struct nv_sock_info);
 } socks SEC(".maps");
 
 /* Connected UDP by socket cookie: sock_release may not read addresses, so the tuple is kept
@@ -186,6 +177,29 @@ static __always_inline __u32 current_tgid(void)
 
 /* ---- TCP life: sock:inet_sock_set_state ---- */
 
+/* Without open events, a record still there when its socket address starts a new connection
+ * is the only trace of a connection whose close the kernel never reported: send it as the
+ * open event it was, so user space ends that flow (closes_not_reported) instead of never
+ * knowing it. */
+static __always_inline void report_stale(__u64 skp)
+{
+	struct nv_sock_info *old = bpf_map_lookup_elem(&socks, &skp);
+	if (!old || !old->has_tuple)
+		return;
+	struct nv_event *e = reserve_event(old->attribution == NV_ATTR_CONNECT ? NV_EV_CONNECT
+									: NV_EV_ACCEPT);
+	if (!e)
+		return;
+	copy_tuple(e, &old->t);
+	e->sk = skp;
+	e->pid = old->pid;
+	e->attribution = old->attribution;
+	e->start_ns = old->start_ns;
+	e->latency_ns = old->latency_ns;
+	__builtin_memcpy(e->comm, old->comm, NV_COMM_LEN);
+	submit_event(e);
+}
+
 /* tp is the BTF pointer in the tp_btf flavour (direct loads), NULL in the classic one. */
 static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 					const struct tcp_sock *tp, int old, int new,
@@ -203,7 +217,9 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 			return 0;
 		if (targ_port && t->rport != targ_port && t->lport && t->lport != targ_port)
 			return 0;
-		struct sock_info si = {};
+		if (quiet_opens)
+			report_stale(skp);
+		struct nv_sock_info si = {};
 		si.start_ns = si.syn_ns = bpf_ktime_get_ns();
 		si.pid = pid;
 		si.netns = t->netns;
@@ -215,7 +231,7 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 	}
 
 	if (new == NV_TCP_ESTABLISHED && old == NV_TCP_SYN_SENT) {
-		struct sock_info *si = bpf_map_lookup_elem(&socks, &skp);
+		struct nv_sock_info *si = bpf_map_lookup_elem(&socks, &skp);
 		if (port_filtered(t->lport, t->rport))
 			return 0;
 		if (!si) {
@@ -224,6 +240,14 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 			if (targ_pid)
 				return 0;
 			count_stat(NV_STAT_NO_RECORD);
+		}
+		__u64 now = bpf_ktime_get_ns();
+		if (si) {
+			si->latency_ns = now - si->syn_ns;
+			si->t = *t;
+			si->has_tuple = 1;
+			if (quiet_opens)
+				return 0;
 		}
 		struct nv_event *e = reserve_event(NV_EV_CONNECT);
 		if (!e)
@@ -235,7 +259,7 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 			e->pid = si->pid;
 			e->attribution = si->attribution;
 			e->start_ns = si->start_ns;
-			e->latency_ns = e->ts_ns - si->syn_ns;
+			e->latency_ns = si->latency_ns;
 			__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
 		}
 		submit_event(e);
@@ -246,7 +270,7 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		/* Server side, in softirq: owned by the listener until someone accepts it. */
 		if (port_filtered(t->lport, t->rport))
 			return 0;
-		struct sock_info si = {};
+		struct nv_sock_info si = {};
 		si.start_ns = bpf_ktime_get_ns();
 		si.netns = t->netns;
 		si.attribution = NV_ATTR_LISTENER;
@@ -258,6 +282,8 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		}
 		if (targ_pid && si.pid && si.pid != targ_pid)
 			return 0;
+		if (quiet_opens)
+			report_stale(skp);
 		si.has_tuple = 1;
 		si.t = *t;
 		if (bpf_map_update_elem(&socks, &skp, &si, BPF_ANY))
@@ -269,9 +295,19 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		return 0;
 	if (old == NV_TCP_LISTEN)
 		return 0;
-	struct sock_info *si = bpf_map_lookup_elem(&socks, &skp);
+	struct nv_sock_info *si = bpf_map_lookup_elem(&socks, &skp);
 	if (!si && (old == NV_TCP_SYN_RECV || old == NV_TCP_SYN_SENT))
 		return 0; /* a handshake we never saw start */
+	if (old == NV_TCP_SYN_SENT) {
+		/* connect() failed before any segment left (no local port free for that 4-tuple,
+		 * no route): nothing reached the network, and its tuple may be that of a live
+		 * connection, whose flow it must not end. */
+		__u32 segs = tp ? tp->segs_out : BPF_CORE_READ((const struct tcp_sock *)sk, segs_out);
+		if (!segs) {
+			count_stat(NV_STAT_LOCAL_FAIL);
+			goto out;
+		}
+	}
 	if (port_filtered(t->lport, t->rport))
 		goto out;
 	if (targ_pid && si && si->pid != targ_pid)
@@ -288,6 +324,7 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		e->pid = si->pid;
 		e->attribution = si->attribution;
 		e->start_ns = si->start_ns;
+		e->latency_ns = si->latency_ns;
 		if (si->attribution == NV_ATTR_LISTENER)
 			e->flags |= NV_FLAG_NO_ACCEPT;
 		__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
@@ -458,7 +495,7 @@ static __always_inline int on_accept(long fd)
 	__u64 now = bpf_ktime_get_ns();
 	__u64 start = now;
 	struct nv_tuple t = {};
-	struct sock_info *si = bpf_map_lookup_elem(&socks, &skp);
+	struct nv_sock_info *si = bpf_map_lookup_elem(&socks, &skp);
 	if (si && si->has_tuple) {
 		t = si->t;
 	} else {
@@ -479,14 +516,18 @@ static __always_inline int on_accept(long fd)
 		__builtin_memcpy(si->comm, comm, NV_COMM_LEN);
 		start = si->start_ns;
 	} else {
-		struct sock_info fresh = {};
+		struct nv_sock_info fresh = {};
 		fresh.start_ns = now;
 		fresh.netns = t.netns;
 		fresh.pid = pid;
 		fresh.attribution = NV_ATTR_ACCEPT;
+		fresh.has_tuple = 1;
+		fresh.t = t;
 		__builtin_memcpy(fresh.comm, comm, NV_COMM_LEN);
 		bpf_map_update_elem(&socks, &skp, &fresh, BPF_ANY);
 	}
+	if (quiet_opens)
+		return 0;
 
 	struct nv_event *e = reserve_event(NV_EV_ACCEPT);
 	if (!e)

@@ -11,17 +11,6 @@
 #define NV_SOCK_STREAM 1
 #define NV_SOCK_DGRAM 2
 
-/* The tuple, netns and protocol of one socket as seen by the kernel. */
-struct nv_tuple {
-	__u32 netns;
-	__u16 lport;
-	__u16 rport;
-	__u8 family;
-	__u8 proto;
-	__u8 laddr[NV_ADDR_LEN];
-	__u8 raddr[NV_ADDR_LEN];
-};
-
 static __always_inline __u32 nv_sock_netns(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);

@@ -136,11 +136,41 @@ struct nv_udp_conn {
 	char comm[NV_COMM_LEN];
 };
 
+/* A socket's tuple and namespace as the kernel holds them. */
+struct nv_tuple {
+	__u32 netns;
+	__u16 lport;
+	__u16 rport;
+	__u8 family;
+	__u8 proto;
+	__u8 laddr[NV_ADDR_LEN];
+	__u8 raddr[NV_ADDR_LEN];
+	__u8 _pad[2];
+};
+
+/* Who owns a TCP socket, keyed by its struct sock address: from SYN_SENT (or the server's
+ * ESTABLISHED) to CLOSE, which reports it and deletes it. For a capture (no stream) the
+ * kernel sends no connect or accept events: the close carries everything, and user space
+ * reads the records of connections still open at the end (has_tuple set). */
+struct nv_sock_info {
+	__u64 start_ns;
+	__u64 syn_ns;
+	__u64 latency_ns;  /* SYN_SENT to ESTABLISHED; 0 until then or not measured */
+	__u32 pid;
+	__u32 netns;
+	char comm[NV_COMM_LEN];
+	__u8 attribution;  /* NV_ATTR_* */
+	__u8 has_tuple;    /* established: t is set */
+	__u8 _pad[6];
+	struct nv_tuple t;
+};
+
 /* Filters set in .rodata before load; 0 means "any". */
 #define NV_STAT_RB_DROPS 0 /* ring buffer reservations that failed */
 #define NV_STAT_NESTED 1   /* TCP state changes caught by the nested-run backup program */
 #define NV_STAT_NO_RECORD 2 /* a TCP connect or accepted socket whose owner record was gone */
 #define NV_STAT_MAP_FULL 3  /* an owner record that could not be stored */
-#define NV_STAT_MAX 4
+#define NV_STAT_LOCAL_FAIL 4 /* connect() that failed before sending a SYN: not a flow */
+#define NV_STAT_MAX 5
 
 #endif /* NETVIZ_EVENTS_H */

@@ -85,6 +85,7 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
   s->rodata->targ_pid = f.pid;
   s->rodata->targ_port = f.port;
   s->rodata->one_context = one_context ? 1 : 0;
+  s->rodata->quiet_opens = f.quiet_opens ? 1 : 0;
   bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_btf_nested, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
@@ -290,6 +291,20 @@ std::vector<nv_udp_conn> TraceLoader::udp_conn_counts() const {
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     nv_udp_conn v{};
     if (bpf_map_lookup_elem(fd, &next, &v) == 0) out.push_back(v);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+std::vector<std::pair<uint64_t, nv_sock_info>> TraceLoader::open_tcp_records() const {
+  std::vector<std::pair<uint64_t, nv_sock_info>> out;
+  int fd = bpf_map__fd(impl_->skel->maps.socks);
+  uint64_t key = 0, next = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    nv_sock_info v{};
+    if (bpf_map_lookup_elem(fd, &next, &v) == 0 && v.has_tuple) out.emplace_back(next, v);
     key = next;
     prev = &key;
   }

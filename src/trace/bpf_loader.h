@@ -20,6 +20,9 @@ struct KernelFilters {
   // --proto: hooks of a protocol nobody asked for are not loaded at all.
   bool tcp = true;
   bool udp = true;
+  // A capture: no connect or accept events, the close carries the owner record; the records
+  // of connections still open are read at the end (open_tcp_records).
+  bool quiet_opens = false;
 };
 
 struct HookInfo {
@@ -56,6 +59,8 @@ class TraceLoader {
   std::vector<std::pair<nv_udp_key, nv_udp_val>> udp_counts() const;
   // Every connected UDP socket traced since connect() and not yet released.
   std::vector<nv_udp_conn> udp_conn_counts() const;
+  // TCP owner records of established connections not closed yet, by struct sock address.
+  std::vector<std::pair<uint64_t, nv_sock_info>> open_tcp_records() const;
 
  private:
   struct Impl;

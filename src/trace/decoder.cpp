@@ -136,7 +136,9 @@ TraceEvent Decoder::decode(const nv_event& r) const {
   e.remote = {addr_text(r.family, r.raddr), r.rport};
   e.attribution = attribution_name(r.attribution);
   if (r.start_ns) e.start = wall(r.start_ns);
-  if (r.latency_ns && e.kind == EventKind::connect && e.proto == "tcp")
+  // A capture's close carries the latency its (unsent) connect event would have.
+  if (r.latency_ns && (e.kind == EventKind::connect || e.kind == EventKind::close) &&
+      e.proto == "tcp")
     e.connect_latency_ns = static_cast<int64_t>(r.latency_ns);
   e.bytes_sent = r.bytes_sent;
   e.bytes_received = r.bytes_received;

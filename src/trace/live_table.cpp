@@ -90,10 +90,11 @@ void LiveTable::fill_owner_from_listener(Flow& f, const FlowKey& k) {
 }
 
 void LiveTable::note_process(int32_t pid, int32_t ppid, const std::string& comm,
-                             bool from_exec) {
+                             bool from_exec, WallNs when) {
   if (pid <= 0) return;
   auto [it, fresh] = processes_.try_emplace(pid);
   Process& p = it->second.process;
+  if (from_exec) it->second.exec_at = when;
   if (fresh) {
     p.pid = pid;
     p.ppid = ppid;
@@ -143,7 +144,7 @@ static std::string direction_of(const std::string& attribution) {
 const Flow* LiveTable::apply(const TraceEvent& e) {
   switch (e.kind) {
     case EventKind::exec:
-      note_process(e.pid, e.ppid, e.comm, true);
+      note_process(e.pid, e.ppid, e.comm, true, e.time);
       if (live_by_pid_.count(e.pid))
         for (auto& [k, r] : live_)
           if (r.flow.pid == e.pid) r.flow.comm = e.comm;
@@ -205,6 +206,12 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
     f.comm = e.comm;
     f.attribution = e.attribution;
   }
+  if (owner_from_event && created && e.kind == EventKind::close) {
+    // A capture's first word of a connection can be its close: if the owner exec'd while the
+    // connection was open, the flow takes the new name, as a live flow does at the exec.
+    auto p = processes_.find(e.pid);
+    if (p != processes_.end() && p->second.exec_at > f.first_seen) f.comm = p->second.process.comm;
+  }
   if (created && e.pid == 0) {
     f.attribution = "";
     fill_owner_from_listener(f, k);
@@ -257,6 +264,7 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   f.bytes_sent = std::max(f.bytes_sent, e.bytes_sent);
   f.bytes_received = std::max(f.bytes_received, e.bytes_received);
   if (e.proto == "udp") f.packets = std::max(f.packets, e.packets);
+  if (e.connect_latency_ns && !f.connect_latency_ns) f.connect_latency_ns = e.connect_latency_ns;
   f.state = e.failed ? "FAILED" : "CLOSED";
   if (r->start_known) f.duration_ns = f.last_seen - f.first_seen;
   int32_t pid = f.pid;

@@ -79,6 +79,7 @@ class LiveTable {
     Process process;
     bool exited = false;
     bool had_flows = false;  // kept after exit only then: the table stays bounded under churn
+    WallNs exec_at = 0;      // the last exec seen while tracing
   };
   const std::map<int32_t, ProcessState>& processes() const { return processes_; }
   // Called the first time a pid shows up in a flow (the tracer reads /proc there).
@@ -97,7 +98,8 @@ class LiveTable {
     bool start_known = false;  // first_seen is the real start, not when we first saw it
   };
   Record* find_or_create(const FlowKey& k, const TraceEvent& e, bool& created);
-  void note_process(int32_t pid, int32_t ppid, const std::string& comm, bool from_exec);
+  void note_process(int32_t pid, int32_t ppid, const std::string& comm, bool from_exec,
+                    WallNs when = 0);
   void fill_owner_from_listener(Flow& f, const FlowKey& k);
   bool is_listening(uint64_t netns, uint32_t port) const;
 

@@ -140,6 +140,7 @@ class Session {
   void emit_flow(const char* event, const Flow* f, WallNs time);
   void progress(bool final, uint64_t lost);
   void reconcile_tcp(TraceLoader& loader, const std::function<void(const nv_event&)>& on_raw);
+  void open_connections(const TraceLoader& loader, const KernelFilters& kf);
 
   const TraceOptions& opts_;
   const TraceFeatures& features_;
@@ -232,6 +233,38 @@ void Session::reconcile_tcp(TraceLoader& loader,
   table_.end_absent(own, alive, before);
 }
 
+// A capture's connections still open at the end: the kernel sent no connect or accept event
+// for them (KernelFilters::quiet_opens), their owner records say the same. Passed as the
+// records those events would have been, with the kernel's filters applied as it would have.
+void Session::open_connections(const TraceLoader& loader, const KernelFilters& kf) {
+  timespec mono{};
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  const uint64_t now = static_cast<uint64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec;
+  for (const auto& [sk, si] : loader.open_tcp_records()) {
+    const nv_tuple& t = si.t;
+    if ((kf.pid && si.pid != kf.pid) || (kf.netns && t.netns != kf.netns) ||
+        (kf.port && t.lport != kf.port && t.rport != kf.port))
+      continue;
+    nv_event r{};
+    r.type = si.attribution == NV_ATTR_CONNECT ? NV_EV_CONNECT : NV_EV_ACCEPT;
+    r.ts_ns = now;
+    r.sk = sk;
+    r.start_ns = si.start_ns;
+    r.latency_ns = si.latency_ns;
+    r.pid = si.pid;
+    r.netns = t.netns;
+    r.lport = t.lport;
+    r.rport = t.rport;
+    r.family = t.family;
+    r.proto = t.proto;
+    r.attribution = si.attribution;
+    memcpy(r.laddr, t.laddr, sizeof r.laddr);
+    memcpy(r.raddr, t.raddr, sizeof r.raddr);
+    memcpy(r.comm, si.comm, sizeof r.comm);
+    handle(r);
+  }
+}
+
 void Session::progress(bool final, uint64_t lost) {
   if (!err_tty_ || !opts_.duration) return;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -266,6 +299,8 @@ int Session::run() {
       if (p.rfind("udp", 0) == 0) kf.udp = true;
     }
   }
+
+  kf.quiet_opens = !opts_.output.empty();
 
   install_signals();
   // Peak memory with tens of thousands of sockets is set by the scan's big vectors. A fixed
@@ -399,6 +434,7 @@ int Session::run() {
   // Drain what is left, then the counters only the kernel kept.
   while (loader.poll(0, on_raw) > 0) {
   }
+  if (kf.quiet_opens) open_connections(loader, kf);
   reconcile_tcp(loader, on_raw);
   auto udp = loader.udp_counts();
   for (const auto& [k, v] : udp) {
@@ -430,6 +466,8 @@ int Session::run() {
       static_cast<int64_t>(loader.kernel_stat(NV_STAT_NO_RECORD));
   st.counters["owner_records_not_stored"] =
       static_cast<int64_t>(loader.kernel_stat(NV_STAT_MAP_FULL));
+  st.counters["tcp_connects_failed_locally"] =
+      static_cast<int64_t>(loader.kernel_stat(NV_STAT_LOCAL_FAIL));
   st.counters["duplicate_reports"] = static_cast<int64_t>(table_.duplicates());
   // Closes the kernel never reported (no sock:inet_sock_set_state CLOSE reached any program)
   // are not events we dropped: counted apart, said on stderr, and the flows say so.

@@ -66,7 +66,11 @@ TEST(TraceDecoder, CloseFlagsAndState) {
   EXPECT_EQ(e.bytes_sent, 7u);
   EXPECT_EQ(e.bytes_received, 9u);
   EXPECT_EQ(e.attribution, "");
-  EXPECT_FALSE(e.connect_latency_ns);  // only connect events carry it
+  // A capture's close carries the latency its (unsent) connect event would have had.
+  ASSERT_TRUE(e.connect_latency_ns);
+  EXPECT_EQ(*e.connect_latency_ns, static_cast<int64_t>(r.latency_ns));
+  r.latency_ns = 0;  // a server end, or a connect never established: not measured
+  EXPECT_FALSE(d.decode(r).connect_latency_ns);
 }
 
 TEST(TraceDecoder, Ipv6AndUdpAttribution) {

@@ -100,17 +100,21 @@ struct {
 	__type(value, struct udp_owner);
 } udp_owners SEC(".maps");
 
-/* Per thread, between syscall entry (or a cgroup hook) and syscall exit. */
-struct pending_udp {
-	__u64 sk;
-	__u64 cookie;
+/* A UDP socket connect()ed and not yet heard from, by cookie: its addresses are chosen after
+ * the connect hook, so its flow starts at its first datagram (the skb hooks read them there).
+ * One released before any datagram is not a flow: nothing crossed the network. */
+struct udp_pending {
+	__u64 start_ns;
+	__u32 pid;
+	__u32 netns;
+	char comm[NV_COMM_LEN];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__type(value, struct pending_udp);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct udp_pending);
 } udp_connecting SEC(".maps");
 
 struct {
@@ -671,86 +675,13 @@ int post_bind6(struct bpf_sock *sk)
 	return on_post_bind(sk, NV_AF_INET6);
 }
 
-/* connect() on a UDP socket: the local address is chosen after this hook, so finish the
- * event at sys_exit_connect. TCP needs nothing here: SYN_SENT fires inside connect(). */
-static __always_inline int on_udp_connect(struct bpf_sock_addr *ctx)
+/* The close of a connected UDP flow (released, or connect()ed to another peer), with the
+ * datagrams the skb hooks counted. */
+static __always_inline void end_connected_udp(__u64 cookie)
 {
-	if (ctx->type != NV_SOCK_DGRAM)
-		return 1;
-	__u64 id = bpf_get_current_pid_tgid();
-	if (targ_pid && (id >> 32) != targ_pid)
-		return 1;
-	__u32 tid = (__u32)id;
-	struct pending_udp p = {};
-	p.sk = (__u64)ctx->sk;
-	p.cookie = bpf_get_socket_cookie(ctx);
-	bpf_map_update_elem(&udp_connecting, &tid, &p, BPF_ANY);
-	return 1;
-}
-
-SEC("cgroup/connect4")
-int connect4(struct bpf_sock_addr *ctx)
-{
-	return on_udp_connect(ctx);
-}
-
-SEC("cgroup/connect6")
-int connect6(struct bpf_sock_addr *ctx)
-{
-	return on_udp_connect(ctx);
-}
-
-SEC("tracepoint/syscalls/sys_exit_connect")
-int exit_connect(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct pending_udp *pp = bpf_map_lookup_elem(&udp_connecting, &tid);
-	if (!pp)
-		return 0;
-	struct pending_udp p = *pp;
-	bpf_map_delete_elem(&udp_connecting, &tid);
-	if (ctx->ret != 0)
-		return 0;
-	struct nv_tuple t = {};
-	if (nv_read_sock_tuple((const struct sock *)p.sk, &t) || t.proto != NV_PROTO_UDP)
-		return 0;
-	if ((targ_netns && t.netns != targ_netns) || port_filtered(t.lport, t.rport))
-		return 0;
-	struct nv_udp_conn uc = {};
-	uc.start_ns = uc.last_ns = bpf_ktime_get_ns();
-	uc.pid = id >> 32;
-	uc.netns = t.netns;
-	uc.family = t.family;
-	uc.lport = t.lport;
-	uc.rport = t.rport;
-	__builtin_memcpy(uc.laddr, t.laddr, NV_ADDR_LEN);
-	__builtin_memcpy(uc.raddr, t.raddr, NV_ADDR_LEN);
-	bpf_get_current_comm(uc.comm, sizeof(uc.comm));
-	bpf_map_update_elem(&udp_conns, &p.cookie, &uc, BPF_ANY);
-	struct nv_event *e = reserve_event(NV_EV_CONNECT);
-	if (!e)
-		return 0;
-	copy_tuple(e, &t);
-	e->sk = p.sk;
-	e->pid = uc.pid;
-	e->attribution = NV_ATTR_CONNECT;
-	e->start_ns = uc.start_ns;
-	__builtin_memcpy(e->comm, uc.comm, NV_COMM_LEN);
-	submit_event(e);
-	return 0;
-}
-
-SEC("cgroup/sock_release")
-int sock_release(struct bpf_sock *sk)
-{
-	if (sk->type != NV_SOCK_DGRAM)
-		return 1;
-	__u64 cookie = bpf_get_socket_cookie(sk);
-	bpf_map_delete_elem(&udp_owners, &cookie);
 	struct nv_udp_conn *uc = bpf_map_lookup_elem(&udp_conns, &cookie);
 	if (!uc)
-		return 1;
+		return;
 	struct nv_event *e = reserve_event(NV_EV_CLOSE);
 	if (e) {
 		e->netns = uc->netns;
@@ -771,6 +702,50 @@ int sock_release(struct bpf_sock *sk)
 		submit_event(e);
 	}
 	bpf_map_delete_elem(&udp_conns, &cookie);
+}
+
+/* connect() on a UDP socket, in the caller: remember who, until its first datagram. TCP needs
+ * nothing here: SYN_SENT fires inside connect(). */
+static __always_inline int on_udp_connect(struct bpf_sock_addr *ctx)
+{
+	if (ctx->type != NV_SOCK_DGRAM)
+		return 1;
+	__u64 id = bpf_get_current_pid_tgid();
+	if (targ_pid && (id >> 32) != targ_pid)
+		return 1;
+	struct udp_pending p = {};
+	p.start_ns = bpf_ktime_get_ns();
+	p.pid = id >> 32;
+	p.netns = nv_current_netns();
+	bpf_get_current_comm(p.comm, sizeof(p.comm));
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	end_connected_udp(cookie); /* connected again: the flow with the old peer ends */
+	bpf_map_update_elem(&udp_connecting, &cookie, &p, BPF_ANY);
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int connect4(struct bpf_sock_addr *ctx)
+{
+	return on_udp_connect(ctx);
+}
+
+SEC("cgroup/connect6")
+int connect6(struct bpf_sock_addr *ctx)
+{
+	return on_udp_connect(ctx);
+}
+
+SEC("cgroup/sock_release")
+int sock_release(struct bpf_sock *sk)
+{
+	if (sk->type != NV_SOCK_DGRAM)
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	bpf_map_delete_elem(&udp_owners, &cookie);
+	if (bpf_map_delete_elem(&udp_connecting, &cookie) == 0)
+		count_stat(NV_STAT_UDP_SILENT);
+	end_connected_udp(cookie);
 	return 1;
 }
 
@@ -785,14 +760,76 @@ static __always_inline int on_udp_msg(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/* The first datagram of a socket connect()ed while tracing: its flow starts here, with the
+ * addresses the kernel chose and the owner its connect() hook saw. */
+static __always_inline struct nv_udp_conn *start_connected_udp(__u64 cookie, struct bpf_sock *sk)
+{
+	struct udp_pending *p = bpf_map_lookup_elem(&udp_connecting, &cookie);
+	if (!p)
+		return NULL;
+	struct nv_udp_conn uc = {};
+	uc.start_ns = p->start_ns;
+	uc.last_ns = bpf_ktime_get_ns();
+	uc.pid = p->pid;
+	uc.netns = p->netns;
+	__builtin_memcpy(uc.comm, p->comm, NV_COMM_LEN);
+	bpf_map_delete_elem(&udp_connecting, &cookie);
+	uc.family = sk->family;
+	uc.lport = sk->src_port;
+	uc.rport = bpf_ntohs(sk->dst_port);
+	if (uc.family == NV_AF_INET) {
+		__u32 l = sk->src_ip4, r = sk->dst_ip4;
+		__builtin_memcpy(uc.laddr, &l, 4);
+		__builtin_memcpy(uc.raddr, &r, 4);
+	} else if (uc.family == NV_AF_INET6) {
+		__u32 l[4], r[4];
+		l[0] = sk->src_ip6[0];
+		l[1] = sk->src_ip6[1];
+		l[2] = sk->src_ip6[2];
+		l[3] = sk->src_ip6[3];
+		r[0] = sk->dst_ip6[0];
+		r[1] = sk->dst_ip6[1];
+		r[2] = sk->dst_ip6[2];
+		r[3] = sk->dst_ip6[3];
+		__builtin_memcpy(uc.laddr, l, 16);
+		__builtin_memcpy(uc.raddr, r, 16);
+	} else {
+		return NULL;
+	}
+	if ((targ_netns && uc.netns != targ_netns) || port_filtered(uc.lport, uc.rport))
+		return NULL;
+	if (bpf_map_update_elem(&udp_conns, &cookie, &uc, BPF_NOEXIST) == 0) {
+		struct nv_event *e = reserve_event(NV_EV_CONNECT);
+		if (e) {
+			e->netns = uc.netns;
+			e->family = uc.family;
+			e->proto = NV_PROTO_UDP;
+			e->lport = uc.lport;
+			e->rport = uc.rport;
+			__builtin_memcpy(e->laddr, uc.laddr, NV_ADDR_LEN);
+			__builtin_memcpy(e->raddr, uc.raddr, NV_ADDR_LEN);
+			e->pid = uc.pid;
+			e->attribution = NV_ATTR_CONNECT;
+			e->start_ns = uc.start_ns;
+			__builtin_memcpy(e->comm, uc.comm, NV_COMM_LEN);
+			submit_event(e);
+		}
+	}
+	return bpf_map_lookup_elem(&udp_conns, &cookie);
+}
+
 /* Count one datagram of a connected UDP socket, on its connect() entry (none: the socket was
  * connected before tracing began, or filtered). */
-static __always_inline int count_connected_udp(struct __sk_buff *skb, int egress)
+static __always_inline int count_connected_udp(struct __sk_buff *skb, struct bpf_sock *sk,
+					       int egress)
 {
 	__u64 cookie = bpf_get_socket_cookie(skb);
 	struct nv_udp_conn *uc = bpf_map_lookup_elem(&udp_conns, &cookie);
-	if (!uc)
-		return 1;
+	if (!uc) {
+		uc = start_connected_udp(cookie, sk);
+		if (!uc)
+			return 1;
+	}
 	/* Payload from the UDP header's length, as for unconnected flows. */
 	__u32 off = 40;
 	if (skb->protocol == bpf_htons(0x0800)) {
@@ -827,7 +864,7 @@ static __always_inline int count_udp_skb(struct __sk_buff *skb, int egress)
 	if (!sk || sk->protocol != NV_PROTO_UDP || sk->type != NV_SOCK_DGRAM)
 		return 1;
 	if (sk->dst_port)
-		return count_connected_udp(skb, egress);
+		return count_connected_udp(skb, sk, egress);
 	struct nv_udp_key k = {};
 	__u16 sport, dport, ulen;
 	__u32 off;

@@ -171,6 +171,7 @@ struct nv_sock_info {
 #define NV_STAT_NO_RECORD 2 /* a TCP connect or accepted socket whose owner record was gone */
 #define NV_STAT_MAP_FULL 3  /* an owner record that could not be stored */
 #define NV_STAT_LOCAL_FAIL 4 /* connect() that failed before sending a SYN: not a flow */
-#define NV_STAT_MAX 5
+#define NV_STAT_UDP_SILENT 5 /* UDP socket connect()ed, released before any datagram: no flow */
+#define NV_STAT_MAX 6
 
 #endif /* NETVIZ_EVENTS_H */

@@ -99,7 +99,7 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
   if (!f.udp)  // post_bind stays: it reports TCP binds too
     off({s->progs.udp_egress, s->progs.udp_ingress, s->progs.sendmsg4, s->progs.sendmsg6,
          s->progs.recvmsg4, s->progs.recvmsg6, s->progs.connect4, s->progs.connect6,
-         s->progs.exit_connect, s->progs.sock_release});
+         s->progs.sock_release});
   for (const auto& name : skip) {
     bpf_program* p = bpf_object__find_program_by_name(s->obj, name.c_str());
     if (!p) throw Error("NETVIZ_TRACE_SKIP_HOOKS: no BPF program named '" + name + "'");

@@ -468,6 +468,8 @@ int Session::run() {
       static_cast<int64_t>(loader.kernel_stat(NV_STAT_MAP_FULL));
   st.counters["tcp_connects_failed_locally"] =
       static_cast<int64_t>(loader.kernel_stat(NV_STAT_LOCAL_FAIL));
+  st.counters["udp_connected_without_datagrams"] =
+      static_cast<int64_t>(loader.kernel_stat(NV_STAT_UDP_SILENT));
   st.counters["duplicate_reports"] = static_cast<int64_t>(table_.duplicates());
   // Closes the kernel never reported (no sock:inet_sock_set_state CLOSE reached any program)
   // are not events we dropped: counted apart, said on stderr, and the flows say so.

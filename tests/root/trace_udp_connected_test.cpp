@@ -64,4 +64,22 @@ TEST(TraceUdpConnected, DatagramsAndBytesCountedPerFlow) {
   }
 }
 
+// connect() on a UDP socket only picks a peer (resolvers do it to learn a source address); a
+// socket released before any datagram is not a flow, only counted.
+TEST(TraceUdpConnected, SocketWithoutDatagramsIsNoFlowOnlyCounted) {
+  nvt::TempDir dir;
+  std::string cap = dir.file("capture.json");
+  nvt::Tracer tracer(dir, {"--duration", "60", "-o", cap});
+  nvt::Peer silent(dir, "silent",
+                   {"udp-client", "--connected", "--port", "9", "--count", "0", "--comm",
+                    "nvt_ucs_sil", "--timeout", "10"});
+  silent.finish(10);
+  nvt::sleep_s(0.2);
+  ASSERT_EQ(tracer.stop(SIGINT), 0) << tracer.err_text();
+  auto doc = nvt::read_capture(cap);
+  for (const auto& f : doc.cap.flows)
+    EXPECT_FALSE(f.pid == silent.pid() || f.comm == "nvt_ucs_sil") << nvt::flow_str(f);
+  EXPECT_GE(doc.raw["stats"].value("udp_connected_without_datagrams", 0), 1) << doc.raw["stats"];
+}
+
 }  // namespace

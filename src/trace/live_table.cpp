@@ -112,15 +112,7 @@ void LiveTable::note_process(int32_t pid, int32_t ppid, const std::string& comm,
   if (ppid && !p.ppid) p.ppid = ppid;
 }
 
-LiveTable::Record* LiveTable::find_or_create(const FlowKey& k, const TraceEvent& e,
-                                             bool& created) {
-  created = false;
-  auto it = live_.find(k);
-  if (it != live_.end()) return &it->second;
-  if (live_.size() + closed_.size() >= max_flows_) {
-    ++refused_;
-    return nullptr;
-  }
+LiveTable::Record LiveTable::new_record(const TraceEvent& e) {
   Record r;
   r.seq = ++seq_;
   Flow& f = r.flow;
@@ -132,8 +124,20 @@ LiveTable::Record* LiveTable::find_or_create(const FlowKey& k, const TraceEvent&
   f.first_seen = e.start ? *e.start : e.time;
   f.last_seen = e.time;
   r.start_known = e.start.has_value();
+  return r;
+}
+
+LiveTable::Record* LiveTable::find_or_create(const FlowKey& k, const TraceEvent& e,
+                                             bool& created) {
+  created = false;
+  auto it = live_.find(k);
+  if (it != live_.end()) return &it->second;
+  if (live_.size() + closed_.size() >= max_flows_) {
+    ++refused_;
+    return nullptr;
+  }
   created = true;
-  return &live_.emplace(k, std::move(r)).first->second;
+  return &live_.emplace(k, new_record(e)).first->second;
 }
 
 static std::string direction_of(const std::string& attribution) {
@@ -191,8 +195,26 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   k.remote = e.remote;
   end_unseen(k, e);
   bool created = false;
-  Record* r = find_or_create(k, e, created);
-  if (!r) return nullptr;
+  Record* r = nullptr;
+  // A capture learns most connections from their close alone: such a flow goes straight to
+  // the closed list, without a turn through the live map (an insert and an erase).
+  auto live_it = live_.end();
+  if (e.kind == EventKind::close) {
+    live_it = live_.find(k);
+    if (live_it != live_.end()) {
+      r = &live_it->second;
+    } else if (live_.size() + closed_.size() >= max_flows_) {
+      ++refused_;
+      return nullptr;
+    } else {
+      closing_ = new_record(e);
+      r = &closing_;
+      created = true;
+    }
+  } else {
+    r = find_or_create(k, e, created);
+    if (!r) return nullptr;
+  }
   Flow& f = r->flow;
   f.last_seen = std::max(f.last_seen, e.time);
   int32_t old_pid = created ? 0 : f.pid;
@@ -273,7 +295,7 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
     if (it != live_by_pid_.end() && --it->second == 0) live_by_pid_.erase(it);
   }
   closed_.push_back(std::move(f));
-  live_.erase(k);
+  if (live_it != live_.end()) live_.erase(live_it);  // nothing was inserted since the find
   forget_if_done(pid);
   return &closed_.back();
 }

@@ -97,6 +97,8 @@ class LiveTable {
     uint64_t seq = 0;
     bool start_known = false;  // first_seen is the real start, not when we first saw it
   };
+  Record new_record(const TraceEvent& e);
+  Record closing_;  // a flow whose first event is its close, on its way to closed_
   Record* find_or_create(const FlowKey& k, const TraceEvent& e, bool& created);
   void note_process(int32_t pid, int32_t ppid, const std::string& comm, bool from_exec,
                     WallNs when = 0);

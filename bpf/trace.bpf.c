@@ -204,6 +204,20 @@ static __always_inline void report_stale(__u64 skp)
 	submit_event(e);
 }
 
+/* A new owner record. Without open events, one already there is reported first (above);
+ * trying BPF_NOEXIST first keeps that check off the common path. */
+static __always_inline void store_owner(__u64 skp, const struct nv_sock_info *si)
+{
+	if (bpf_map_update_elem(&socks, &skp, si, quiet_opens ? BPF_NOEXIST : BPF_ANY) == 0)
+		return;
+	if (quiet_opens) {
+		report_stale(skp);
+		if (bpf_map_update_elem(&socks, &skp, si, BPF_ANY) == 0)
+			return;
+	}
+	count_stat(NV_STAT_MAP_FULL);
+}
+
 /* tp is the BTF pointer in the tp_btf flavour (direct loads), NULL in the classic one. */
 static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 					const struct tcp_sock *tp, int old, int new,
@@ -221,16 +235,13 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 			return 0;
 		if (targ_port && t->rport != targ_port && t->lport && t->lport != targ_port)
 			return 0;
-		if (quiet_opens)
-			report_stale(skp);
 		struct nv_sock_info si = {};
 		si.start_ns = si.syn_ns = bpf_ktime_get_ns();
 		si.pid = pid;
 		si.netns = t->netns;
 		si.attribution = NV_ATTR_CONNECT;
 		bpf_get_current_comm(si.comm, sizeof(si.comm));
-		if (bpf_map_update_elem(&socks, &skp, &si, BPF_ANY))
-			count_stat(NV_STAT_MAP_FULL);
+		store_owner(skp, &si);
 		return 0;
 	}
 
@@ -286,12 +297,9 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		}
 		if (targ_pid && si.pid && si.pid != targ_pid)
 			return 0;
-		if (quiet_opens)
-			report_stale(skp);
 		si.has_tuple = 1;
 		si.t = *t;
-		if (bpf_map_update_elem(&socks, &skp, &si, BPF_ANY))
-			count_stat(NV_STAT_MAP_FULL);
+		store_owner(skp, &si);
 		return 0;
 	}
 

@@ -307,8 +307,10 @@ void LiveTable::forget_if_done(int32_t pid) {
 }
 
 void LiveTable::end_unseen(const FlowKey& k, const TraceEvent& e) {
-  if ((e.kind != EventKind::connect && e.kind != EventKind::accept) || e.proto != "tcp" ||
-      !e.start)
+  // A close counts too: in a capture it is often the first word of its connection.
+  if ((e.kind != EventKind::connect && e.kind != EventKind::accept &&
+       e.kind != EventKind::close) ||
+      e.proto != "tcp" || !e.start)
     return;
   auto it = live_.find(k);
   if (it == live_.end()) return;

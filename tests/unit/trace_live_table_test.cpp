@@ -271,6 +271,41 @@ TEST(LiveTable, RepeatedKernelReportAfterCloseDoesNotReopenTheFlow) {
   EXPECT_EQ(t.live_count(), 1u);
 }
 
+TEST(LiveTable, ACloseWithAnotherStartEndsTheOpenFlowOfItsFourTupleAndCountsIt) {
+  // A capture gets no connect events: the old connection (its close never reported) shows up
+  // as a stale record's connect, the next one on the same 4-tuple only as its close.
+  LiveTable t;
+  auto stale = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+  stale.start = 1000;
+  stale.sk = 0xffff0001;
+  ASSERT_TRUE(t.apply(stale));
+  auto x = stale;
+  x.kind = EventKind::close;
+  x.start = 9000;
+  x.time = 9500;
+  const Flow* f = t.apply(x);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->first_seen, 9000);
+  ASSERT_TRUE(f->duration_ns);
+  EXPECT_EQ(*f->duration_ns, 500);
+  EXPECT_EQ(t.closes_not_reported(), 1u);
+  EXPECT_EQ(t.live_count(), 0u);
+  auto flows = t.flows();
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0].first_seen, 1000);
+  EXPECT_FALSE(flows[0].duration_ns);
+  // Its own close (the same start) ends a flow as usual, nothing counted.
+  LiveTable u;
+  ASSERT_TRUE(u.apply(stale));
+  auto own = stale;
+  own.kind = EventKind::close;
+  own.time = 3000;
+  f = u.apply(own);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->first_seen, 1000);
+  EXPECT_EQ(u.closes_not_reported(), 0u);
+}
+
 TEST(LiveTable, NewConnectionOnAFourTupleStillOpenEndsTheOldOneAndCountsIt) {
   // The kernel never reported the first connection's close; the next connection on the same
   // 4-tuple (another start) must not merge into it.

@@ -683,6 +683,22 @@ int post_bind6(struct bpf_sock *sk)
 	return on_post_bind(sk, NV_AF_INET6);
 }
 
+/* The fields a connected UDP socket's connect and close events share. */
+static __always_inline void udp_conn_event(struct nv_event *e, const struct nv_udp_conn *uc)
+{
+	e->netns = uc->netns;
+	e->family = uc->family;
+	e->proto = NV_PROTO_UDP;
+	e->lport = uc->lport;
+	e->rport = uc->rport;
+	__builtin_memcpy(e->laddr, uc->laddr, NV_ADDR_LEN);
+	__builtin_memcpy(e->raddr, uc->raddr, NV_ADDR_LEN);
+	e->pid = uc->pid;
+	e->attribution = NV_ATTR_CONNECT;
+	e->start_ns = uc->start_ns;
+	__builtin_memcpy(e->comm, uc->comm, NV_COMM_LEN);
+}
+
 /* The close of a connected UDP flow (released, or connect()ed to another peer), with the
  * datagrams the skb hooks counted. */
 static __always_inline void end_connected_udp(__u64 cookie)
@@ -692,21 +708,10 @@ static __always_inline void end_connected_udp(__u64 cookie)
 		return;
 	struct nv_event *e = reserve_event(NV_EV_CLOSE);
 	if (e) {
-		e->netns = uc->netns;
-		e->family = uc->family;
-		e->proto = NV_PROTO_UDP;
-		e->lport = uc->lport;
-		e->rport = uc->rport;
-		__builtin_memcpy(e->laddr, uc->laddr, NV_ADDR_LEN);
-		__builtin_memcpy(e->raddr, uc->raddr, NV_ADDR_LEN);
-		e->sk = 0;
-		e->pid = uc->pid;
-		e->attribution = NV_ATTR_CONNECT;
-		e->start_ns = uc->start_ns;
+		udp_conn_event(e, uc);
 		e->bytes_sent = uc->bytes_sent;
 		e->bytes_received = uc->bytes_received;
 		e->packets = uc->sent + uc->received;
-		__builtin_memcpy(e->comm, uc->comm, NV_COMM_LEN);
 		submit_event(e);
 	}
 	bpf_map_delete_elem(&udp_conns, &cookie);
@@ -809,17 +814,7 @@ static __always_inline struct nv_udp_conn *start_connected_udp(__u64 cookie, str
 	if (bpf_map_update_elem(&udp_conns, &cookie, &uc, BPF_NOEXIST) == 0) {
 		struct nv_event *e = reserve_event(NV_EV_CONNECT);
 		if (e) {
-			e->netns = uc.netns;
-			e->family = uc.family;
-			e->proto = NV_PROTO_UDP;
-			e->lport = uc.lport;
-			e->rport = uc.rport;
-			__builtin_memcpy(e->laddr, uc.laddr, NV_ADDR_LEN);
-			__builtin_memcpy(e->raddr, uc.raddr, NV_ADDR_LEN);
-			e->pid = uc.pid;
-			e->attribution = NV_ATTR_CONNECT;
-			e->start_ns = uc.start_ns;
-			__builtin_memcpy(e->comm, uc.comm, NV_COMM_LEN);
+			udp_conn_event(e, &uc);
 			submit_event(e);
 		}
 	}

@@ -294,10 +294,15 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
     auto it = live_by_pid_.find(pid);
     if (it != live_by_pid_.end() && --it->second == 0) live_by_pid_.erase(it);
   }
-  closed_.push_back(std::move(f));
-  if (live_it != live_.end()) live_.erase(live_it);  // nothing was inserted since the find
+  closed_.push_back(f);
+  const Flow* out = &f;  // closing_.flow stays until the next call
+  if (live_it != live_.end()) {
+    last_closed_ = std::move(f);
+    live_.erase(live_it);  // nothing was inserted since the find
+    out = &last_closed_;
+  }
   forget_if_done(pid);
-  return &closed_.back();
+  return out;
 }
 
 void LiveTable::forget_if_done(int32_t pid) {
@@ -331,7 +336,7 @@ void LiveTable::end_record(std::unordered_map<FlowKey, Record, FlowKeyHash>::ite
   ++closes_not_reported_;
   if (on_unseen_close) on_unseen_close(f);
   int32_t pid = f.pid;
-  closed_.push_back(std::move(f));
+  closed_.push_back(f);
   live_.erase(it);
   forget_if_done(pid);
 }

@@ -13,7 +13,7 @@
 
 #include "model/capture.h"
 #include "trace/trace_event.h"
-#include "util/chunked_list.h"
+#include "trace/closed_flows.h"
 #include "util/recent_map.h"
 
 namespace netviz {
@@ -113,7 +113,8 @@ class LiveTable {
   uint64_t refused_ = 0;
   std::unordered_map<FlowKey, Record, FlowKeyHash> live_;
   // A capture keeps every closed flow until the end.
-  ChunkedList<Flow> closed_;
+  ClosedFlows closed_;
+  Flow last_closed_;  // what apply returns for a flow it just closed out of live_
   std::map<std::pair<uint64_t, uint32_t>, Owner> listeners_;  // (netns, port)
   std::vector<Socket> traced_listeners_;
   std::map<int32_t, ProcessState> processes_;

@@ -1,8 +1,7 @@
 #pragma once
-// An append-only list stored in fixed-size chunks. std::deque allocates one node per element
-// once the element is larger than 512 bytes (a Flow is), which made every closed flow of a
-// capture a separate malloc; a vector's doubling would hold up to twice the memory, plus both
-// copies while it grows. The default chunk fills 2 MiB, which chunk_alloc backs with a huge
+// An append-only list stored in fixed-size chunks (the closed flows of a capture,
+// trace/closed_flows.h): no allocation per element, and no vector doubling, which would hold
+// up to twice the memory plus both copies while it grows. The default chunk fills 2 MiB, which chunk_alloc backs with a huge
 // page where it can (util/chunk_memory.h). Elements never move once added.
 #include <cstddef>
 #include <new>

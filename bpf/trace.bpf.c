@@ -193,6 +193,16 @@ static __always_inline __u32 current_tgid(void)
 
 /* ---- TCP life: sock:inet_sock_set_state ---- */
 
+/* The owner fields every TCP flow event takes from its socket's record. */
+static __always_inline void owner_to_event(struct nv_event *e, const struct nv_sock_info *si)
+{
+	e->pid = si->pid;
+	e->attribution = si->attribution;
+	e->start_ns = si->start_ns;
+	e->latency_ns = si->latency_ns;
+	__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
+}
+
 /* Without open events, a record still there when its socket address starts a new connection
  * is the only trace of a connection whose close the kernel never reported: send it as the
  * open event it was, so user space ends that flow (closes_not_reported) instead of never
@@ -208,11 +218,7 @@ static __always_inline void report_stale(__u64 skp)
 		return;
 	copy_tuple(e, &old->t);
 	e->sk = skp;
-	e->pid = old->pid;
-	e->attribution = old->attribution;
-	e->start_ns = old->start_ns;
-	e->latency_ns = old->latency_ns;
-	__builtin_memcpy(e->comm, old->comm, NV_COMM_LEN);
+	owner_to_event(e, old);
 	submit_event(e);
 }
 
@@ -282,13 +288,8 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		copy_tuple(e, t);
 		e->sk = skp;
 		e->state = old;
-		if (si) {
-			e->pid = si->pid;
-			e->attribution = si->attribution;
-			e->start_ns = si->start_ns;
-			e->latency_ns = si->latency_ns;
-			__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
-		}
+		if (si)
+			owner_to_event(e, si);
 		submit_event(e);
 		return 0;
 	}
@@ -345,13 +346,9 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 	if (old == NV_TCP_SYN_SENT)
 		e->flags |= NV_FLAG_FAILED;
 	if (si) {
-		e->pid = si->pid;
-		e->attribution = si->attribution;
-		e->start_ns = si->start_ns;
-		e->latency_ns = si->latency_ns;
+		owner_to_event(e, si);
 		if (si->attribution == NV_ATTR_LISTENER)
 			e->flags |= NV_FLAG_NO_ACCEPT;
-		__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
 	}
 	/* Payload only: bytes_acked and bytes_received count the SYN and FIN sequence numbers
 	 * too, so take data sent minus retransmissions, and drop the FIN from what came in.

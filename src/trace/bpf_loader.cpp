@@ -89,7 +89,7 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
   bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_btf_nested, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
-  auto off = [&s](std::initializer_list<bpf_program*> progs) {
+  auto off = [](std::initializer_list<bpf_program*> progs) {
     for (auto* p : progs) bpf_program__set_autoload(p, false);
   };
   if (!f.tcp)

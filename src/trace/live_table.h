@@ -121,7 +121,7 @@ class LiveTable {
   std::unordered_map<int32_t, uint32_t> live_by_pid_;
   // TCP connections already closed, by kernel identity (sk, start): the hand-over between
   // the two state programs (bpf/trace.bpf.c) can, rarely, report a transition twice, and a
-  // connect repeated after its close would reopen the flow. Bounded FIFO.
+  // connect repeated after its close would reopen the flow.
   bool seen_closed(const TraceEvent& e);
   // A repeat comes within the same softirq batch (dozens of closes): 4,096 entries keep a
   // close for about 4,000 more (a set of 4 takes one insert in 1,024), and stay in the L2

@@ -1,8 +1,9 @@
 #pragma once
 // An append-only list stored in fixed-size chunks (the closed flows of a capture,
 // trace/closed_flows.h): no allocation per element, and no vector doubling, which would hold
-// up to twice the memory plus both copies while it grows. The default chunk fills 2 MiB, which chunk_alloc backs with a huge
-// page where it can (util/chunk_memory.h). Elements never move once added.
+// up to twice the memory plus both copies while it grows. The default chunk fills 2 MiB,
+// which chunk_alloc backs with a huge page where it can (util/chunk_memory.h). Elements never
+// move once added.
 #include <cstddef>
 #include <new>
 #include <utility>

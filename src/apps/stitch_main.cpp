@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", o.output, "Write the graph to FILE (default: stdout)");
   app.add_flag("--external", o.external, "Show peers outside the group as address nodes");
   app.add_flag("--listeners", o.listeners, "Also show listening sockets that had no flows");
+  app.add_flag("--failed", o.failed,
+               "Also show connects that never reached ESTABLISHED (refused, timed out)");
   app.add_flag("--follow", o.follow,
                "Read JSON-lines streams as they grow; print graph changes as JSON lines");
   app.add_option("--every", o.every, "With --follow and -o: rewrite FILE every N seconds");

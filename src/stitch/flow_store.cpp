@@ -152,6 +152,7 @@ FlowEnd FlowStore::Scope::make_end(const Flow& f) {
   }
   e.outbound = f.direction == "outbound";
   e.closed = f.duration_ns.has_value();
+  e.failed = f.state == "FAILED";
   e.start_known = f.first_seen != 0 && f.attribution != "scan";
   e.host_local = is_host_local(f.local.addr, f.family) ||
                  (f.remote && is_host_local(f.remote->addr, f.family));

@@ -50,6 +50,7 @@ struct FlowEnd {
   bool closed = false;       // the capture saw it end
   bool start_known = false;  // first_seen is when it started (not when a scan found it)
   bool host_local = false;   // loopback or other address that never leaves the host
+  bool failed = false;       // a connect that never reached ESTABLISHED (state FAILED)
   int32_t pid = 0;
   Sym comm = kNoSym;
   WallNs first = 0;

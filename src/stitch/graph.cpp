@@ -66,13 +66,18 @@ class Builder {
   Builder(FlowStore& s, const GraphOptions& o) : s_(s), o_(o) {}
 
   void add(const Connection& c) {
+    bool failed = c.joined == Joined::failed;
+    if (failed && !o_.failed) {
+      ++failed_hidden_;
+      return;
+    }
     bool ext = c.client.kind == ConnSide::Kind::external ||
                c.server.kind == ConnSide::Kind::external;
     if (ext && !o_.external) {
       ++hidden_;
       return;
     }
-    if (c.server.kind != ConnSide::Kind::external)
+    if (c.server.kind != ConnSide::Kind::external && !failed)
       served_.insert(serve_key(c.server.host, c.proto, c.server.port));
     uint8_t j = static_cast<uint8_t>(c.joined);
     if (o_.view == StitchView::endpoint) {
@@ -113,6 +118,7 @@ class Builder {
     Graph g;
     g.stats = st;
     g.external_hidden = hidden_;
+    g.failed_hidden = failed_hidden_;
     for (const auto& h : s_.hosts) g.hosts.push_back(h.label);
     std::sort(g.hosts.begin(), g.hosts.end());
     g.hosts.erase(std::unique(g.hosts.begin(), g.hosts.end()), g.hosts.end());
@@ -264,6 +270,7 @@ class Builder {
   std::unordered_map<EdgeKey, EdgeAgg, EdgeKeyHash> edges_;
   std::unordered_set<uint64_t> served_;
   uint64_t hidden_ = 0;
+  uint64_t failed_hidden_ = 0;
 };
 
 }  // namespace

@@ -26,7 +26,7 @@ struct GraphEdge {
   std::string from, to;
   std::string proto;
   uint32_t port = 0;       // server port
-  std::string joined;      // both, one-side, listener, external, listen
+  std::string joined;      // both, one-side, listener, external, failed, listen
   uint64_t flows = 0;
   uint64_t open = 0;       // flows not seen closing
   uint64_t bytes = 0;
@@ -43,6 +43,7 @@ struct Graph {
   std::vector<GraphEdge> edges;    // sorted by (from, to, proto, port, joined)
   JoinStats stats;
   uint64_t external_hidden = 0;    // connections to peers outside the group left out
+  uint64_t failed_hidden = 0;      // failed connects left out (no --failed)
   uint64_t lost_events = 0;        // reported by the captures
   std::vector<std::string> notes;
 };
@@ -51,6 +52,7 @@ struct GraphOptions {
   StitchView view = StitchView::process;
   bool external = false;
   bool listeners = false;
+  bool failed = false;  // show connects that never reached ESTABLISHED
   JoinOptions join;
 };
 

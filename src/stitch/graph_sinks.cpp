@@ -155,6 +155,7 @@ void write_dot(std::ostream& out, const Graph& g, StitchView view) {
     out << "  " << q(e.from) << " -> " << q(e.to) << " [label=" << lines({head, counts, how});
     if (e.joined == "one-side" || e.joined == "listener") out << ", style=dashed";
     if (e.joined == "external") out << ", style=dotted, color=gray40";
+    if (e.joined == "failed") out << ", style=dashed, color=red3, fontcolor=red3";
     if (e.joined == "listen") out << ", style=dotted, arrowhead=none";
     out << "];\n";
   }
@@ -194,6 +195,8 @@ void write_graph_json(std::ostream& out, const Graph& g) {
               {"external_hidden", g.external_hidden},
               {"ambiguous_addresses", g.stats.ambiguous},
               {"no_remote", g.stats.no_remote},
+              {"failed", g.stats.failed},
+              {"failed_hidden", g.failed_hidden},
               {"lost_events", g.lost_events},
               {"notes", g.notes}};
   out << "{\n \"netviz_graph\": 1,\n \"hosts\": " << dump(ojson(g.hosts)) << ",\n \"nodes\": [";

@@ -12,6 +12,7 @@ const char* joined_name(Joined j) {
     case Joined::one_side: return "one-side";
     case Joined::listener: return "listener";
     case Joined::external: return "external";
+    case Joined::failed: return "failed";
   }
   return "?";
 }
@@ -132,7 +133,7 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
   std::vector<uint32_t> partner(ends.size(), kNone);
   for (uint32_t i = 0; i < ends.size(); ++i) {
     const FlowEnd& a = ends[i];
-    if (a.raddr == kNoSym || partner[i] != kNone) continue;
+    if (a.raddr == kNoSym || a.failed || partner[i] != kNone) continue;
     uint32_t first = heads.find(reversed(a));
     if (first == kNone) continue;
     uint32_t best = kNone;
@@ -140,6 +141,7 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
     for (uint32_t j = first; j != kNone; j = next[j]) {
       if (j == i || partner[j] != kNone) continue;
       const FlowEnd& b = ends[j];
+      if (b.failed) continue;
       // The same socket seen twice in one namespace is not two ends of a connection.
       if (b.host == a.host && b.lport == a.lport && b.laddr == a.laddr) continue;
       if (!overlaps(a, b, o.skew_ns)) continue;
@@ -228,7 +230,11 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
     c.first = a.first;
     c.last = a.last;
     ConnSide other{ConnSide::Kind::unknown, target, 0, kNoSym, a.raddr, a.rport};
-    if (target == kNone) {
+    if (a.failed) {
+      if (target == kNone) other.kind = ConnSide::Kind::external;
+      c.joined = Joined::failed;
+      ++st.failed;
+    } else if (target == kNone) {
       other.kind = ConnSide::Kind::external;
       c.joined = Joined::external;
       ++st.external;

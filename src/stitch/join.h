@@ -8,7 +8,9 @@
 
 namespace netviz {
 
-enum class Joined : uint8_t { both, one_side, listener, external };
+// failed: a connect that never reached ESTABLISHED; nobody answered, so no process is the
+// other end (a refused SYN was never a listener's, whatever listens on that port later).
+enum class Joined : uint8_t { both, one_side, listener, external, failed };
 const char* joined_name(Joined j);
 
 struct ConnSide {
@@ -38,6 +40,7 @@ struct JoinStats {
   uint64_t external = 0;   // other end outside the group
   uint64_t ambiguous = 0;  // remote address configured on several hosts: treated as outside
   uint64_t no_remote = 0;  // unconnected sockets: nothing to join
+  uint64_t failed = 0;     // connects that never reached ESTABLISHED
 };
 
 struct JoinOptions {

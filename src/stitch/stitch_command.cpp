@@ -29,6 +29,7 @@ GraphOptions graph_options(const StitchOptions& o) {
   g.view = o.view;
   g.external = o.external;
   g.listeners = o.listeners;
+  g.failed = o.failed;
   g.join.skew_ns = static_cast<WallNs>(o.skew * 1e9);
   return g;
 }
@@ -75,7 +76,8 @@ int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
     err << "netviz-stitch: " << g.stats.ends << " flow ends, " << g.stats.both
         << " joined on both sides, " << g.stats.one_side << " one-sided, " << g.stats.listener
         << " to a listener, " << g.stats.external << " to peers outside the group ("
-        << g.external_hidden << " left out)\n";
+        << g.external_hidden << " left out), " << g.stats.failed << " failed connects ("
+        << g.failed_hidden << " left out)\n";
   emit_graph(g, o, out);
   return 0;
 }

@@ -15,6 +15,7 @@ struct StitchOptions {
   StitchFormat format = StitchFormat::dot;
   bool external = false;   // show peers outside the group as address nodes
   bool listeners = false;  // show listening sockets that had no flows
+  bool failed = false;     // show connects that never reached ESTABLISHED
   bool follow = false;     // JSON-lines streams as they grow; changes as JSON lines
   std::string output;      // "" = stdout
   double every = 0;        // --follow: rewrite `output` every N seconds (0: at the end only)

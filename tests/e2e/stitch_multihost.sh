@@ -7,7 +7,10 @@
 #   ns1 lo1cli -> ns1 lo1srv 127.0.0.1:7000, ns3 lo3cli -> ns3 lo3srv 127.0.0.1:7000
 #                                       (loopback services on the same port in two hosts)
 #   ns1 cli1   -> ns4 srv4 :5000        (ns4 is not captured: a peer outside the group)
-# The stitched graph must have exactly the expected edges, and render with dot.
+#   ns1 probe1 -> ns2 :8081             (refused: nothing listens there)
+# The stitched graph must have exactly the expected edges, and render with dot. A refused
+# connect is no edge (a client that retried while its server started is none either);
+# --failed shows it, to the other host's unknown process, never to a listener.
 # NETVIZ_STITCH_E2E_MODE=trace (default: --duration) or snapshot (--snapshot while the
 # connections are up).
 set -euo pipefail
@@ -52,6 +55,12 @@ cat > "$tmp/peer.py" <<'PY'
 import ctypes, socket, sys, threading, time
 role, name, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
 ctypes.CDLL(None).prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME
+if role == "refused":
+    try:
+        socket.create_connection((sys.argv[4], int(sys.argv[5])), timeout=2)
+    except ConnectionRefusedError:
+        sys.exit(0)
+    sys.exit("connect to %s:%s was not refused" % (sys.argv[4], sys.argv[5]))
 if role == "server":
     addr, port = sys.argv[4], int(sys.argv[5])
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -109,6 +118,8 @@ run_in ns1 client cli1 3 10.77.0.2 8080 10.77.0.4 5000
 run_in ns2 client mid2 3 10.77.0.3 9090
 run_in ns1 client lo1cli 3 127.0.0.1 7000
 run_in ns3 client lo3cli 3 127.0.0.1 7000
+ip netns exec "$p-ns1" python3 "$tmp/peer.py" refused probe1 0 10.77.0.2 8081 ||
+  fail "the refused connect to ns2:8081 was not refused"
 
 if [[ $mode == snapshot ]]; then
   sleep 1.5  # connections are up and held
@@ -125,14 +136,16 @@ for n in 1 2 3; do [[ -s $tmp/ns$n.json ]] || fail "no capture for ns$n"; done
   fail "netviz-stitch failed"
 "$NETVIZ_STITCH" --format json --external -o "$tmp/graph-ext.json" "$tmp"/ns{1,2,3}.json ||
   fail "netviz-stitch --external failed"
+"$NETVIZ_STITCH" --format json --failed -o "$tmp/graph-failed.json" "$tmp"/ns{1,2,3}.json ||
+  fail "netviz-stitch --failed failed"
 "$NETVIZ_STITCH" -o "$tmp/graph.dot" "$tmp"/ns{1,2,3}.json || fail "netviz-stitch (dot) failed"
 dot -Tsvg "$tmp/graph.dot" -o "$tmp/graph.svg" 2>"$tmp/dot.log" || fail "dot -Tsvg failed"
 [[ ! -s $tmp/dot.log ]] || fail "dot complained: $(cat "$tmp/dot.log")"
 grep -q "<svg" "$tmp/graph.svg" || fail "no svg"
 
-python3 - "$tmp" "$p" <<'PY'
+python3 - "$tmp" "$p" "$mode" <<'PY'
 import json, sys
-tmp, p = sys.argv[1], sys.argv[2]
+tmp, p, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 host = json.load(open(tmp + "/ns1.json"))["host"]["name"]
 h = lambda n: "%s/%s-ns%d" % (host, p, n)
 def edges(path):
@@ -158,6 +171,18 @@ _, got_ext = edges(tmp + "/graph-ext.json")
 ext = "p:%s|cli1 -> x:10.77.0.4 tcp/5000 external" % h(1)
 if sorted(want + [ext]) != got_ext:
     print("FAIL: with --external\n got: %s" % "\n      ".join(got_ext)); ok = False
+# A scan never sees a refused connect; a trace must, and keep it out of the graph.
+g_failed, got_failed = edges(tmp + "/graph-failed.json")
+probe = "p:%s|probe1 -> u:%s tcp/8081 failed" % (h(1), h(2))
+if mode == "trace":
+    if g["stats"]["failed"] < 1 or g["stats"]["failed_hidden"] != g["stats"]["failed"]:
+        print("FAIL: the refused connect was not counted as failed and left out:", g["stats"]); ok = False
+    if probe not in got_failed:
+        print("FAIL: with --failed, no %s\n got: %s" % (probe, "\n      ".join(got_failed))); ok = False
+# Anything else --failed adds is a failed connect (a client's retry), never a listener's.
+extra = sorted(set(got_failed) - set(want))
+if any(not e.endswith(" failed") or " -> u:" not in e for e in extra):
+    print("FAIL: with --failed\n got: %s" % "\n      ".join(got_failed)); ok = False
 if not ok:
     sys.exit(1)
 print("ok: %d edges as expected" % len(want))

@@ -166,3 +166,49 @@ TEST(StitchJoin, MappedIpv4JoinsPlainIpv4) {
   std::remove(a.c_str());
   std::remove(b.c_str());
 }
+
+TEST(StitchJoin, FailedConnectsAreNoEdgeUnlessAsked) {
+  // A connect refused before its server listened, the retry that succeeded, and a SYN to a
+  // port nobody serves: only the retry is a connection. The refused one must not be drawn
+  // to the listener that took the retry, nor reuse a port's matching with a later end.
+  std::string a = ::testing::TempDir() + "/stitch-failed-a.json";
+  std::string b = ::testing::TempDir() + "/stitch-failed-b.json";
+  FILE* f = fopen(a.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs(R"({"netviz":1,"host":{"name":"c","netns":[{"inode":1,"addresses":["10.4.0.1"]}]},"flows":[
+    {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41000},"remote":{"addr":"10.4.0.2","port":9090},"direction":"outbound","pid":7,"comm":"mid","state":"FAILED","first_seen":"2026-12-01T10:00:00.000000000Z","last_seen":"2026-12-01T10:00:00.001000000Z","duration_ns":1000000},
+    {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41002},"remote":{"addr":"10.4.0.2","port":9090},"direction":"outbound","pid":7,"comm":"mid","state":"CLOSED","first_seen":"2026-12-01T10:00:00.100000000Z","last_seen":"2026-12-01T10:00:03.000000000Z","duration_ns":2900000000},
+    {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41004},"remote":{"addr":"10.4.0.2","port":9999},"direction":"outbound","pid":7,"comm":"mid","state":"FAILED","first_seen":"2026-12-01T10:00:01.000000000Z","last_seen":"2026-12-01T10:00:01.001000000Z","duration_ns":1000000},
+    {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41006},"remote":{"addr":"192.0.2.9","port":443},"direction":"outbound","pid":7,"comm":"mid","state":"FAILED","first_seen":"2026-12-01T10:00:01.000000000Z","last_seen":"2026-12-01T10:00:02.000000000Z","duration_ns":1000000000}]})", f);
+  fclose(f);
+  f = fopen(b.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs(R"({"netviz":1,"host":{"name":"s","netns":[{"inode":2,"addresses":["10.4.0.2"]}]},"flows":[
+    {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.2","port":9090},"remote":{"addr":"10.4.0.1","port":41002},"direction":"inbound","pid":8,"comm":"srv","state":"CLOSED","first_seen":"2026-12-01T10:00:00.100000000Z","last_seen":"2026-12-01T10:00:03.000000000Z","duration_ns":2900000000}],
+    "sockets":[{"proto":"tcp","family":"ipv4","local":{"addr":"0.0.0.0","port":9090},"state":"LISTEN","owners":[{"pid":8,"comm":"srv","fd":3}]}]})", f);
+  fclose(f);
+
+  Graph g = stitch({a, b}, StitchView::process, true);
+  EXPECT_EQ(edge_list(g), (std::vector<std::string>{"p:c|mid -> p:s|srv tcp/9090 both x1"}));
+  EXPECT_EQ(g.stats.failed, 3u);
+  EXPECT_EQ(g.failed_hidden, 3u);
+  EXPECT_EQ(g.stats.listener, 0u);
+
+  FlowStore store;
+  load_inputs(store, {a, b}, 1);
+  GraphOptions o;
+  o.failed = true;
+  Graph shown = build_graph(store, o);
+  // In the group: to the host's unknown process, never to the listener; outside it: hidden
+  // like any peer outside unless --external.
+  std::vector<std::string> want = {
+      "p:c|mid -> p:s|srv tcp/9090 both x1",
+      "p:c|mid -> u:s tcp/9090 failed x1",
+      "p:c|mid -> u:s tcp/9999 failed x1",
+  };
+  EXPECT_EQ(edge_list(shown), want);
+  EXPECT_EQ(shown.failed_hidden, 0u);
+  EXPECT_EQ(shown.external_hidden, 1u);
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+}

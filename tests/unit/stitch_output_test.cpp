@@ -281,3 +281,29 @@ TEST(StitchFollow, RunsOnFilesAndWritesTheDotFile) {
   std::remove(in.c_str());
   std::remove(out.c_str());
 }
+
+TEST(StitchDot, FailedConnectsAreRedDashedAndCountedInJson) {
+  Graph g;
+  g.hosts = {"c", "s"};
+  g.nodes = {{"p:c|mid", "process", "c", "mid", {7}, "", 0, {}}, {"u:s", "unknown", "s", "", {}, "", 0, {}}};
+  GraphEdge e;
+  e.from = "p:c|mid";
+  e.to = "u:s";
+  e.proto = "tcp";
+  e.port = 9090;
+  e.joined = "failed";
+  e.flows = 2;
+  g.edges = {e};
+  g.stats.failed = 3;
+  g.failed_hidden = 1;
+  std::stringstream dot;
+  write_dot(dot, g, StitchView::process);
+  EXPECT_NE(dot.str().find("(failed)\", style=dashed, color=red3"), std::string::npos) << dot.str();
+  EXPECT_EQ(render_with_dot(dot.str()), 0);
+  std::stringstream js;
+  write_graph_json(js, g);
+  json j = json::parse(js.str());
+  EXPECT_EQ(j["stats"]["failed"], 3);
+  EXPECT_EQ(j["stats"]["failed_hidden"], 1);
+  EXPECT_EQ(j["edges"][0]["joined"], "failed");
+}

@@ -61,6 +61,14 @@ int recvmsg4(struct bpf_sock_addr *ctx) { return 1; }
 SEC("cgroup/recvmsg6")
 int recvmsg6(struct bpf_sock_addr *ctx) { return 1; }
 
+/* Not netviz-trace's (--hooks msg only): per-message tracepoints (Linux 6.3+) that could
+ * count UDP in place of the per-packet cgroup_skb programs. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(msg_send, struct sock *sk, int ret, int flags) { return 0; }
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(msg_recv, struct sock *sk, int ret, int flags) { return 0; }
+
 SEC("tracepoint/sched/sched_process_exec")
 int proc_exec(void *ctx) { return 0; }
 

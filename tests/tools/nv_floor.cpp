@@ -2,8 +2,10 @@
 // netviz-trace, and waits for SIGINT or SIGTERM (or --timeout). scripts/bench-trace runs its
 // storm under it to measure what calling the hooks costs, the floor under any tracer built
 // on them.
-//   nv_floor [--hooks all|tcp] [--timeout SECONDS]
-// all: the default netviz-trace's hooks; tcp: those of `netviz-trace --proto tcp`.
+//   nv_floor [--hooks all|tcp|msg] [--timeout SECONDS]
+// all: the default netviz-trace's hooks; tcp: those of `netviz-trace --proto tcp`; msg: all
+// but the per-packet cgroup_skb programs, with the per-message sock_send_length and
+// sock_recv_length tracepoints instead (what UDP counting per message would cost).
 // Prints "nv_floor attached programs=N pid=P" once every program is attached.
 #include <bpf/libbpf.h>
 #include <signal.h>
@@ -48,9 +50,10 @@ int main(int argc, char** argv) {
     else if (a == "--timeout" && i + 1 < argc)
       timeout = std::atof(argv[++i]);
     else
-      die("unknown argument " + a + " (usage: nv_floor [--hooks all|tcp] [--timeout SECONDS])");
+      die("unknown argument " + a + " (usage: nv_floor [--hooks all|tcp|msg] [--timeout SECONDS])");
   }
-  if (hooks != "all" && hooks != "tcp") die("--hooks: expected all or tcp, got " + hooks);
+  if (hooks != "all" && hooks != "tcp" && hooks != "msg")
+    die("--hooks: expected all, tcp or msg, got " + hooks);
 
   std::ifstream mounts("/proc/self/mounts");
   std::string cgroup2 = netviz::find_cgroup2_mount(mounts);
@@ -58,6 +61,10 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<bench_floor_bpf, SkelDel> skel(bench_floor_bpf__open());
   if (!skel) die("cannot open the BPF object");
+  if (hooks != "msg")
+    for (bpf_program* p : {skel->progs.msg_send, skel->progs.msg_recv}) bpf_program__set_autoload(p, false);
+  else
+    for (bpf_program* p : {skel->progs.udp_egress, skel->progs.udp_ingress}) bpf_program__set_autoload(p, false);
   if (hooks == "tcp")  // what netviz-trace leaves out with --proto tcp (src/trace/bpf_loader.cpp)
     for (bpf_program* p : {skel->progs.udp_egress, skel->progs.udp_ingress, skel->progs.sendmsg4,
                            skel->progs.sendmsg6, skel->progs.recvmsg4, skel->progs.recvmsg6,

@@ -77,6 +77,14 @@ std::string target_of(const bpf_program* p) {
   return slash == std::string::npos ? sec : sec.substr(slash + 1);
 }
 
+void autoload_off(bpf_object* obj, const std::vector<std::string>& names, const char* why) {
+  for (const auto& name : names) {
+    bpf_program* p = bpf_object__find_program_by_name(obj, name.c_str());
+    if (!p) throw Error(std::string(why) + ": no BPF program named '" + name + "'");
+    bpf_program__set_autoload(p, false);
+  }
+}
+
 SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
                      const std::vector<std::string>& skip) {
   SkelPtr s(trace_bpf__open());
@@ -89,26 +97,32 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
   bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_btf_nested, use_tp_btf);
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
-  auto off = [](std::initializer_list<bpf_program*> progs) {
-    for (auto* p : progs) bpf_program__set_autoload(p, false);
-  };
-  if (!f.tcp)
-    off({s->progs.state_btf, s->progs.state_btf_nested, s->progs.state_tp,
-         s->progs.exit_accept4, s->progs.exit_accept, s->progs.enter_listen,
-         s->progs.exit_listen});
-  if (!f.udp)  // post_bind stays: it reports TCP binds too
-    off({s->progs.udp_egress, s->progs.udp_ingress, s->progs.sendmsg4, s->progs.sendmsg6,
-         s->progs.recvmsg4, s->progs.recvmsg6, s->progs.connect4, s->progs.connect6,
-         s->progs.sock_release});
-  for (const auto& name : skip) {
-    bpf_program* p = bpf_object__find_program_by_name(s->obj, name.c_str());
-    if (!p) throw Error("NETVIZ_TRACE_SKIP_HOOKS: no BPF program named '" + name + "'");
-    bpf_program__set_autoload(p, false);
-  }
+  if (!f.tcp) autoload_off(s->obj, tcp_only_programs(), "--proto");
+  if (!f.udp) autoload_off(s->obj, udp_only_programs(), "--proto");
+  autoload_off(s->obj, skip, "NETVIZ_TRACE_SKIP_HOOKS");
   return s;
 }
 
 }  // namespace
+
+const std::vector<std::string>& tcp_only_programs() {
+  static const std::vector<std::string> names = {"state_btf",    "state_btf_nested", "state_tp",
+                                                 "exit_accept4", "exit_accept",      "enter_listen",
+                                                 "exit_listen"};
+  return names;
+}
+
+const std::vector<std::string>& udp_only_programs() {
+  static const std::vector<std::string> names = {"udp_egress", "udp_ingress", "sendmsg4",
+                                                 "sendmsg6",   "recvmsg4",    "recvmsg6",
+                                                 "connect4",   "connect6",    "sock_release"};
+  return names;
+}
+
+bpf_link* attach_program(bpf_program* p, int cgroup_fd) {
+  return kind_of(p) == "cgroup" ? bpf_program__attach_cgroup(p, cgroup_fd)
+                                : bpf_program__attach(p);
+}
 
 struct TraceLoader::Impl {
   SkelPtr skel;
@@ -168,15 +182,13 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
   bpf_program* p;
   bpf_object__for_each_program(p, impl_->skel->obj) {
     if (!bpf_program__autoload(p)) continue;
-    std::string kind = kind_of(p);
-    bpf_link* link = kind == "cgroup" ? bpf_program__attach_cgroup(p, impl_->cgroup_fd)
-                                      : bpf_program__attach(p);
+    bpf_link* link = attach_program(p, impl_->cgroup_fd);
     if (!link) {
       int e = errno;
-      throw Error("cannot attach " + kind + " " + target_of(p) + ": " + strerror(e));
+      throw Error("cannot attach " + kind_of(p) + " " + target_of(p) + ": " + strerror(e));
     }
     impl_->links.emplace_back(link);
-    hooks_.push_back({bpf_program__name(p), kind, target_of(p)});
+    hooks_.push_back({bpf_program__name(p), kind_of(p), target_of(p)});
   }
 
   if (!features.skip_hooks.empty()) {

@@ -11,6 +11,9 @@
 #include "netviz/events.h"
 #include "trace/trace_features.h"
 
+struct bpf_program;
+struct bpf_link;
+
 namespace netviz {
 
 struct KernelFilters {
@@ -24,6 +27,15 @@ struct KernelFilters {
   // of connections still open are read at the end (open_tcp_records).
   bool quiet_opens = false;
 };
+
+// Programs that serve one protocol only, by name (bpf/trace.bpf.c): --proto leaves the other
+// protocol's out. tests/nv_floor mirrors the same sets with its empty programs.
+const std::vector<std::string>& tcp_only_programs();
+const std::vector<std::string>& udp_only_programs();  // post_bind stays: TCP binds too
+
+// Attaches one loaded program where its section says: cgroup programs to cgroup_fd (the
+// cgroup2 root), the others to their tracepoint. nullptr and errno on failure.
+::bpf_link* attach_program(::bpf_program* p, int cgroup_fd);
 
 struct HookInfo {
   std::string program;  // BPF program name

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench_floor.skel.h"
+#include "trace/bpf_loader.h"
 #include "trace/trace_features.h"
 
 namespace {
@@ -29,6 +30,13 @@ namespace {
 struct SkelDel {
   void operator()(bench_floor_bpf* s) const { bench_floor_bpf__destroy(s); }
 };
+// The tracer's per-protocol program names, which these empty programs share.
+void autoload_off(bpf_object* obj, const std::vector<std::string>& names) {
+  for (const auto& n : names)
+    if (bpf_program* p = bpf_object__find_program_by_name(obj, n.c_str()))
+      bpf_program__set_autoload(p, false);
+}
+
 struct LinkDel {
   void operator()(bpf_link* l) const { bpf_link__destroy(l); }
 };
@@ -61,15 +69,11 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<bench_floor_bpf, SkelDel> skel(bench_floor_bpf__open());
   if (!skel) die("cannot open the BPF object");
-  if (hooks != "msg")
-    for (bpf_program* p : {skel->progs.msg_send, skel->progs.msg_recv}) bpf_program__set_autoload(p, false);
+  if (hooks == "msg")
+    autoload_off(skel->obj, {"udp_egress", "udp_ingress"});
   else
-    for (bpf_program* p : {skel->progs.udp_egress, skel->progs.udp_ingress}) bpf_program__set_autoload(p, false);
-  if (hooks == "tcp")  // what netviz-trace leaves out with --proto tcp (src/trace/bpf_loader.cpp)
-    for (bpf_program* p : {skel->progs.udp_egress, skel->progs.udp_ingress, skel->progs.sendmsg4,
-                           skel->progs.sendmsg6, skel->progs.recvmsg4, skel->progs.recvmsg6,
-                           skel->progs.connect4, skel->progs.connect6, skel->progs.sock_release})
-      bpf_program__set_autoload(p, false);
+    autoload_off(skel->obj, {"msg_send", "msg_recv"});
+  if (hooks == "tcp") autoload_off(skel->obj, netviz::udp_only_programs());
   if (int err = bench_floor_bpf__load(skel.get()))
     die(std::string("loading the BPF object failed: ") + std::strerror(-err));
 
@@ -79,9 +83,7 @@ int main(int argc, char** argv) {
   bpf_program* p;
   bpf_object__for_each_program(p, skel->obj) {
     if (!bpf_program__autoload(p)) continue;
-    std::string sec = bpf_program__section_name(p);
-    bpf_link* l = sec.rfind("cgroup", 0) == 0 ? bpf_program__attach_cgroup(p, cg)
-                                               : bpf_program__attach(p);
+    bpf_link* l = netviz::attach_program(p, cg);
     if (!l) die("attaching " + std::string(bpf_program__name(p)) + " failed: " + std::strerror(errno));
     links.emplace_back(l);
   }

@@ -121,9 +121,7 @@ TEST(StitchJoin, NamespacesOfOneCaptureAreHosts) {
   // One capture covering the root namespace and two others; flows between them.
   std::string dir = ::testing::TempDir() + "/stitch-ns";
   std::string path = dir + ".json";
-  FILE* f = fopen(path.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  fputs(R"({"netviz": 1, "host": {"name": "box", "netns": [
+  write_file(path, R"({"netviz": 1, "host": {"name": "box", "netns": [
     {"inode": 10, "name": "", "addresses": ["192.168.1.5"]},
     {"inode": 11, "name": "blue", "addresses": ["10.2.0.1", "127.0.0.1"]},
     {"inode": 12, "name": "", "addresses": ["10.2.0.2", "127.0.0.1"]}]},
@@ -133,9 +131,7 @@ TEST(StitchJoin, NamespacesOfOneCaptureAreHosts) {
    {"proto": "tcp", "family": "ipv4", "local": {"addr": "127.0.0.1", "port": 33001}, "remote": {"addr": "127.0.0.1", "port": 80}, "direction": "outbound", "pid": 5, "comm": "cli", "netns": 11},
    {"proto": "tcp", "family": "ipv4", "local": {"addr": "127.0.0.1", "port": 80}, "remote": {"addr": "127.0.0.1", "port": 33001}, "direction": "inbound", "pid": 6, "comm": "srv", "netns": 12},
    {"proto": "tcp", "family": "ipv4", "local": {"addr": "192.168.1.5", "port": 22}, "remote": {"addr": "192.168.1.9", "port": 50000}, "direction": "inbound", "pid": 1, "comm": "sshd", "netns": 10}
-  ]})",
-        f);
-  fclose(f);
+  ]})");
   Graph g = stitch({path}, StitchView::process, true);
   EXPECT_EQ(g.hosts, (std::vector<std::string>{"box", "box/blue", "box/netns-12"}));
   std::vector<std::string> want = {
@@ -151,16 +147,10 @@ TEST(StitchJoin, NamespacesOfOneCaptureAreHosts) {
 TEST(StitchJoin, MappedIpv4JoinsPlainIpv4) {
   std::string a = ::testing::TempDir() + "/stitch-v6a.json";
   std::string b = ::testing::TempDir() + "/stitch-v6b.json";
-  FILE* f = fopen(a.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  fputs(R"({"netviz":1,"host":{"name":"v6c","netns":[{"inode":1,"addresses":["10.3.0.1"]}]},"flows":[
-    {"proto":"tcp","family":"ipv6","local":{"addr":"::ffff:10.3.0.1","port":41000},"remote":{"addr":"::ffff:10.3.0.2","port":80},"direction":"outbound","pid":1,"comm":"c"}]})", f);
-  fclose(f);
-  f = fopen(b.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  fputs(R"({"netviz":1,"host":{"name":"v4s","netns":[{"inode":2,"addresses":["10.3.0.2"]}]},"flows":[
-    {"proto":"tcp","family":"ipv4","local":{"addr":"10.3.0.2","port":80},"remote":{"addr":"10.3.0.1","port":41000},"direction":"inbound","pid":2,"comm":"s"}]})", f);
-  fclose(f);
+  write_file(a, R"({"netviz":1,"host":{"name":"v6c","netns":[{"inode":1,"addresses":["10.3.0.1"]}]},"flows":[
+    {"proto":"tcp","family":"ipv6","local":{"addr":"::ffff:10.3.0.1","port":41000},"remote":{"addr":"::ffff:10.3.0.2","port":80},"direction":"outbound","pid":1,"comm":"c"}]})");
+  write_file(b, R"({"netviz":1,"host":{"name":"v4s","netns":[{"inode":2,"addresses":["10.3.0.2"]}]},"flows":[
+    {"proto":"tcp","family":"ipv4","local":{"addr":"10.3.0.2","port":80},"remote":{"addr":"10.3.0.1","port":41000},"direction":"inbound","pid":2,"comm":"s"}]})");
   Graph g = stitch({a, b});
   EXPECT_EQ(edge_list(g), (std::vector<std::string>{"p:v6c|c -> p:v4s|s tcp/80 both x1"}));
   std::remove(a.c_str());
@@ -170,23 +160,17 @@ TEST(StitchJoin, MappedIpv4JoinsPlainIpv4) {
 TEST(StitchJoin, FailedConnectsAreNoEdgeUnlessAsked) {
   // A connect refused before its server listened, the retry that succeeded, and a SYN to a
   // port nobody serves: only the retry is a connection. The refused one must not be drawn
-  // to the listener that took the retry, nor reuse a port's matching with a later end.
+  // to the listener that took the retry, nor paired with any end.
   std::string a = ::testing::TempDir() + "/stitch-failed-a.json";
   std::string b = ::testing::TempDir() + "/stitch-failed-b.json";
-  FILE* f = fopen(a.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  fputs(R"({"netviz":1,"host":{"name":"c","netns":[{"inode":1,"addresses":["10.4.0.1"]}]},"flows":[
+  write_file(a, R"({"netviz":1,"host":{"name":"c","netns":[{"inode":1,"addresses":["10.4.0.1"]}]},"flows":[
     {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41000},"remote":{"addr":"10.4.0.2","port":9090},"direction":"outbound","pid":7,"comm":"mid","state":"FAILED","first_seen":"2026-12-01T10:00:00.000000000Z","last_seen":"2026-12-01T10:00:00.001000000Z","duration_ns":1000000},
     {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41002},"remote":{"addr":"10.4.0.2","port":9090},"direction":"outbound","pid":7,"comm":"mid","state":"CLOSED","first_seen":"2026-12-01T10:00:00.100000000Z","last_seen":"2026-12-01T10:00:03.000000000Z","duration_ns":2900000000},
     {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41004},"remote":{"addr":"10.4.0.2","port":9999},"direction":"outbound","pid":7,"comm":"mid","state":"FAILED","first_seen":"2026-12-01T10:00:01.000000000Z","last_seen":"2026-12-01T10:00:01.001000000Z","duration_ns":1000000},
-    {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41006},"remote":{"addr":"192.0.2.9","port":443},"direction":"outbound","pid":7,"comm":"mid","state":"FAILED","first_seen":"2026-12-01T10:00:01.000000000Z","last_seen":"2026-12-01T10:00:02.000000000Z","duration_ns":1000000000}]})", f);
-  fclose(f);
-  f = fopen(b.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  fputs(R"({"netviz":1,"host":{"name":"s","netns":[{"inode":2,"addresses":["10.4.0.2"]}]},"flows":[
+    {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.1","port":41006},"remote":{"addr":"192.0.2.9","port":443},"direction":"outbound","pid":7,"comm":"mid","state":"FAILED","first_seen":"2026-12-01T10:00:01.000000000Z","last_seen":"2026-12-01T10:00:02.000000000Z","duration_ns":1000000000}]})");
+  write_file(b, R"({"netviz":1,"host":{"name":"s","netns":[{"inode":2,"addresses":["10.4.0.2"]}]},"flows":[
     {"proto":"tcp","family":"ipv4","local":{"addr":"10.4.0.2","port":9090},"remote":{"addr":"10.4.0.1","port":41002},"direction":"inbound","pid":8,"comm":"srv","state":"CLOSED","first_seen":"2026-12-01T10:00:00.100000000Z","last_seen":"2026-12-01T10:00:03.000000000Z","duration_ns":2900000000}],
-    "sockets":[{"proto":"tcp","family":"ipv4","local":{"addr":"0.0.0.0","port":9090},"state":"LISTEN","owners":[{"pid":8,"comm":"srv","fd":3}]}]})", f);
-  fclose(f);
+    "sockets":[{"proto":"tcp","family":"ipv4","local":{"addr":"0.0.0.0","port":9090},"state":"LISTEN","owners":[{"pid":8,"comm":"srv","fd":3}]}]})");
 
   Graph g = stitch({a, b}, StitchView::process, true);
   EXPECT_EQ(edge_list(g), (std::vector<std::string>{"p:c|mid -> p:s|srv tcp/9090 both x1"}));

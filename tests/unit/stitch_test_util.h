@@ -1,6 +1,9 @@
 #pragma once
 // Helpers shared by the stitch unit tests: stitch fixture files into a graph.
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -25,6 +28,13 @@ inline netviz::Graph stitch(const std::vector<std::string>& names,
   o.external = external;
   o.listeners = listeners;
   return netviz::build_graph(store, o);
+}
+
+// An input written by the test itself.
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  ASSERT_TRUE(f.flush()) << path;
 }
 
 inline const netviz::GraphEdge* find_edge(const netviz::Graph& g, const std::string& from,

@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -55,8 +56,12 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--hooks" && i + 1 < argc)
       hooks = argv[++i];
-    else if (a == "--timeout" && i + 1 < argc)
-      timeout = std::atof(argv[++i]);
+    else if (a == "--timeout" && i + 1 < argc) {
+      char* end = nullptr;
+      timeout = std::strtod(argv[++i], &end);
+      if (*end || end == argv[i] || !(timeout > 0))
+        die(std::string("--timeout: expected seconds > 0, got ") + argv[i]);
+    }
     else
       die("unknown argument " + a + " (usage: nv_floor [--hooks all|tcp|msg] [--timeout SECONDS])");
   }
@@ -96,7 +101,8 @@ int main(int argc, char** argv) {
   sigprocmask(SIG_BLOCK, &set, nullptr);
   std::printf("nv_floor attached programs=%zu pid=%d\n", links.size(), getpid());
   std::fflush(stdout);
-  timespec ts{static_cast<time_t>(timeout), 0};
+  timespec ts{static_cast<time_t>(timeout),
+              static_cast<long>((timeout - static_cast<time_t>(timeout)) * 1e9)};
   sigtimedwait(&set, nullptr, &ts);
   return 0;
 }

@@ -9,8 +9,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Reading the socket's own namespace costs two cold cache lines per socket (struct socket,
- * struct sock); the owner walk does not need it, so it is off unless asked for. */
+/* Reading the socket's own namespace and identity costs two cold cache lines per socket
+ * (struct socket, struct sock); the owner walk does not need them, so they are off unless
+ * asked for (the tracer's end-of-run check of who holds each open connection does). */
 const volatile __u8 with_sock_netns = 0;
 
 /* The process id as the reader's pid namespace numbers it, which is what its /proc shows:
@@ -70,8 +71,10 @@ int snapshot_sock_files(struct bpf_iter__task_file *ctx)
 	rec.sock_ino = file->f_inode->i_ino;
 	if (with_sock_netns) {
 		sk = sock->sk;
-		if (sk)
+		if (sk) {
 			rec.sock_netns = sk->__sk_common.skc_net.net->ns.inum;
+			rec.sk = (__u64)sk;
+		}
 	}
 	rec.task_netns = task->nsproxy->net_ns->ns.inum;
 	/* The process's name, as /proc/PID/comm shows it, even when a thread is visited. comm

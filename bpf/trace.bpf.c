@@ -201,6 +201,11 @@ static __always_inline void owner_to_event(struct nv_event *e, const struct nv_s
 	e->start_ns = si->start_ns;
 	e->latency_ns = si->latency_ns;
 	__builtin_memcpy(e->comm, si->comm, NV_COMM_LEN);
+	if (si->attribution == NV_ATTR_HANDOFF) {
+		e->prev_pid = si->prev_pid;
+		e->prev_attribution = si->prev_attribution;
+		__builtin_memcpy(e->prev_comm, si->prev_comm, NV_COMM_LEN);
+	}
 }
 
 /* Without open events, a record still there when its socket address starts a new connection
@@ -236,6 +241,30 @@ static __always_inline void store_owner(__u64 skp, const struct nv_sock_info *si
 	count_stat(NV_STAT_MAP_FULL);
 }
 
+#define NV_PF_KTHREAD 0x00200000
+
+/* FIN_WAIT1 and LAST_ACK are entered only inside close() or shutdown() (tcp_close_state), in
+ * the process that holds the socket last: a connection handed on after accept() (a forked
+ * backend, a passed fd, an inherited worker) belongs to the process that closes it. */
+static __always_inline void note_closer(__u64 skp)
+{
+	struct nv_sock_info *si = bpf_map_lookup_elem(&socks, &skp);
+	if (!si)
+		return;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 pid = task->tgid;
+	if (pid == si->pid || (task->flags & NV_PF_KTHREAD))
+		return; /* the same process, or a delayed fput in a kernel worker */
+	if (si->attribution != NV_ATTR_HANDOFF) {
+		si->prev_pid = si->pid;
+		si->prev_attribution = si->attribution;
+		__builtin_memcpy(si->prev_comm, si->comm, NV_COMM_LEN);
+	}
+	si->pid = pid;
+	si->attribution = NV_ATTR_HANDOFF;
+	nv_current_comm(si->comm);
+}
+
 /* tp is the BTF pointer in the tp_btf flavour (direct loads), NULL in the classic one. */
 static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 					const struct tcp_sock *tp, int old, int new,
@@ -245,6 +274,11 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		return 0;
 	if (targ_netns && t->netns != targ_netns)
 		return 0;
+
+	if (new == NV_TCP_FIN_WAIT1 || new == NV_TCP_LAST_ACK) {
+		note_closer(skp);
+		return 0;
+	}
 
 	if (new == NV_TCP_SYN_SENT) {
 		/* Inside connect(): the caller is current. The local port may still be 0. */
@@ -258,7 +292,7 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 		si.pid = pid;
 		si.netns = t->netns;
 		si.attribution = NV_ATTR_CONNECT;
-		bpf_get_current_comm(si.comm, sizeof(si.comm));
+		nv_current_comm(si.comm);
 		store_owner(skp, &si);
 		return 0;
 	}
@@ -335,7 +369,7 @@ static __always_inline int on_tcp_state(__u64 skp, const struct sock *sk,
 	}
 	if (port_filtered(t->lport, t->rport))
 		goto out;
-	if (targ_pid && si && si->pid != targ_pid)
+	if (targ_pid && si && si->pid != targ_pid && si->prev_pid != targ_pid)
 		goto out;
 	struct nv_event *e = reserve_event(NV_EV_CLOSE);
 	if (!e)
@@ -379,7 +413,8 @@ out:
 
 static __always_inline int interesting_transition(int old, int new)
 {
-	return new == NV_TCP_SYN_SENT || new == NV_TCP_CLOSE ||
+	return new == NV_TCP_SYN_SENT || new == NV_TCP_CLOSE || new == NV_TCP_FIN_WAIT1 ||
+	       new == NV_TCP_LAST_ACK ||
 	       (new == NV_TCP_ESTABLISHED && (old == NV_TCP_SYN_SENT || old == NV_TCP_SYN_RECV));
 }
 
@@ -530,7 +565,7 @@ static __always_inline int on_accept(long fd)
 	if ((targ_netns && t.netns != targ_netns) || port_filtered(t.lport, t.rport))
 		return 0;
 	char comm[NV_COMM_LEN];
-	bpf_get_current_comm(comm, sizeof(comm)); /* once: the map entry and the event */
+	nv_current_comm(comm); /* once: the map entry and the event */
 	if (si) {
 		si->pid = pid;
 		si->attribution = NV_ATTR_ACCEPT;
@@ -607,7 +642,7 @@ int exit_listen(struct trace_event_raw_sys_exit *ctx)
 	if (targ_netns && t.netns != targ_netns)
 		return 0;
 	struct owner o = {.pid = id >> 32};
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	nv_current_comm(o.comm);
 	struct listen_key lk = {.netns = t.netns, .port = t.lport};
 	bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
 	if ((targ_pid && o.pid != targ_pid) || port_filtered(t.lport, 0))
@@ -635,7 +670,7 @@ static __always_inline void note_udp_owner(__u64 cookie)
 		return;
 	struct udp_owner n = {.pid = pid};
 	n.netns = nv_current_netns();
-	bpf_get_current_comm(n.comm, sizeof(n.comm));
+	nv_current_comm(n.comm);
 	bpf_map_update_elem(&udp_owners, &cookie, &n, BPF_ANY);
 }
 
@@ -675,7 +710,7 @@ static __always_inline int on_post_bind(struct bpf_sock *sk, __u8 family)
 	}
 	e->pid = pid;
 	e->attribution = NV_ATTR_BIND;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	nv_current_comm(e->comm);
 	submit_event(e);
 	return 1;
 }
@@ -693,8 +728,12 @@ int post_bind6(struct bpf_sock *sk)
 }
 
 /* The fields a connected UDP socket's connect and close events share. */
-static __always_inline void udp_conn_event(struct nv_event *e, const struct nv_udp_conn *uc)
+static __always_inline void udp_conn_event(struct nv_event *e, __u64 cookie,
+					   const struct nv_udp_conn *uc)
 {
+	e->sk = cookie;
+	if (uc->inbound)
+		e->flags |= NV_FLAG_INBOUND;
 	e->netns = uc->netns;
 	e->family = uc->family;
 	e->proto = NV_PROTO_UDP;
@@ -717,7 +756,7 @@ static __always_inline void end_connected_udp(__u64 cookie)
 		return;
 	struct nv_event *e = reserve_event(NV_EV_CLOSE);
 	if (e) {
-		udp_conn_event(e, uc);
+		udp_conn_event(e, cookie, uc);
 		e->bytes_sent = uc->bytes_sent;
 		e->bytes_received = uc->bytes_received;
 		e->packets = uc->sent + uc->received;
@@ -739,7 +778,7 @@ static __always_inline int on_udp_connect(struct bpf_sock_addr *ctx)
 	p.start_ns = bpf_ktime_get_ns();
 	p.pid = id >> 32;
 	p.netns = nv_current_netns();
-	bpf_get_current_comm(p.comm, sizeof(p.comm));
+	nv_current_comm(p.comm);
 	__u64 cookie = bpf_get_socket_cookie(ctx);
 	end_connected_udp(cookie); /* connected again: the flow with the old peer ends */
 	bpf_map_update_elem(&udp_connecting, &cookie, &p, BPF_ANY);
@@ -782,6 +821,48 @@ static __always_inline int on_udp_msg(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/* An IPv4 peer of a dual-stack socket shows as ::ffff:a.b.c.d; the wire and the output
+ * contract say a.b.c.d. */
+static __always_inline void unmap_v4(__u8 *family, __u8 *laddr, __u8 *raddr)
+{
+	if (*family != NV_AF_INET6)
+		return;
+	__u64 l0 = *(__u64 *)laddr, r0 = *(__u64 *)raddr;
+	__u32 l2 = *(__u32 *)(laddr + 8), r2 = *(__u32 *)(raddr + 8);
+	__u32 mapped = bpf_htonl(0xffff);
+	if (l0 || r0 || l2 != mapped || r2 != mapped)
+		return;
+	*family = NV_AF_INET;
+	__u32 l = *(__u32 *)(laddr + 12), r = *(__u32 *)(raddr + 12);
+	__builtin_memset(laddr, 0, NV_ADDR_LEN);
+	__builtin_memset(raddr, 0, NV_ADDR_LEN);
+	__builtin_memcpy(laddr, &l, 4);
+	__builtin_memcpy(raddr, &r, 4);
+}
+
+/* A socket that heard from its peer before connect()ing to it (a UDP server that "accepts"
+ * by connecting, as iperf3 does): the datagrams counted as unconnected become part of this
+ * flow, which is then inbound, instead of a second one-sided flow. */
+static __always_inline void absorb_unconnected(__u64 cookie, struct nv_udp_conn *uc)
+{
+	struct nv_udp_key k = {.cookie = cookie, .lport = uc->lport, .rport = uc->rport,
+			       .family = uc->family};
+	__builtin_memcpy(k.laddr, uc->laddr, NV_ADDR_LEN);
+	__builtin_memcpy(k.raddr, uc->raddr, NV_ADDR_LEN);
+	struct nv_udp_val *v = bpf_map_lookup_elem(&udp_flows, &k);
+	if (!v)
+		return;
+	uc->inbound = v->attribution == NV_ATTR_UDP_RECV;
+	if (v->first_ns && v->first_ns < uc->start_ns)
+		uc->start_ns = v->first_ns;
+	uc->sent += v->sent;
+	uc->received += v->received;
+	uc->bytes_sent += v->bytes_sent;
+	uc->bytes_received += v->bytes_received;
+	if (bpf_map_delete_elem(&udp_flows, &k) == 0)
+		count_stat(NV_STAT_UDP_ABSORBED);
+}
+
 /* The first datagram of a socket connect()ed while tracing: its flow starts here, with the
  * addresses the kernel chose and the owner its connect() hook saw. */
 static __always_inline struct nv_udp_conn *start_connected_udp(__u64 cookie, struct bpf_sock *sk)
@@ -815,15 +896,17 @@ static __always_inline struct nv_udp_conn *start_connected_udp(__u64 cookie, str
 		r[3] = sk->dst_ip6[3];
 		__builtin_memcpy(uc.laddr, l, 16);
 		__builtin_memcpy(uc.raddr, r, 16);
+		unmap_v4(&uc.family, uc.laddr, uc.raddr);
 	} else {
 		return NULL;
 	}
 	if ((targ_netns && uc.netns != targ_netns) || port_filtered(uc.lport, uc.rport))
 		return NULL;
+	absorb_unconnected(cookie, &uc);
 	if (bpf_map_update_elem(&udp_conns, &cookie, &uc, BPF_NOEXIST) == 0) {
 		struct nv_event *e = reserve_event(NV_EV_CONNECT);
 		if (e) {
-			udp_conn_event(e, &uc);
+			udp_conn_event(e, cookie, &uc);
 			submit_event(e);
 		}
 	}
@@ -885,6 +968,17 @@ static __always_inline int is_tcp_packet(struct __sk_buff *skb)
 	return 0;
 }
 
+static __always_inline void count_udp_val(struct nv_udp_val *v, int egress, __u64 payload)
+{
+	if (egress) {
+		__sync_fetch_and_add(&v->sent, 1);
+		__sync_fetch_and_add(&v->bytes_sent, payload);
+	} else {
+		__sync_fetch_and_add(&v->received, 1);
+		__sync_fetch_and_add(&v->bytes_received, payload);
+	}
+}
+
 static __always_inline int count_udp_skb(struct __sk_buff *skb, int egress)
 {
 	if (is_tcp_packet(skb))
@@ -929,67 +1023,55 @@ static __always_inline int count_udp_skb(struct __sk_buff *skb, int egress)
 	k.rport = egress ? dport : sport;
 	if (port_filtered(k.lport, k.rport))
 		return 1;
-	__u64 cookie = bpf_get_socket_cookie(skb);
-	struct udp_owner *o = bpf_map_lookup_elem(&udp_owners, &cookie);
-	if (o) {
-		k.pid = o->pid;
-		k.netns = o->netns;
-	}
-	if (targ_pid && k.pid != targ_pid)
+	k.cookie = bpf_get_socket_cookie(skb);
+	struct udp_owner *o = bpf_map_lookup_elem(&udp_owners, &k.cookie);
+	if (targ_pid && (!o || o->pid != targ_pid))
 		return 1;
-	if (targ_netns && k.netns && k.netns != targ_netns)
+	if (targ_netns && o && o->netns != targ_netns)
 		return 1;
 	__u64 payload = ulen > 8 ? ulen - 8 : 0;
 	__u64 now = bpf_ktime_get_ns();
 	struct nv_udp_val *v = bpf_map_lookup_elem(&udp_flows, &k);
 	if (v) {
-		if (egress) {
-			__sync_fetch_and_add(&v->sent, 1);
-			__sync_fetch_and_add(&v->bytes_sent, payload);
-		} else {
-			__sync_fetch_and_add(&v->received, 1);
-			__sync_fetch_and_add(&v->bytes_received, payload);
-		}
+		count_udp_val(v, egress, payload);
 		v->last_ns = now;
+		if (!v->pid && o) {
+			/* A socket older than the trace, first heard from before its owner used it
+			 * in process context: the owner is known from here on. */
+			v->pid = o->pid;
+			v->netns = o->netns;
+			__builtin_memcpy(v->comm, o->comm, NV_COMM_LEN);
+		}
 		return 1;
 	}
 	struct nv_udp_val nv = {};
 	nv.first_ns = nv.last_ns = now;
-	if (egress) {
-		nv.sent = 1;
-		nv.bytes_sent = payload;
-	} else {
-		nv.received = 1;
-		nv.bytes_received = payload;
-	}
+	count_udp_val(&nv, egress, payload);
 	nv.attribution = egress ? NV_ATTR_UDP_SEND : NV_ATTR_UDP_RECV;
-	if (o)
+	if (o) {
+		nv.pid = o->pid;
+		nv.netns = o->netns;
 		__builtin_memcpy(nv.comm, o->comm, NV_COMM_LEN);
+	}
 	if (bpf_map_update_elem(&udp_flows, &k, &nv, BPF_NOEXIST) != 0) {
 		/* Another CPU created it first. */
 		v = bpf_map_lookup_elem(&udp_flows, &k);
-		if (v) {
-			if (egress) {
-				__sync_fetch_and_add(&v->sent, 1);
-				__sync_fetch_and_add(&v->bytes_sent, payload);
-			} else {
-				__sync_fetch_and_add(&v->received, 1);
-				__sync_fetch_and_add(&v->bytes_received, payload);
-			}
-		}
+		if (v)
+			count_udp_val(v, egress, payload);
 		return 1;
 	}
 	struct nv_event *e = reserve_event(NV_EV_UDP);
 	if (!e)
 		return 1;
-	e->netns = k.netns;
+	e->sk = k.cookie;
+	e->netns = nv.netns;
 	e->family = k.family;
 	e->proto = NV_PROTO_UDP;
 	e->lport = k.lport;
 	e->rport = k.rport;
 	__builtin_memcpy(e->laddr, k.laddr, NV_ADDR_LEN);
 	__builtin_memcpy(e->raddr, k.raddr, NV_ADDR_LEN);
-	e->pid = k.pid;
+	e->pid = nv.pid;
 	e->attribution = nv.attribution;
 	e->start_ns = now;
 	e->bytes_sent = nv.bytes_sent;

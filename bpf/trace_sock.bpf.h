@@ -6,7 +6,9 @@
 #define NV_TCP_ESTABLISHED 1
 #define NV_TCP_SYN_SENT 2
 #define NV_TCP_SYN_RECV 3
+#define NV_TCP_FIN_WAIT1 4
 #define NV_TCP_CLOSE 7
+#define NV_TCP_LAST_ACK 9
 #define NV_TCP_LISTEN 10
 #define NV_SOCK_STREAM 1
 #define NV_SOCK_DGRAM 2
@@ -101,6 +103,14 @@ static __always_inline __u32 nv_task_netns(struct task_struct *task)
 	if (!ns)
 		return 0;
 	return BPF_CORE_READ(ns, net_ns, ns.inum);
+}
+
+/* The process's name as ps shows it: the thread group leader's comm, not the calling
+ * thread's (dig connects from a thread named isc-net-0000). */
+static __always_inline void nv_current_comm(char *comm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	bpf_probe_read_kernel(comm, NV_COMM_LEN, task->group_leader->comm);
 }
 
 static __always_inline __u32 nv_current_netns(void)

@@ -27,6 +27,7 @@ struct nv_snap_sock_file {
 	__u32 sock_netns;  /* inode of the socket's network namespace; 0 unless asked for */
 	__u32 task_netns;  /* inode of the process's network namespace; 0 when exiting */
 	char comm[NV_COMM_LEN];
+	__u64 sk;          /* kernel identity of the socket (as in nv_event.sk); 0 unless asked */
 };
 
 /* ---- Live tracing: ring buffer events (bpf/trace.bpf.c) ---- */
@@ -50,23 +51,24 @@ struct nv_snap_sock_file {
 #define NV_ATTR_UDP_SEND 4 /* first seen on an unconnected sendto()/sendmsg() */
 #define NV_ATTR_UDP_RECV 5 /* first seen on an unconnected recvfrom()/recvmsg() */
 #define NV_ATTR_BIND 6     /* the process that called bind() or listen() */
+#define NV_ATTR_HANDOFF 7  /* the process that closed it, not the one that opened it (prev_pid) */
 
 #define NV_PROTO_TCP 6
 #define NV_PROTO_UDP 17
 
 /* nv_event.flags */
 #define NV_FLAG_FAILED 1     /* TCP connect that never reached ESTABLISHED */
-#define NV_FLAG_THREAD 2     /* fork of a thread, not a process */
 #define NV_FLAG_NO_ACCEPT 4  /* server side closed before accept() */
+#define NV_FLAG_INBOUND 8    /* connected UDP whose peer spoke first (a server that connect()s) */
 
-/* One ring buffer record; every kind uses the same fixed 128-byte layout. Addresses are in
+/* One ring buffer record; every kind uses the same fixed 152-byte layout. Addresses are in
  * network byte order (IPv4 in the first 4 bytes), ports in host byte order, times are
  * bpf_ktime_get_ns() (CLOCK_MONOTONIC). */
 struct nv_event {
 	__u64 ts_ns;
 	__u64 sk;            /* kernel identity of the socket (struct sock address); 0: none */
 	__u64 start_ns;      /* flow start: SYN_SENT, ESTABLISHED on the server, connect(); 0: unknown */
-	__u64 bytes_sent;    /* TCP bytes_acked at close */
+	__u64 bytes_sent;    /* TCP payload at close: bytes sent less retransmissions */
 	__u64 bytes_received;
 	__u64 latency_ns;    /* TCP connect latency (SYN_SENT to ESTABLISHED); 0: not measured */
 	__u32 pid;           /* tgid */
@@ -80,12 +82,15 @@ struct nv_event {
 	__u8 attribution;    /* NV_ATTR_* */
 	__u8 state;          /* TCP state before the event (kernel numbering) */
 	__u8 flags;          /* NV_FLAG_* */
-	__u16 _pad0;
+	__u8 prev_attribution; /* NV_ATTR_HANDOFF: how the previous owner was learnt */
+	__u8 _pad0;
 	__u32 exit_code;     /* NV_EV_EXIT */
 	__u8 laddr[NV_ADDR_LEN];
 	__u8 raddr[NV_ADDR_LEN];
-	char comm[NV_COMM_LEN];
+	char comm[NV_COMM_LEN]; /* the process's name (thread group leader), as ps shows it */
 	__u32 packets;       /* connected UDP close: datagrams both ways */
+	__u32 prev_pid;      /* NV_ATTR_HANDOFF: the process that accepted or connected it */
+	char prev_comm[NV_COMM_LEN];
 };
 
 /* Unconnected UDP flows are counted in the kernel per datagram (cgroup_skb, so addresses are
@@ -93,8 +98,7 @@ struct nv_event {
  * entry per key, one NV_EV_UDP event when the entry is created; user space reads the
  * counters at the end. */
 struct nv_udp_key {
-	__u32 netns;
-	__u32 pid;
+	__u64 cookie;    /* the socket: request and reply are one flow whoever is its owner */
 	__u16 lport;
 	__u16 rport;
 	__u8 family;
@@ -111,9 +115,10 @@ struct nv_udp_val {
 	__u64 bytes_sent;     /* UDP payload */
 	__u64 bytes_received;
 	char comm[NV_COMM_LEN];
-	__u32 ppid;
+	__u32 pid;        /* 0 until a process is seen using the socket (older than the trace) */
+	__u32 netns;
 	__u8 attribution; /* NV_ATTR_UDP_SEND / NV_ATTR_UDP_RECV: how the flow was first seen */
-	__u8 _pad[3];
+	__u8 _pad[7];
 };
 
 /* A connected UDP socket (by cookie) from connect() to its release, with its datagrams
@@ -130,7 +135,8 @@ struct nv_udp_conn {
 	__u16 lport;
 	__u16 rport;
 	__u8 family;
-	__u8 _pad[3];
+	__u8 inbound;    /* the peer spoke first: its earlier unconnected datagrams are counted here */
+	__u8 _pad[2];
 	__u8 laddr[NV_ADDR_LEN];
 	__u8 raddr[NV_ADDR_LEN];
 	char comm[NV_COMM_LEN];
@@ -161,7 +167,10 @@ struct nv_sock_info {
 	char comm[NV_COMM_LEN];
 	__u8 attribution;  /* NV_ATTR_* */
 	__u8 has_tuple;    /* established: t is set */
-	__u8 _pad[6];
+	__u8 prev_attribution;
+	__u8 _pad;
+	__u32 prev_pid;    /* NV_ATTR_HANDOFF: the owner before the closing process */
+	char prev_comm[NV_COMM_LEN];
 	struct nv_tuple t;
 };
 
@@ -172,6 +181,7 @@ struct nv_sock_info {
 #define NV_STAT_MAP_FULL 3  /* an owner record that could not be stored */
 #define NV_STAT_LOCAL_FAIL 4 /* connect() that failed before sending a SYN: not a flow */
 #define NV_STAT_UDP_SILENT 5 /* UDP socket connect()ed, released before any datagram: no flow */
-#define NV_STAT_MAX 6
+#define NV_STAT_UDP_ABSORBED 6 /* unconnected UDP counters folded into a connected flow */
+#define NV_STAT_MAX 7
 
 #endif /* NETVIZ_EVENTS_H */

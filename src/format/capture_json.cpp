@@ -73,6 +73,9 @@ ojson to_json(const Flow& f) {
   if (f.proto == "udp") j["packets"] = f.packets;
   if (!f.state.empty()) j["state"] = f.state;
   j["attribution"] = f.attribution;
+  if (f.handed_from)
+    j[f.direction == "inbound" ? "accepted_by" : "connected_by"] =
+        ojson{{"pid", f.handed_from->pid}, {"comm", f.handed_from->comm}};
   return j;
 }
 

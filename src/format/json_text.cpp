@@ -151,6 +151,13 @@ void append_flow_members(std::string& o, const Flow& f) {
   }
   o += ",\"attribution\":";
   append_json_string(o, f.attribution);
+  if (f.handed_from) {
+    o += f.direction == "inbound" ? ",\"accepted_by\":{\"pid\":" : ",\"connected_by\":{\"pid\":";
+    append_int(o, f.handed_from->pid);
+    o += ",\"comm\":";
+    append_json_string(o, f.handed_from->comm);
+    o += '}';
+  }
 }
 
 void append_flow_json(std::string& out, const Flow& f) {

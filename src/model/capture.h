@@ -37,6 +37,7 @@ struct Socket {
   uint64_t inode = 0;
   uint64_t netns = 0;  // inode of the network namespace
   std::vector<Owner> owners;
+  uint64_t cookie = 0;  // the kernel's socket cookie (sock_diag); not written out
 };
 
 struct Process {
@@ -84,8 +85,11 @@ struct Flow {
   uint64_t bytes_received = 0;
   std::optional<int64_t> connect_latency_ns;  // TCP, outbound, when traced
   uint64_t packets = 0;                       // UDP datagrams counted in the kernel
-  std::string attribution;                    // scan, connect, accept, listener, ...
+  std::string attribution;                    // scan, connect, accept, listener, handoff, ...
   std::string state;                          // last known TCP state, when known
+  // attribution "handoff": the process that accepted (inbound) or connected (outbound) it
+  // before handing it to the one in pid/comm.
+  std::optional<Owner> handed_from;
 };
 
 struct Stats {

@@ -18,8 +18,8 @@ class BpfIterError : public std::runtime_error {
 
 class SockFileIter {
  public:
-  // Opens, loads (verifier) and attaches the program. with_sock_netns fills sock_netns,
-  // which slows the walk by about a third (two more cold cache lines per socket).
+  // Opens, loads (verifier) and attaches the program. with_sock_netns fills sock_netns and
+  // sk, which slows the walk by about a third (two more cold cache lines per socket).
   // Throws BpfIterError.
   explicit SockFileIter(bool with_sock_netns = false);
   ~SockFileIter();

@@ -27,6 +27,7 @@ bool parse_inet_diag_msg(const nlmsghdr* h, int protocol, uint64_t netns, Socket
     s.remote = Endpoint{inet_addr_text(af, m->id.idiag_dst), ntohs(m->id.idiag_dport)};
   s.state = tcp ? tcp_state_name(m->idiag_state) : dgram_state_name(m->idiag_state);
   s.inode = m->idiag_inode;
+  s.cookie = m->id.idiag_cookie[0] | static_cast<uint64_t>(m->id.idiag_cookie[1]) << 32;
   s.netns = netns;
   return true;
 }

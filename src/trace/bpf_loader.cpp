@@ -295,14 +295,14 @@ std::vector<std::pair<nv_udp_key, nv_udp_val>> TraceLoader::udp_counts() const {
   return out;
 }
 
-std::vector<nv_udp_conn> TraceLoader::udp_conn_counts() const {
-  std::vector<nv_udp_conn> out;
+std::vector<std::pair<uint64_t, nv_udp_conn>> TraceLoader::udp_conn_counts() const {
+  std::vector<std::pair<uint64_t, nv_udp_conn>> out;
   int fd = bpf_map__fd(impl_->skel->maps.udp_conns);
   uint64_t key = 0, next = 0;
   const void* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     nv_udp_conn v{};
-    if (bpf_map_lookup_elem(fd, &next, &v) == 0) out.push_back(v);
+    if (bpf_map_lookup_elem(fd, &next, &v) == 0) out.emplace_back(next, v);
     key = next;
     prev = &key;
   }

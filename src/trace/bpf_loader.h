@@ -70,7 +70,7 @@ class TraceLoader {
   // Every unconnected UDP flow counted so far.
   std::vector<std::pair<nv_udp_key, nv_udp_val>> udp_counts() const;
   // Every connected UDP socket traced since connect() and not yet released.
-  std::vector<nv_udp_conn> udp_conn_counts() const;
+  std::vector<std::pair<uint64_t, nv_udp_conn>> udp_conn_counts() const;  // by cookie
   // TCP owner records of established connections not closed yet, by struct sock address.
   std::vector<std::pair<uint64_t, nv_sock_info>> open_tcp_records() const;
 

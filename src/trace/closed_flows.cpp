@@ -3,7 +3,7 @@
 namespace netviz {
 
 // Every field of Flow is copied in push_back and unpack: a new one must be added there.
-static_assert(sizeof(Flow) == 368 || sizeof(void*) != 8,
+static_assert(sizeof(Flow) == 424 || sizeof(void*) != 8,
               "Flow changed: update ClosedFlows::push_back and unpack");
 
 uint32_t ClosedFlows::intern(Field field, const std::string& s) {
@@ -54,6 +54,11 @@ void ClosedFlows::push_back(const Flow& f) {
     p.remote_port = f.remote->port;
     p.text[kRemote] = intern(kRemote, f.remote->addr);
   }
+  if (f.handed_from) {
+    p.flags |= kHasFrom;
+    p.from_pid = f.handed_from->pid;
+    p.text[kFromComm] = intern(kFromComm, f.handed_from->comm);
+  }
   items_.push_back(std::move(p));
 }
 
@@ -81,6 +86,8 @@ void ClosedFlows::unpack(const Packed& p, Flow& f) const {
   f.packets = p.packets;
   f.attribution = texts_[p.text[kAttribution]];
   f.state = texts_[p.text[kState]];
+  f.handed_from.reset();
+  if (p.flags & kHasFrom) f.handed_from = Owner{p.from_pid, texts_[p.text[kFromComm]], -1};
 }
 
 void ClosedFlows::clear() {

@@ -3,7 +3,7 @@
 // bytes, most of them short strings from a small vocabulary (proto, family, direction,
 // attribution, state) or repeated (addresses, comm); stored as it is, every connection of a
 // storm cost the tracer about 740 fresh bytes, and the kernel's zeroing of those pages was
-// the largest item of its profile. Here each text is interned once and a flow is 112 bytes
+// the largest item of its profile. Here each text is interned once and a flow is 120 bytes
 // of numbers and string ids; for_each rebuilds the Flow, field for field.
 #include <array>
 #include <cstdint>
@@ -32,7 +32,7 @@ class ClosedFlows {
   }
 
  private:
-  enum Field { kProto, kFamily, kDirection, kAttribution, kState, kComm, kLocal, kRemote, kFields };
+  enum Field { kProto, kFamily, kDirection, kAttribution, kState, kComm, kLocal, kRemote, kFromComm, kFields };
   struct Packed {
     int64_t first_seen;
     int64_t last_seen;
@@ -43,12 +43,13 @@ class ClosedFlows {
     uint64_t bytes_received;
     uint64_t packets;
     int32_t pid;
+    int32_t from_pid;  // handed_from, when kHasFrom
     uint32_t local_port;
     uint32_t remote_port;
     std::array<uint32_t, kFields> text;
     uint8_t flags;
   };
-  static constexpr uint8_t kHasRemote = 1, kHasDuration = 2, kHasLatency = 4;
+  static constexpr uint8_t kHasRemote = 1, kHasDuration = 2, kHasLatency = 4, kHasFrom = 8;
 
   uint32_t intern(Field field, const std::string& s);
   void unpack(const Packed& p, Flow& f) const;

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <cstring>
 #include <ctime>
 
 #include "netviz/events.h"
@@ -8,7 +9,7 @@
 
 namespace netviz {
 
-static_assert(sizeof(nv_event) == 128, "nv_event layout changed: update both sides");
+static_assert(sizeof(nv_event) == 152, "nv_event layout changed: update both sides");
 
 const char* event_name(EventKind k) {
   switch (k) {
@@ -45,6 +46,22 @@ std::string addr_text(uint8_t family, const uint8_t* a) {
   return {};
 }
 
+void unmap_v4(uint8_t& family, uint8_t* laddr, uint8_t* raddr) {
+  static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static const uint8_t any[16] = {};
+  if (family != NV_AF_INET6) return;
+  bool l_mapped = !memcmp(laddr, prefix, 12), r_mapped = !memcmp(raddr, prefix, 12);
+  // A mapped peer with an unspecified local address (or the reverse) is still IPv4.
+  if (!(l_mapped || !memcmp(laddr, any, 16)) || !(r_mapped || !memcmp(raddr, any, 16)) ||
+      !(l_mapped || r_mapped))
+    return;
+  family = NV_AF_INET;
+  memmove(laddr, laddr + 12, 4);
+  memset(laddr + 4, 0, 12);
+  memmove(raddr, raddr + 12, 4);
+  memset(raddr + 4, 0, 12);
+}
+
 std::string tcp_state_name(int s) {
   static const char* names[] = {"",          "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
                                 "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
@@ -62,6 +79,7 @@ static const char* attribution_name(uint8_t a) {
     case NV_ATTR_UDP_SEND: return "udp_send";
     case NV_ATTR_UDP_RECV: return "udp_recv";
     case NV_ATTR_BIND: return "bind";
+    case NV_ATTR_HANDOFF: return "handoff";
     default: return "";
   }
 }
@@ -128,12 +146,17 @@ TraceEvent Decoder::decode(const nv_event& r) const {
   if (r.family != NV_AF_INET && r.family != NV_AF_INET6)
     throw Error("ring buffer: " + std::string(event_name(e.kind)) + ": unknown family " +
                 std::to_string(r.family));
-  e.family = r.family == NV_AF_INET ? "ipv4" : "ipv6";
   e.proto = r.proto == NV_PROTO_TCP ? "tcp" : r.proto == NV_PROTO_UDP ? "udp" : "";
   if (e.proto.empty())
     throw Error("ring buffer: unknown protocol " + std::to_string(r.proto));
-  e.local = {addr_text(r.family, r.laddr), r.lport};
-  e.remote = {addr_text(r.family, r.raddr), r.rport};
+  uint8_t family = r.family;
+  uint8_t laddr[NV_ADDR_LEN], raddr[NV_ADDR_LEN];
+  memcpy(laddr, r.laddr, sizeof laddr);
+  memcpy(raddr, r.raddr, sizeof raddr);
+  unmap_v4(family, laddr, raddr);
+  e.family = family == NV_AF_INET ? "ipv4" : "ipv6";
+  e.local = {addr_text(family, laddr), r.lport};
+  e.remote = {addr_text(family, raddr), r.rport};
   e.attribution = attribution_name(r.attribution);
   if (r.start_ns) e.start = wall(r.start_ns);
   // A capture's close carries the latency its (unsent) connect event would have.
@@ -146,6 +169,12 @@ TraceEvent Decoder::decode(const nv_event& r) const {
   e.prev_state = tcp_state_name(r.state);
   e.failed = r.flags & NV_FLAG_FAILED;
   e.before_accept = r.flags & NV_FLAG_NO_ACCEPT;
+  e.inbound = r.flags & NV_FLAG_INBOUND;
+  if (r.attribution == NV_ATTR_HANDOFF) {
+    e.prev_pid = static_cast<int32_t>(r.prev_pid);
+    e.prev_comm = comm_text(r.prev_comm);
+    e.prev_attribution = attribution_name(r.prev_attribution);
+  }
   return e;
 }
 

@@ -14,6 +14,7 @@ size_t FlowKeyHash::operator()(const FlowKey& k) const {
   size_t h = std::hash<uint64_t>()(k.netns);
   auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
   mix(static_cast<size_t>(k.pid));
+  mix(k.sock);
   mix(hs(k.proto));
   mix(hs(k.local.addr));
   mix(k.local.port);
@@ -34,7 +35,9 @@ FlowKey flow_key(const Flow& f, bool with_pid) {
 
 void LiveTable::seed(ScanResult& scan) {
   for (const auto& s : scan.sockets) {
-    if (s.state != "LISTEN" || s.owners.empty()) continue;
+    if (s.owners.empty()) continue;
+    if (s.proto == "udp" && s.cookie) udp_scan_owner_.emplace(s.cookie, std::make_pair(s.owners.front(), s.netns));
+    if (s.state != "LISTEN") continue;
     listeners_.emplace(std::make_pair(s.netns, s.local.port), s.owners.front());
   }
   for (const auto& p : scan.processes) {
@@ -87,6 +90,16 @@ void LiveTable::fill_owner_from_listener(Flow& f, const FlowKey& k) {
   f.pid = it->second.pid;
   f.comm = it->second.comm;
   f.attribution = "listener";
+}
+
+bool LiveTable::fill_owner_from_scan(Flow& f, uint64_t cookie) {
+  auto it = udp_scan_owner_.find(cookie);
+  if (!cookie || it == udp_scan_owner_.end()) return false;
+  f.pid = it->second.first.pid;
+  f.comm = it->second.first.comm;
+  f.netns = it->second.second;
+  f.attribution = "scan";
+  return true;
 }
 
 void LiveTable::note_process(int32_t pid, int32_t ppid, const std::string& comm,
@@ -145,6 +158,13 @@ static std::string direction_of(const std::string& attribution) {
   return "inbound";
 }
 
+// UDP: the side that sent the first datagram is the client, whoever turned out to own the
+// socket; a socket that connect()ed to a peer that spoke first is the server.
+static std::string udp_direction(const TraceEvent& e) {
+  if (e.inbound || e.attribution == "udp_recv") return "inbound";
+  return "outbound";
+}
+
 const Flow* LiveTable::apply(const TraceEvent& e) {
   switch (e.kind) {
     case EventKind::exec:
@@ -188,8 +208,12 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   if (seen_closed(e)) return nullptr;
 
   FlowKey k;
-  k.netns = e.netns;
-  k.pid = e.kind == EventKind::udp ? e.pid : 0;
+  if (e.proto == "udp" && e.sk) {
+    k.sock = e.sk;
+  } else {
+    k.netns = e.netns;
+    k.pid = e.kind == EventKind::udp ? e.pid : 0;
+  }
   k.proto = e.proto;
   k.local = e.local;
   k.remote = e.remote;
@@ -222,11 +246,15 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   // Events win over the scan and over earlier guesses; a close keeps what connect/accept
   // already said (and a comm updated by exec).
   bool owner_from_event = e.pid != 0 && (created || e.kind != EventKind::close ||
-                                         f.attribution == "scan" || f.pid == 0);
+                                         f.attribution == "scan" || f.pid == 0 ||
+                                         e.attribution == "handoff");
   if (owner_from_event) {
     f.pid = e.pid;
     f.comm = e.comm;
     f.attribution = e.attribution;
+    if (e.attribution == "handoff" && e.prev_pid)
+      f.handed_from = Owner{e.prev_pid, e.prev_comm, -1};
+    if (e.netns) f.netns = e.netns;
   }
   if (owner_from_event && created && e.kind == EventKind::close) {
     // A capture's first word of a connection can be its close: if the owner exec'd while the
@@ -236,13 +264,18 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   }
   if (created && e.pid == 0) {
     f.attribution = "";
-    fill_owner_from_listener(f, k);
+    if (!fill_owner_from_scan(f, k.sock)) fill_owner_from_listener(f, k);
     if (f.attribution.empty()) f.attribution = "unknown";
   }
-  if (f.direction.empty() || owner_from_event)
-    f.direction = f.attribution == "unknown" || f.attribution == "listener"
-                      ? (is_listening(k.netns, k.local.port) ? "inbound" : "outbound")
-                      : direction_of(f.attribution);
+  if (f.direction.empty() || owner_from_event) {
+    const std::string& how = f.attribution == "handoff" ? e.prev_attribution : f.attribution;
+    if (e.proto == "udp")
+      f.direction = udp_direction(e);
+    else if (how == "connect" || how == "accept")
+      f.direction = direction_of(how);
+    else
+      f.direction = is_listening(f.netns, k.local.port) ? "inbound" : "outbound";
+  }
   if (r->start_known == false && e.start && f.attribution != "scan") {
     f.first_seen = *e.start;
     r->start_known = true;
@@ -383,22 +416,30 @@ const Flow* LiveTable::apply(const UdpCount& c) {
   e.family = c.family;
   e.local = c.key.local;
   e.remote = c.key.remote;
-  e.netns = c.key.netns;
-  e.pid = c.key.pid;
+  e.netns = c.netns;
+  e.sk = c.key.sock;
+  e.pid = c.pid;
   e.comm = c.comm;
   e.attribution = c.attribution;
   bool created = false;
   Record* r = find_or_create(c.key, e, created);
   if (!r) return nullptr;
   Flow& f = r->flow;
-  if (created) {
-    f.pid = c.key.pid;
+  if (created) f.direction = udp_direction(e);
+  // The owner, once known: a flow first heard before its socket's owner used it in process
+  // context (pid 0) takes it now; one the scan attributed keeps the scan's.
+  if (created || (f.pid == 0 && c.pid)) {
+    int32_t old_pid = f.pid;
+    f.pid = c.pid;
     f.comm = c.comm;
+    f.netns = c.netns;
     f.attribution = c.attribution;
-    f.direction = direction_of(c.attribution);
-    if (f.pid) ++live_by_pid_[f.pid];
-    note_process(f.pid, 0, f.comm, false);
-    if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
+    if (!f.pid && !fill_owner_from_scan(f, c.key.sock)) f.attribution = "unknown";
+    if (f.pid && f.pid != old_pid) {
+      ++live_by_pid_[f.pid];
+      note_process(f.pid, 0, f.comm, false);
+      if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
+    }
   }
   f.first_seen = std::min(f.first_seen, c.first_seen);
   f.last_seen = std::max(f.last_seen, c.last_seen);

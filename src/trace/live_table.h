@@ -20,10 +20,13 @@ namespace netviz {
 
 struct ScanResult;
 
-// Identity of a flow: the socket tuple in its namespace; unconnected UDP adds the pid.
+// Identity of a flow: the socket tuple in its namespace; a scanned unconnected UDP socket
+// adds the pid; a traced UDP flow is its socket (the kernel's cookie) and tuple, whoever
+// owns it, so a datagram heard before its owner was known joins the same flow.
 struct FlowKey {
   uint64_t netns = 0;
   int32_t pid = 0;
+  uint64_t sock = 0;
   std::string proto;
   Endpoint local;
   Endpoint remote;
@@ -36,7 +39,9 @@ struct FlowKeyHash {
 
 // Datagram counters of one unconnected UDP flow, read from the kernel map.
 struct UdpCount {
-  FlowKey key;  // pid set
+  FlowKey key;  // sock (cookie) set
+  int32_t pid = 0;  // 0: no process seen using the socket
+  uint64_t netns = 0;
   std::string family;
   std::string comm;
   std::string attribution;  // udp_send / udp_recv: how it was first seen
@@ -103,6 +108,9 @@ class LiveTable {
   void note_process(int32_t pid, int32_t ppid, const std::string& comm, bool from_exec,
                     WallNs when = 0);
   void fill_owner_from_listener(Flow& f, const FlowKey& k);
+  // A UDP socket older than the trace: its owner from the scan, by cookie.
+  bool fill_owner_from_scan(Flow& f, uint64_t cookie);
+  std::unordered_map<uint64_t, std::pair<Owner, uint64_t>> udp_scan_owner_;  // cookie → owner, netns
   bool is_listening(uint64_t netns, uint32_t port) const;
 
   void forget_if_done(int32_t pid);

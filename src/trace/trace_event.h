@@ -15,7 +15,7 @@ enum class EventKind { connect, accept, close, bind, listen, udp, exec, exit, fo
 struct TraceEvent {
   EventKind kind = EventKind::connect;
   WallNs time = 0;
-  uint64_t sk = 0;  // kernel socket identity; 0 when none
+  uint64_t sk = 0;  // kernel socket identity (TCP: struct sock; UDP: cookie); 0 when none
   // Socket events.
   std::string proto;   // tcp, udp
   std::string family;  // ipv4, ipv6
@@ -31,6 +31,11 @@ struct TraceEvent {
   std::string prev_state;  // TCP state before a close, kernel name without "TCP_"
   bool failed = false;     // a connect that never reached ESTABLISHED
   bool before_accept = false;
+  bool inbound = false;    // connected UDP whose peer spoke first
+  // attribution "handoff": the owner before the process that closed it.
+  int32_t prev_pid = 0;
+  std::string prev_comm;
+  std::string prev_attribution;
   // Process.
   int32_t pid = 0;
   int32_t ppid = 0;
@@ -57,6 +62,8 @@ class Decoder {
 // "127.0.0.1", "::1"; family is NV_AF_INET or NV_AF_INET6.
 std::string addr_text(uint8_t family, const uint8_t* addr16);
 std::string tcp_state_name(int state);
+// An IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) as the IPv4 flow it is.
+void unmap_v4(uint8_t& family, uint8_t* laddr16, uint8_t* raddr16);
 // A kernel comm (up to max bytes, NUL-terminated or not) as valid UTF-8: bad bytes become '?'.
 std::string comm_text(const char* comm, size_t max);
 

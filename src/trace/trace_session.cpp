@@ -19,8 +19,10 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "scan/bpf_iter_sock_files.h"
 #include "scan/netns.h"
 #include "scan/process_info.h"
 #include "scan/sock_diag.h"
@@ -63,9 +65,10 @@ void install_signals() {
 
 UdpCount to_udp_count(const Decoder& d, const nv_udp_key& k, const nv_udp_val& v) {
   UdpCount c;
-  c.key.netns = k.netns;
-  c.key.pid = static_cast<int32_t>(k.pid);
+  c.key.sock = k.cookie;
   c.key.proto = "udp";
+  c.pid = static_cast<int32_t>(v.pid);
+  c.netns = v.netns;
   c.key.local = {addr_text(k.family, k.laddr), k.lport};
   c.key.remote = {addr_text(k.family, k.raddr), k.rport};
   c.family = k.family == NV_AF_INET6 ? "ipv6" : "ipv4";
@@ -140,7 +143,11 @@ class Session {
   void emit_flow(const char* event, const Flow* f, WallNs time);
   void progress(bool final, uint64_t lost);
   void reconcile_tcp(TraceLoader& loader, const std::function<void(const nv_event&)>& on_raw);
-  void open_connections(const TraceLoader& loader, const KernelFilters& kf);
+  using Holders = std::unordered_map<uint64_t, std::vector<std::pair<int32_t, std::string>>>;
+  Holders socket_holders();
+  void open_connections(const TraceLoader& loader, const KernelFilters& kf, const Holders& holders);
+  std::unique_ptr<SockFileIter> holders_iter_;
+  uint64_t handoffs_at_end_ = 0;
 
   const TraceOptions& opts_;
   const TraceFeatures& features_;
@@ -152,6 +159,7 @@ class Session {
   LiveTable table_;
   std::unique_ptr<EventSink> sink_;
   std::string reconcile_note_;
+  std::string holders_note_;
   uint64_t events_ = 0;
   uint64_t undecodable_ = 0;
   uint64_t flows_traced_ = 0;
@@ -233,10 +241,27 @@ void Session::reconcile_tcp(TraceLoader& loader,
   table_.end_absent(own, alive, before);
 }
 
-// A capture's connections still open at the end: the kernel sent no connect or accept event
-// for them (KernelFilters::quiet_opens), their owner records say the same. Passed as the
-// records those events would have been, with the kernel's filters applied as it would have.
-void Session::open_connections(const TraceLoader& loader, const KernelFilters& kf) {
+// Who holds each socket now, by kernel identity (the task_file iterator): the owner of a
+// connection handed on (a forked backend) that has not closed yet, which no close told us.
+Session::Holders Session::socket_holders() {
+  Holders out;
+  if (!holders_iter_) return out;
+  try {
+    for (const auto& r : holders_iter_->read_all())
+      if (r.sk) out[r.sk].push_back({static_cast<int32_t>(r.tgid), comm_text(r.comm, NV_COMM_LEN)});
+  } catch (const BpfIterError& e) {
+    holders_note_ = std::string("owners of open connections not checked at the end: ") + e.what();
+  }
+  return out;
+}
+
+// TCP connections still open at the end, from their owner records. A capture got no connect
+// or accept event for them (KernelFilters::quiet_opens): each is passed as the record that
+// event would have been, with the kernel's filters applied as it would have. Either way, a
+// connection whose recorded owner no longer holds it goes to the process that does
+// (attribution handoff), as the snapshot would show it; a stream gets an update line.
+void Session::open_connections(const TraceLoader& loader, const KernelFilters& kf,
+                               const Holders& holders) {
   timespec mono{};
   clock_gettime(CLOCK_MONOTONIC, &mono);
   const uint64_t now = static_cast<uint64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec;
@@ -261,7 +286,31 @@ void Session::open_connections(const TraceLoader& loader, const KernelFilters& k
     memcpy(r.laddr, t.laddr, sizeof r.laddr);
     memcpy(r.raddr, t.raddr, sizeof r.raddr);
     memcpy(r.comm, si.comm, sizeof r.comm);
-    handle(r);
+    bool moved = false;
+    if (auto h = holders.find(sk); h != holders.end() && !h->second.empty() &&
+                                   std::none_of(h->second.begin(), h->second.end(),
+                                                [&](const auto& o) { return o.first == (int32_t)si.pid; })) {
+      r.attribution = NV_ATTR_HANDOFF;
+      r.prev_pid = si.pid;
+      r.prev_attribution = si.attribution == NV_ATTR_HANDOFF ? si.prev_attribution : si.attribution;
+      memcpy(r.prev_comm, si.comm, sizeof r.prev_comm);
+      r.pid = static_cast<uint32_t>(h->second.front().first);
+      memset(r.comm, 0, sizeof r.comm);
+      memcpy(r.comm, h->second.front().second.data(),
+             std::min(sizeof r.comm, h->second.front().second.size()));
+      moved = true;
+      ++handoffs_at_end_;
+    }
+    if (kf.quiet_opens) {
+      handle(r);
+    } else if (moved) {
+      try {
+        TraceEvent e = decoder_.decode(r);
+        emit_flow("update", table_.apply(e), e.time);
+      } catch (const Error&) {
+        ++undecodable_;
+      }
+    }
   }
 }
 
@@ -313,6 +362,14 @@ int Session::run() {
   mem_.push_back(mem_point("start"));
   TraceLoader loader(features_, kf);
   mem_.push_back(mem_point("loaded"));
+  // Loaded now, while the privileges to load it are still held; walked at the end.
+  if (kf.tcp && !opts_.no_bpf) {
+    try {
+      holders_iter_ = std::make_unique<SockFileIter>(true);
+    } catch (const BpfIterError& e) {
+      holders_note_ = std::string("owners of open connections not checked at the end: ") + e.what();
+    }
+  }
 
   // Hooks are live: consume the ring buffer while the scan runs, so nothing overflows and
   // nothing opened in between is lost. Records wait raw until the scan seeds the table.
@@ -434,7 +491,7 @@ int Session::run() {
   // Drain what is left, then the counters only the kernel kept.
   while (loader.poll(0, on_raw) > 0) {
   }
-  if (kf.quiet_opens) open_connections(loader, kf);
+  open_connections(loader, kf, socket_holders());
   reconcile_tcp(loader, on_raw);
   auto udp = loader.udp_counts();
   for (const auto& [k, v] : udp) {
@@ -442,9 +499,9 @@ int Session::run() {
     const Flow* f = table_.apply(c);
     if (sink_) emit_flow("update", f, c.last_seen);
   }
-  for (const auto& u : loader.udp_conn_counts()) {
+  for (const auto& [cookie, u] : loader.udp_conn_counts()) {
     FlowKey k;
-    k.netns = u.netns;
+    k.sock = cookie;
     k.proto = "udp";
     k.local = {addr_text(u.family, u.laddr), u.lport};
     k.remote = {addr_text(u.family, u.raddr), u.rport};
@@ -471,6 +528,7 @@ int Session::run() {
   st.counters["udp_connected_without_datagrams"] =
       static_cast<int64_t>(loader.kernel_stat(NV_STAT_UDP_SILENT));
   st.counters["duplicate_reports"] = static_cast<int64_t>(table_.duplicates());
+  st.counters["tcp_handoffs_found_at_end"] = static_cast<int64_t>(handoffs_at_end_);
   // Closes the kernel never reported (no sock:inet_sock_set_state CLOSE reached any program)
   // are not events we dropped: counted apart, said on stderr, and the flows say so.
   st.counters["tcp_closes_not_reported"] = static_cast<int64_t>(table_.closes_not_reported());
@@ -484,10 +542,14 @@ int Session::run() {
   st.counters["lost_kernel"] = static_cast<int64_t>(kernel_lost);
   st.counters["lost_user"] = static_cast<int64_t>(user_lost);
   st.counters["peak_rss_kb"] = mem_point("end").hwm_kb;
-  if (udp_announced_ > udp.size()) {
+  // Counters folded into a connected flow (a server that connect()s) left the map too.
+  uint64_t absorbed = loader.kernel_stat(NV_STAT_UDP_ABSORBED);
+  st.counters["udp_counters_merged_into_connected"] = static_cast<int64_t>(absorbed);
+  if (udp_announced_ > udp.size() + absorbed) {
     // LRU eviction under pressure: those flows are in the output, their counts are partial.
-    st.counters["udp_counters_evicted"] = static_cast<int64_t>(udp_announced_ - udp.size());
-    st.notes.push_back(std::to_string(udp_announced_ - udp.size()) +
+    uint64_t evicted = udp_announced_ - udp.size() - absorbed;
+    st.counters["udp_counters_evicted"] = static_cast<int64_t>(evicted);
+    st.notes.push_back(std::to_string(evicted) +
                        " UDP flow counters were evicted from the kernel map; their packet "
                        "counts are lower bounds");
   }
@@ -495,6 +557,7 @@ int Session::run() {
   for (const auto& n : scan.stats.notes) st.notes.push_back(n);
   for (const auto& n : loader.notes()) st.notes.push_back(n);
   if (!reconcile_note_.empty()) st.notes.push_back(reconcile_note_);
+  if (!holders_note_.empty()) st.notes.push_back(holders_note_);
   if (table_.closes_not_reported())
     st.notes.push_back(std::to_string(table_.closes_not_reported()) +
                        " TCP connections ended without the kernel reporting their close (a "

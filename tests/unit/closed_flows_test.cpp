@@ -26,6 +26,7 @@ void expect_same(const Flow& a, const Flow& b, size_t i) {
   EXPECT_EQ(a.packets, b.packets) << i;
   EXPECT_EQ(a.attribution, b.attribution) << i;
   EXPECT_EQ(a.state, b.state) << i;
+  EXPECT_EQ(a.handed_from, b.handed_from) << i;
 }
 
 // Flows that differ in every field, with texts repeated and not (more distinct values per
@@ -55,6 +56,7 @@ std::vector<Flow> sample_flows(size_t n) {
     f.attribution = attrs[i % 6];
     const char* states[] = {"CLOSED", "FAILED", "ESTABLISHED", ""};
     f.state = states[i % 4];
+    if (i % 6 == 5) f.handed_from = Owner{static_cast<int32_t>(900 + i % 13), comms[(i + 1) % 6], -1};
     out.push_back(f);
   }
   return out;

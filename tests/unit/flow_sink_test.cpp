@@ -181,6 +181,12 @@ TEST(EventJsonSink, HandWrittenFlowLineEqualsTheJsonTree) {
   odd.comm = "\xc3\xa9t\xc3\xa9";  // UTF-8 passes through escaped the same way
   odd.first_seen = -5;            // before the epoch still formats
   flows.push_back(odd);
+  Flow handed = sample_flow();    // a backend forked after accept(): both owners written
+  handed.attribution = "handoff";
+  handed.handed_from = Owner{7, "postmaster", -1};
+  flows.push_back(handed);
+  handed.direction = "inbound";
+  flows.push_back(handed);
   for (const auto& f : flows)
     EXPECT_EQ(flow_line_text("close", f, 1'234'567'890'123'456'789),
               flow_line("close", f, 1'234'567'890'123'456'789).dump());

@@ -139,3 +139,40 @@ TEST(TraceDecoder, CommBecomesValidUtf8) {
   memcpy(r.comm, "\x80\x80", 2);
   EXPECT_EQ(d.decode(r).comm, "??");
 }
+
+TEST(TraceDecoder, Ipv4MappedAddressesAreIpv4) {
+  Decoder d(0);
+  nv_event r = tcp_record(NV_EV_ACCEPT);
+  r.family = NV_AF_INET6;
+  inet_pton(AF_INET6, "::ffff:127.0.0.1", r.laddr);
+  inet_pton(AF_INET6, "::ffff:10.1.2.3", r.raddr);
+  TraceEvent e = d.decode(r);
+  EXPECT_EQ(e.family, "ipv4");
+  EXPECT_EQ(e.local.addr, "127.0.0.1");
+  EXPECT_EQ(e.remote.addr, "10.1.2.3");
+  inet_pton(AF_INET6, "::1", r.laddr);  // a real IPv6 peer stays IPv6
+  inet_pton(AF_INET6, "::ffff:10.1.2.3", r.raddr);
+  e = d.decode(r);
+  EXPECT_EQ(e.family, "ipv6");
+  EXPECT_EQ(e.remote.addr, "::ffff:10.1.2.3");
+}
+
+TEST(TraceDecoder, HandoffCarriesThePreviousOwner) {
+  Decoder d(0);
+  nv_event r = tcp_record(NV_EV_CLOSE);
+  r.attribution = NV_ATTR_HANDOFF;
+  r.pid = 301;
+  strcpy(r.comm, "postgres");
+  r.prev_pid = 300;
+  r.prev_attribution = NV_ATTR_ACCEPT;
+  strcpy(r.prev_comm, "postmaster");
+  TraceEvent e = d.decode(r);
+  EXPECT_EQ(e.attribution, "handoff");
+  EXPECT_EQ(e.pid, 301);
+  EXPECT_EQ(e.prev_pid, 300);
+  EXPECT_EQ(e.prev_comm, "postmaster");
+  EXPECT_EQ(e.prev_attribution, "accept");
+  r.attribution = NV_ATTR_ACCEPT;  // prev fields mean nothing without a handoff
+  e = d.decode(r);
+  EXPECT_EQ(e.prev_pid, 0);
+}

@@ -180,12 +180,13 @@ TEST(LiveTable, ExecRenamesLiveFlowsExitKeepsThem) {
   EXPECT_EQ(f->comm, "curl");
 }
 
-TEST(LiveTable, UdpFlowsCountDatagramsPerPid) {
+TEST(LiveTable, UdpFlowsAreOnePerSocketWhoeverOwnsIt) {
   LiveTable t;
   TraceEvent u;
   u.kind = EventKind::udp;
   u.time = 10;
   u.start = 10;
+  u.sk = 77;  // the socket's cookie
   u.proto = "udp";
   u.family = "ipv4";
   u.local = {"0.0.0.0", 5353};
@@ -198,12 +199,18 @@ TEST(LiveTable, UdpFlowsCountDatagramsPerPid) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->packets, 1u);
   EXPECT_EQ(f->direction, "outbound");
-  u.pid = 6;  // another process, same tuple: another flow
+  u.sk = 78;  // another socket, same tuple: another flow
+  u.pid = 6;
   t.apply(u);
   EXPECT_EQ(t.live_count(), 2u);
 
   UdpCount c;
-  c.key = {kNs, 5, "udp", {"0.0.0.0", 5353}, {"127.0.0.1", 53}};
+  c.key.sock = 77;
+  c.key.proto = "udp";
+  c.key.local = {"0.0.0.0", 5353};
+  c.key.remote = {"127.0.0.1", 53};
+  c.pid = 5;
+  c.netns = kNs;
   c.family = "ipv4";
   c.comm = "dig";
   c.attribution = "udp_send";
@@ -215,7 +222,140 @@ TEST(LiveTable, UdpFlowsCountDatagramsPerPid) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->packets, 6u);
   EXPECT_EQ(f->last_seen, 90);
+  EXPECT_EQ(f->pid, 5);
   EXPECT_EQ(t.live_count(), 2u);
+}
+
+// A UDP server older than the trace (dnsmasq): its first datagram from a new client comes
+// before the server used the socket in process context, so the kernel knows no owner. The
+// scan's owner of that socket (by cookie) takes it, and the reply is the same flow.
+TEST(LiveTable, UdpToASocketOlderThanTheTraceTakesTheScanOwner) {
+  LiveTable t;
+  ScanResult scan;
+  Socket s;
+  s.proto = "udp";
+  s.family = "ipv4";
+  s.local = {"127.0.0.1", 5353};
+  s.state = "UNCONN";
+  s.netns = kNs;
+  s.cookie = 4242;
+  s.owners.push_back({700, "dnsmasq", 4});
+  scan.sockets.push_back(s);
+  t.seed(scan);
+
+  TraceEvent q;
+  q.kind = EventKind::udp;
+  q.time = 10;
+  q.start = 10;
+  q.sk = 4242;
+  q.proto = "udp";
+  q.family = "ipv4";
+  q.local = {"127.0.0.1", 5353};
+  q.remote = {"127.0.0.1", 40000};
+  q.attribution = "udp_recv";  // pid 0, netns 0: no owner known in the kernel
+  const Flow* f = t.apply(q);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->pid, 700);
+  EXPECT_EQ(f->comm, "dnsmasq");
+  EXPECT_EQ(f->netns, kNs);
+  EXPECT_EQ(f->attribution, "scan");
+  EXPECT_EQ(f->direction, "inbound");
+
+  UdpCount reply;  // the kernel learnt the owner at its recvmsg: one flow still
+  reply.key.sock = 4242;
+  reply.key.proto = "udp";
+  reply.key.local = q.local;
+  reply.key.remote = q.remote;
+  reply.pid = 700;
+  reply.netns = kNs;
+  reply.comm = "dnsmasq";
+  reply.attribution = "udp_recv";
+  reply.first_seen = 10;
+  reply.last_seen = 20;
+  reply.sent = 1;
+  reply.received = 1;
+  f = t.apply(reply);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(t.live_count(), 1u);
+  EXPECT_EQ(f->packets, 2u);
+  EXPECT_EQ(f->pid, 700);
+
+  q.sk = 999;  // a socket nobody knows: pid 0 until the kernel learns its owner
+  q.remote = {"127.0.0.1", 40001};
+  f = t.apply(q);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->attribution, "unknown");
+  UdpCount later = reply;
+  later.key.sock = 999;
+  later.key.remote = q.remote;
+  later.pid = 701;
+  later.comm = "socat";
+  f = t.apply(later);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->pid, 701);
+  EXPECT_EQ(f->netns, kNs);
+  EXPECT_EQ(f->attribution, "udp_recv");
+  EXPECT_EQ(t.live_count(), 2u);
+}
+
+// A server that answers by connect()ing to a peer that spoke first (iperf3 -u): the kernel
+// folds the first datagrams into the connected flow and flags it inbound.
+TEST(LiveTable, ConnectedUdpServerIsInbound) {
+  LiveTable t;
+  TraceEvent c;
+  c.kind = EventKind::connect;
+  c.time = 10;
+  c.start = 10;
+  c.sk = 5;
+  c.proto = "udp";
+  c.family = "ipv4";
+  c.local = {"127.0.0.1", 5201};
+  c.remote = {"127.0.0.1", 40000};
+  c.netns = kNs;
+  c.pid = 9;
+  c.comm = "iperf3";
+  c.attribution = "connect";
+  c.inbound = true;
+  const Flow* f = t.apply(c);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->direction, "inbound");
+  c.inbound = false;
+  c.sk = 6;
+  c.local.port = 40001;
+  c.remote.port = 5201;
+  f = t.apply(c);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->direction, "outbound");
+}
+
+// PostgreSQL: the postmaster accepts, forks a backend, closes its copy; the backend serves
+// and closes. The close (inside the backend's close()) names the backend.
+TEST(LiveTable, HandedOffConnectionEndsOnTheProcessThatServedIt) {
+  for (bool streaming : {false, true}) {
+    LiveTable t;
+    t.set_streaming(streaming);
+    if (streaming) {
+      auto a = tcp(EventKind::accept, "127.0.0.1", 5432, "127.0.0.1", 40000, 300, "postgres",
+                   "accept", 1000);
+      a.start = 900;
+      ASSERT_TRUE(t.apply(a));
+    }
+    auto cl = tcp(EventKind::close, "127.0.0.1", 5432, "127.0.0.1", 40000, 301, "postgres",
+                  "handoff", 2000);
+    cl.start = 900;
+    cl.prev_pid = 300;
+    cl.prev_comm = "postgres";
+    cl.prev_attribution = "accept";
+    const Flow* f = t.apply(cl);
+    ASSERT_TRUE(f) << streaming;
+    EXPECT_EQ(f->pid, 301) << streaming;
+    EXPECT_EQ(f->attribution, "handoff") << streaming;
+    EXPECT_EQ(f->direction, "inbound") << streaming;
+    ASSERT_TRUE(f->handed_from) << streaming;
+    EXPECT_EQ(f->handed_from->pid, 300) << streaming;
+    EXPECT_EQ(f->state, "CLOSED") << streaming;
+    EXPECT_EQ(*f->duration_ns, 1100) << streaming;
+  }
 }
 
 TEST(LiveTable, BoundedAndCountsWhatItRefused) {

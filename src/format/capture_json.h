@@ -1,5 +1,5 @@
 #pragma once
-// The JSON form of the capture model (README "Output contract"). Writers emit keys in a
+// The JSON form of the capture model (docs/output-format.md). Writers emit keys in a
 // stable order; readers validate and throw netviz::Error naming the source and the field.
 #include <iosfwd>
 #include <string>

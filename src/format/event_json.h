@@ -1,5 +1,5 @@
 #pragma once
-// The JSON-lines stream of netviz-trace (README "JSON lines"). One object per line:
+// The JSON-lines stream of netviz-trace (docs/output-format.md). One object per line:
 //   {"event":"host","time":T,"host":{...}}                   first line
 //   {"event":"connect"|"accept"|"close"|"udp"|..., "time":T, <every flow field>}
 //   {"event":"bind"|"listen", "time":T, <socket fields>, "pid", "comm"}

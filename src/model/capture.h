@@ -1,6 +1,6 @@
 #pragma once
 // The capture document's data model: what netviz-trace produces and netviz-stitch reads.
-// The JSON form is documented in README.md ("Output contract"); src/format/ maps it.
+// The JSON form is documented in docs/output-format.md; src/format/ maps it.
 #include <cstdint>
 #include <map>
 #include <optional>

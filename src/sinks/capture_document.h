@@ -1,5 +1,5 @@
 #pragma once
-// The capture document (README "Output contract") written element by element: the same
+// The capture document (docs/output-format.md) written element by element: the same
 // JSON as write_capture(), compact, one element per line, without building one tree for the
 // whole document, so 100,000 sockets or a million flows cost a fraction of the time and
 // memory. Used by the snapshot and the tracer alike.

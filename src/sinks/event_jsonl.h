@@ -1,5 +1,5 @@
 #pragma once
-// The JSON-lines stream (README "Tracing"): one object per line, formatted by
+// The JSON-lines stream (docs/output-format.md): one object per line, formatted by
 // src/format/event_json.h, so netviz-stitch reads it back.
 #include <ostream>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // Sockets as JSON lines: one object per line, {"event":"socket", <the socket's fields as in
-// the capture document>} (README "Output contract").
+// the capture document>} (docs/output-format.md).
 #include <ostream>
 #include <vector>
 

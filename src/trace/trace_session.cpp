@@ -356,7 +356,7 @@ int Session::run() {
   // mmap threshold (glibc otherwise raises it after the first large free) gives each of them
   // back to the kernel when freed instead of leaving holes in the heap; two arenas keep the
   // scan's owner thread and the ring buffer consumer from holding memory of their own.
-  // Measured with 40,000 live sockets: about 10 MB less peak RSS (README "Trace benchmark").
+  // Measured with 40,000 live sockets: about 10 MB less peak RSS (docs/benchmarks.md).
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   mallopt(M_ARENA_MAX, 2);
   mem_.push_back(mem_point("start"));

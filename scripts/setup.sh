@@ -28,5 +28,6 @@ if ((${#missing[@]})); then
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)"
+# Only the two tools: the tests are built by scripts/test.sh, which asks for them.
+cmake --build build -j"$(nproc)" --target netviz-trace netviz-stitch
 echo "setup.sh: built build/netviz-trace and build/netviz-stitch"

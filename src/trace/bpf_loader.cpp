@@ -37,22 +37,6 @@ std::string last_log_line() {
   return nl == std::string::npos ? s : s.substr(nl + 1);
 }
 
-// libbpf finds tracepoint ids in tracefs. When the host has none mounted, mount one in a
-// private mount namespace of our own, so nothing is left on the host.
-void ensure_tracefs(std::vector<std::string>& notes) {
-  if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
-      access("/sys/kernel/debug/tracing/events", F_OK) == 0)
-    return;
-  if (unshare(CLONE_NEWNS) != 0)
-    throw Error(std::string("tracefs is not mounted and a private mount failed: unshare: ") +
-                strerror(errno));
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
-      mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0)
-    throw Error(std::string("tracefs is not mounted and mounting it failed: ") +
-                strerror(errno));
-  notes.push_back("tracefs mounted in a private mount namespace");
-}
-
 struct SkelDeleter {
   void operator()(trace_bpf* s) const { trace_bpf__destroy(s); }
 };
@@ -104,6 +88,20 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
 }
 
 }  // namespace
+
+void ensure_tracefs(std::vector<std::string>& notes) {
+  if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+      access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+    return;
+  if (unshare(CLONE_NEWNS) != 0)
+    throw Error(std::string("tracefs is not mounted and a private mount failed: unshare: ") +
+                strerror(errno));
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
+      mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0)
+    throw Error(std::string("tracefs is not mounted and mounting it failed: ") +
+                strerror(errno));
+  notes.push_back("tracefs mounted in a private mount namespace");
+}
 
 const std::vector<std::string>& tcp_only_programs() {
   static const std::vector<std::string> names = {"state_btf",    "state_btf_nested", "state_tp",

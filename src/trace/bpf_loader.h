@@ -33,6 +33,10 @@ struct KernelFilters {
 const std::vector<std::string>& tcp_only_programs();
 const std::vector<std::string>& udp_only_programs();  // post_bind stays: TCP binds too
 
+// libbpf finds tracepoint ids in tracefs; when the host has none mounted, mounts one in a
+// private mount namespace of this process, so nothing is left on the host. Notes what it did.
+void ensure_tracefs(std::vector<std::string>& notes);
+
 // Attaches one loaded program where its section says: cgroup programs to cgroup_fd (the
 // cgroup2 root), the others to their tracepoint. nullptr and errno on failure.
 ::bpf_link* attach_program(::bpf_program* p, int cgroup_fd);

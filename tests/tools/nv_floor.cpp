@@ -72,6 +72,12 @@ int main(int argc, char** argv) {
   std::string cgroup2 = netviz::find_cgroup2_mount(mounts);
   if (cgroup2.empty()) die("no cgroup2 mount in /proc/self/mounts");
 
+  std::vector<std::string> notes;
+  try {
+    netviz::ensure_tracefs(notes);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
   std::unique_ptr<bench_floor_bpf, SkelDel> skel(bench_floor_bpf__open());
   if (!skel) die("cannot open the BPF object");
   if (hooks == "msg")

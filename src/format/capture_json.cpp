@@ -228,6 +228,18 @@ Flow flow_from_json(const json& j, const JsonPath& at) {
   f.packets = opt_int<uint64_t>(j, "packets", at, 0, UINT64_MAX);
   f.attribution = opt_string(j, "attribution", at);
   f.state = opt_string(j, "state", at);
+  // The process a connection was handed on from: a stream's later line for the same flow
+  // names the served process, and this is how a reader knows it is the same flow.
+  for (const char* k : {"accepted_by", "connected_by"}) {
+    const json* h = find(j, k);
+    if (!h || h->is_null()) continue;
+    JsonPath hat = at.field(k);
+    require_object(*h, hat);
+    Owner o;
+    o.pid = get_int<int32_t>(require(*h, "pid", hat), hat.field("pid"), 0, INT32_MAX);
+    o.comm = opt_string(*h, "comm", hat);
+    f.handed_from = std::move(o);
+  }
   return f;
 }
 

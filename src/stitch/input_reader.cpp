@@ -74,10 +74,13 @@ bool StreamIngest::feed_line(std::string_view line) {
   if (!scope_) throw Error(where + ": expected the stream's host line first, got \"" + l.event + "\"");
   if (l.kind == StreamLine::Kind::flow) {
     const Flow& f = l.flow;
+    // A connection handed on after accept() (or connect()) is reported again under the process
+    // that served it: keyed by the first owner, so the later line replaces the earlier end.
     std::string key = std::to_string(f.netns) + '|' + f.proto + '|' + f.local.addr + '|' +
                       std::to_string(f.local.port) + '|' +
                       (f.remote ? f.remote->addr + '|' + std::to_string(f.remote->port) : "-") +
-                      '|' + std::to_string(f.pid) + '|' + std::to_string(f.first_seen);
+                      '|' + std::to_string(f.handed_from ? f.handed_from->pid : f.pid) + '|' +
+                      std::to_string(f.first_seen);
     auto [it, fresh] = flow_index_.try_emplace(key, store_.ends.size());
     if (fresh)
       store_.ends.push_back(scope_->make_end(f));

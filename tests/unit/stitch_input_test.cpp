@@ -136,6 +136,19 @@ TEST(StitchInput, StreamKeepsTheLatestLinePerFlow) {
   EXPECT_EQ(store.listeners[0].port, 8080);
 }
 
+// The accept line names the accepting process, the close line the one it was handed to: one
+// flow, ending on the served process, never a second one-sided end on the accepting one.
+TEST(StitchInput, StreamHandoffReplacesTheAcceptingEnd) {
+  FlowStore store;
+  load_inputs(store, {fixture("stream_handoff.jsonl")}, 1);
+  ASSERT_EQ(store.ends.size(), 2u);
+  int server = store.ends[0].outbound ? 1 : 0;
+  EXPECT_EQ(store.ends[server].pid, 101);
+  EXPECT_TRUE(store.ends[server].closed);
+  EXPECT_EQ(store.ends[server].bytes, 800u);
+  EXPECT_EQ(store.ends[1 - server].pid, 200);
+}
+
 TEST(StitchInput, BadInputNamesTheFileAndWhere) {
   struct Case {
     std::string file, expect;

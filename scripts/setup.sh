@@ -11,6 +11,8 @@ PACKAGES=(
   libclang-rt-dev
   graphviz jq iproute2 procps iputils-ping
   lsof net-tools libbpf-tools python3 time
+  # The real-server end-to-end tests (tests/e2e/real_*.sh) drive these.
+  postgresql nginx-light redis-server redis-tools dnsmasq-base bind9-dnsutils iperf3 socat curl
 )
 
 missing=()

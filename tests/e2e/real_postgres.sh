@@ -91,7 +91,7 @@ echo "ok: server side: comm postgres, inbound, ipv4, handoff, accepted_by the po
 
 # Every client-side flow: pgbench (or the held psql), paired with a server-side flow.
 bad=$(jq -c --argjson pg "$pgbench_pid" --argjson ps "$psql_pid" 'select(
-    ((.pid == $pg and .comm == "pgbench") or (.pid == $ps and .comm == "psql")) | not
+    (((.pid == $pg and .comm == "pgbench") or (.pid == $ps and .comm == "psql")) | not)
     or .direction != "outbound" or .family != "ipv4" or .attribution != "connect")' \
   "$tmp/client.jsonl" | head -3)
 [[ -z $bad ]] || rs_fail "client-side flows not owned by pgbench $pgbench_pid / psql $psql_pid: $bad"

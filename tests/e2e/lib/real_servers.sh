@@ -157,11 +157,13 @@ rs_check_lost() {
 
 # The traced flows of one end of a server port, as JSON lines:
 # rs_flows CAPTURE PROTO PORT server|client
-#   server: local port PORT; client: remote port PORT. Scan flows (open before the trace) out.
+#   server: local port PORT; client: remote port PORT. Every flow counts: the port was free
+#   before the test, so none is older than the trace (a UDP flow on a socket older than the
+#   trace may still say attribution "scan": its owner came from the initial scan).
 rs_flows() {
   local c=$1 proto=$2 port=$3 side=$4
   jq -c --arg proto "$proto" --argjson port "$port" --arg side "$side" '
-    .flows[] | select(.proto == $proto and .attribution != "scan")
+    .flows[] | select(.proto == $proto)
     | select(if $side == "server" then .local.port == $port else .remote.port == $port end)' "$c"
 }
 

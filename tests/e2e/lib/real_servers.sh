@@ -31,9 +31,12 @@ rs_need() {
 }
 
 rs_cleanup() {
+  # Runs under set -e: no command here may end the cleanup early.
+  set +e
   local h pid
   for h in "${rs_exit_hooks[@]}"; do eval "$h" >/dev/null 2>&1 || true; done
   [[ -n $rs_trace_pid ]] && kill -INT "$rs_trace_pid" 2>/dev/null
+  rs_pids+=(${rs_trace_pid})
   for pid in "${rs_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   # A server that ignores SIGTERM while it starts (or a stuck child) is killed after a grace time.
   for _ in $(seq 30); do

@@ -11,6 +11,8 @@ PACKAGES=(
   libclang-rt-dev
   graphviz jq iproute2 procps iputils-ping
   lsof net-tools libbpf-tools python3 time
+  # The real-server end-to-end tests (tests/e2e/real_*.sh) drive these.
+  postgresql nginx-light redis-server redis-tools dnsmasq-base bind9-dnsutils iperf3 socat curl
 )
 
 missing=()
@@ -24,7 +26,17 @@ if ((${#missing[@]})); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Installing the servers the real-server tests drive must not start the distro's services
+  # (postgres on 5432, nginx on 80, redis on 6379): the tests start their own, on private
+  # ports. policy-rc.d 101 tells invoke-rc.d not to start anything, for this install only.
+  policy=
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  [[ -n $policy ]] && rm -f "$policy" && trap - EXIT
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

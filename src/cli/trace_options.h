@@ -3,6 +3,7 @@
 // (src/scan/) or tracing (src/trace/) command.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/filter.h"
 
@@ -13,6 +14,7 @@ struct TraceOptions {
   std::optional<double> duration;  // seconds; none: until SIGINT/SIGTERM
   std::string output;              // -o FILE; "" means stdout
   std::string netns;               // --netns NAME|PATH|INODE as given; resolved by the command
+  std::vector<std::string> states; // --state names as given (snapshot only); empty: not given
   Filter filter;                   // netns left unset here; the command resolves --netns
   bool verbose = false;
   bool no_cmdline = false;

@@ -37,6 +37,19 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", o.verbose, "Say which hooks and paths ran");
   app.add_option("--proc-root", o.proc_root, "Read process data from this proc tree")
       ->group("");  // for tests
+  // Hidden (group ""): switches for tests and scripts/bench-trace, not for users.
+  std::string flavour = "auto";
+  app.add_option("--test-tracepoint-flavour", flavour,
+                 "auto, or classic: the sock:inet_sock_set_state tracepoint, never tp_btf")
+      ->check(CLI::IsMember({"auto", "classic"}))
+      ->group("");
+  app.add_flag("--test-one-context", o.test_one_context,
+               "The tp_btf hand-over keeps one record per CPU, as on other architectures")
+      ->group("");
+  app.add_option("--bench-skip-hooks", o.bench_skip_hooks,
+                 "Leave these BPF programs unloaded, to measure what they cost")
+      ->delimiter(',')
+      ->group("");
   app.set_version_flag("--version", std::string("netviz-trace ") + NETVIZ_VERSION);
   try {
     app.parse(argc, argv);
@@ -48,6 +61,7 @@ int main(int argc, char** argv) {
   try {
     for (const auto& p : protos) netviz::check_proto_name(p);
     o.filter.protos = protos;
+    o.test_classic_tracepoint = flavour == "classic";
     if (!o.states.empty() && !o.snapshot)
       throw netviz::Error("--state: only with --snapshot (a trace follows connections, not states)");
     return o.snapshot ? netviz::run_snapshot(o) : netviz::run_trace(o);

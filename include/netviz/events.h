@@ -11,10 +11,8 @@
 #define NV_ADDR_LEN 16 /* an IPv6 address; IPv4 uses the first 4 bytes */
 
 /* Address families as the kernel numbers them (AF_INET, AF_INET6, ...). */
-#define NV_AF_UNIX 1
 #define NV_AF_INET 2
 #define NV_AF_INET6 10
-#define NV_AF_PACKET 17
 
 /* ---- Snapshot: records written by the BPF iterators (bpf/snapshot_iter.bpf.c) ---- */
 

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "stitch/stitch_command.h"
+#include "cli/option_checks.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
@@ -27,11 +28,12 @@ int main(int argc, char** argv) {
                  "Clock skew tolerated between hosts when joining, in seconds (default 2)");
   app.add_option("--threads", o.threads, "Input reader threads (default 1; 0: one per core)");
   app.add_flag("-v,--verbose", o.verbose, "Say how the flow ends were joined");
+  app.set_version_flag("--version", std::string("netviz-stitch ") + NETVIZ_VERSION);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "netviz-stitch: " << e.what() << "\n";
+    std::cerr << "netviz-stitch: " << netviz::parse_error_line(app, e) << "\n";
     return 2;
   }
   try {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/trace_options.h"
+#include "cli/option_checks.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
@@ -12,7 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"netviz-trace: every socket on the host and the processes that own them"};
   app.add_flag("--snapshot", o.snapshot, "Scan once and exit: every socket and its owners");
   app.add_option("--duration", o.duration, "Trace for N seconds (default: until Ctrl-C)")
-      ->check(CLI::PositiveNumber);
+      ->check(netviz::positive_number("seconds"));
   app.add_option("-o,--output", o.output, "Write one capture document to FILE");
   app.add_option("--proto", protos, "Only these protocols (tcp, tcp6, udp, udp6, raw, raw6, "
                                     "sctp, sctp6, packet, unix, inet, inet6)")
@@ -24,6 +25,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--netns", o.netns, "Only this network namespace: ip netns name, path or inode");
   app.add_flag("--listening", o.filter.listening, "Only listening sockets");
+  app.add_option("--state", o.states,
+                 "Snapshot: only sockets in these states (established, syn-sent, syn-recv, "
+                 "fin-wait-1, fin-wait-2, time-wait, close, close-wait, last-ack, listen, "
+                 "closing, all); a table leaves time-wait out unless asked")
+      ->delimiter(',');
   app.add_option("--format", o.format, "Output on stdout: auto, json (JSON lines), table")
       ->check(CLI::IsMember({"auto", "json", "table"}));
   app.add_flag("--no-cmdline", o.no_cmdline, "Leave command lines out of the output");
@@ -31,16 +37,33 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", o.verbose, "Say which hooks and paths ran");
   app.add_option("--proc-root", o.proc_root, "Read process data from this proc tree")
       ->group("");  // for tests
+  // Hidden (group ""): switches for tests and scripts/bench-trace, not for users.
+  std::string flavour = "auto";
+  app.add_option("--test-tracepoint-flavour", flavour,
+                 "auto, or classic: the sock:inet_sock_set_state tracepoint, never tp_btf")
+      ->check(CLI::IsMember({"auto", "classic"}))
+      ->group("");
+  app.add_flag("--test-one-context", o.test_one_context,
+               "The tp_btf hand-over keeps one record per CPU, as on other architectures")
+      ->group("");
+  app.add_option("--bench-skip-hooks", o.bench_skip_hooks,
+                 "Leave these BPF programs unloaded, to measure what they cost")
+      ->delimiter(',')
+      ->group("");
+  app.set_version_flag("--version", std::string("netviz-trace ") + NETVIZ_VERSION);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "netviz-trace: " << e.what() << "\n";
+    std::cerr << "netviz-trace: " << netviz::parse_error_line(app, e) << "\n";
     return 2;
   }
   try {
     for (const auto& p : protos) netviz::check_proto_name(p);
     o.filter.protos = protos;
+    o.test_classic_tracepoint = flavour == "classic";
+    if (!o.states.empty() && !o.snapshot)
+      throw netviz::Error("--state: only with --snapshot (a trace follows connections, not states)");
     return o.snapshot ? netviz::run_snapshot(o) : netviz::run_trace(o);
   } catch (const netviz::Error& e) {
     std::cerr << "netviz-trace: " << e.what() << "\n";

@@ -3,6 +3,7 @@
 // (src/scan/) or tracing (src/trace/) command.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/filter.h"
 
@@ -13,12 +14,17 @@ struct TraceOptions {
   std::optional<double> duration;  // seconds; none: until SIGINT/SIGTERM
   std::string output;              // -o FILE; "" means stdout
   std::string netns;               // --netns NAME|PATH|INODE as given; resolved by the command
+  std::vector<std::string> states; // --state names as given (snapshot only); empty: not given
   Filter filter;                   // netns left unset here; the command resolves --netns
   bool verbose = false;
   bool no_cmdline = false;
   bool no_bpf = false;             // snapshot: force the /proc + sock_diag path
   std::string format = "auto";     // auto (table on a terminal, JSON lines piped), json, table
   std::string proc_root = "/proc"; // tests point this at fixtures
+  // Hidden switches for tests and benchmarks (src/trace/trace_command.cpp says what each does).
+  bool test_classic_tracepoint = false;  // --test-tracepoint-flavour classic
+  bool test_one_context = false;         // --test-one-context
+  std::vector<std::string> bench_skip_hooks;  // --bench-skip-hooks NAME,...
 };
 
 int run_snapshot(const TraceOptions& opts);  // src/scan/snapshot_command.cpp

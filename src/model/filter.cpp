@@ -21,6 +21,41 @@ void check_proto_name(const std::string& name) {
                 "\" (tcp, tcp6, udp, udp6, raw, raw6, sctp, sctp6, packet, unix, inet, inet6)");
 }
 
+std::optional<std::set<std::string>> socket_states(const std::vector<std::string>& names) {
+  // ss shows a closed datagram socket as UNCONN and `ss state close` lists it, so close
+  // covers it here too; BOUND_INACTIVE is a closed TCP socket that holds a bound port.
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kStates = {
+      {"established", {"ESTABLISHED"}},
+      {"syn-sent", {"SYN_SENT"}},
+      {"syn-recv", {"SYN_RECV"}},
+      {"fin-wait-1", {"FIN_WAIT1"}},
+      {"fin-wait-2", {"FIN_WAIT2"}},
+      {"time-wait", {"TIME_WAIT"}},
+      {"close", {"CLOSE", "UNCONN", "BOUND_INACTIVE"}},
+      {"close-wait", {"CLOSE_WAIT"}},
+      {"last-ack", {"LAST_ACK"}},
+      {"listen", {"LISTEN"}},
+      {"closing", {"CLOSING"}},
+  };
+  std::set<std::string> out;
+  bool all = false;
+  for (const auto& n : names) {
+    if (n == "all") {
+      all = true;
+      continue;
+    }
+    auto it = std::find_if(kStates.begin(), kStates.end(), [&](const auto& k) { return k.first == n; });
+    if (it == kStates.end()) {
+      std::string known;
+      for (const auto& k : kStates) known += k.first + ", ";
+      throw Error("--state: unknown state \"" + n + "\" (" + known + "all)");
+    }
+    out.insert(it->second.begin(), it->second.end());
+  }
+  if (all) return std::nullopt;
+  return out;
+}
+
 bool Filter::matches_proto(const std::string& proto, const std::string& family) const {
   if (protos.empty()) return true;
   for (const auto& p : protos) {

@@ -3,6 +3,7 @@
 // applied to sockets and flows alike.
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,11 @@ struct Filter {
 // Accepts tcp, tcp6, udp, udp6, raw, raw6, packet, unix, sctp, sctp6, inet, inet6.
 // Throws netviz::Error naming the option for anything else.
 void check_proto_name(const std::string& name);
+
+// --state: ss's names (established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait,
+// close, close-wait, last-ack, listen, closing) to the capture's state strings (ESTABLISHED,
+// SYN_SENT, ...); nullopt when "all" is among them. Throws netviz::Error naming --state for
+// anything else.
+std::optional<std::set<std::string>> socket_states(const std::vector<std::string>& names);
 
 }  // namespace netviz

@@ -31,8 +31,29 @@ uint64_t own_netns(const std::string& proc_root) {
   return 0;
 }
 
+namespace {
+
+// Who a process is, for a warning about it: comm and status stay readable when its ns
+// links are not.
+UnreadableProcess describe_process(int proc_fd, int32_t pid) {
+  UnreadableProcess p;
+  p.pid = pid;
+  std::string buf;
+  std::string dir = std::to_string(pid);
+  if (read_small_file(proc_fd, (dir + "/comm").c_str(), buf)) {
+    if (!buf.empty() && buf.back() == '\n') buf.pop_back();
+    p.comm = buf;
+  }
+  if (read_small_file(proc_fd, (dir + "/status").c_str(), buf))
+    p.pidns_init = parse_status_pidns_init(buf);
+  return p;
+}
+
+}  // namespace
+
 std::vector<NetnsRef> list_netns(const std::string& proc_root, Stats& stats,
-                                 const std::string& netns_dir) {
+                                 const std::string& netns_dir,
+                                 std::vector<UnreadableProcess>* unreadable_list) {
   std::vector<NetnsRef> out;
   std::unordered_map<uint64_t, size_t> at;
   auto add = [&](uint64_t ino) -> NetnsRef& {
@@ -61,7 +82,10 @@ std::vector<NetnsRef> list_netns(const std::string& proc_root, Stats& stats,
         if (r.ec != std::errc() || r.ptr != end) continue;
         uint64_t ino = read_pid_netns(proc_fd, pid);
         if (!ino) {
-          if (errno == EACCES || errno == EPERM) ++unreadable;
+          if (errno == EACCES || errno == EPERM) {
+            ++unreadable;
+            if (unreadable_list) unreadable_list->push_back(describe_process(proc_fd, pid));
+          }
           continue;
         }
         NetnsRef& ref = add(ino);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/capture.h"
+#include "scan/scan.h"
 
 namespace netviz {
 
@@ -19,9 +20,10 @@ struct NetnsRef {
 
 // Every namespace once, ours first. netns_dir is /run/netns (tests may point elsewhere).
 // Namespaces of processes whose ns link is unreadable are counted in
-// stats.counters["unreadable_netns_links"].
+// stats.counters["unreadable_netns_links"] and, when unreadable is given, listed there.
 std::vector<NetnsRef> list_netns(const std::string& proc_root, Stats& stats,
-                                 const std::string& netns_dir = "/run/netns");
+                                 const std::string& netns_dir = "/run/netns",
+                                 std::vector<UnreadableProcess>* unreadable = nullptr);
 
 // Inode of the caller's own network namespace (from proc_root/self/ns/net).
 uint64_t own_netns(const std::string& proc_root);

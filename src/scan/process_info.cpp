@@ -65,6 +65,13 @@ std::optional<int32_t> parse_status_ppid(std::string_view text) {
   return ppid;
 }
 
+bool parse_status_pidns_init(std::string_view text) {
+  std::string_view f = status_field(text, "NSpid");
+  while (!f.empty() && (f.back() == ' ' || f.back() == '\t')) f.remove_suffix(1);
+  size_t sep = f.find_last_of(" \t");
+  return f.substr(sep == std::string_view::npos ? 0 : sep + 1) == "1";
+}
+
 std::vector<std::string> split_cmdline(std::string_view text) {
   std::vector<std::string> args;
   size_t pos = 0;

@@ -21,6 +21,9 @@ std::optional<StatFields> parse_proc_stat(std::string_view text);
 std::optional<uint32_t> parse_status_uid(std::string_view text);
 // /proc/PID/status: "PPid:".
 std::optional<int32_t> parse_status_ppid(std::string_view text);
+// /proc/PID/status: true when "NSpid:" ends in 1, that is when the process is the init of
+// its own pid namespace: a container's or sandbox's, or ours when we run in one.
+bool parse_status_pidns_init(std::string_view text);
 // /proc/PID/cmdline: NUL-separated arguments.
 std::vector<std::string> split_cmdline(std::string_view text);
 // /proc/PID/cgroup: the path of the v2 "0::" line, else of the first line.

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/capture.h"
 #include "model/filter.h"
@@ -17,12 +18,20 @@ struct ScanOptions {
   bool with_cmdline = true;
 };
 
+// A process whose /proc/PID/ns/net could not be read: the warning names it.
+struct UnreadableProcess {
+  int32_t pid = 0;
+  std::string comm;         // "" when that was unreadable too
+  bool pidns_init = false;  // pid 1 of its pid namespace (a container's init)
+};
+
 struct ScanResult {
   HostInfo host;
   std::vector<Process> processes;  // owners of at least one socket
   std::vector<Socket> sockets;
   std::vector<Flow> flows;         // one per connected TCP / connected UDP socket, "scan"
   Stats stats;                     // scan_path, counters, notes on what could not be read
+  std::vector<UnreadableProcess> unreadable_netns;  // as counted in "unreadable_netns_links"
 };
 
 ScanResult scan_host(const ScanOptions& opts);

@@ -144,7 +144,8 @@ ScanResult scan_host(const ScanOptions& opts) {
   } join{owner_thread};
 
   auto t = Clock::now();
-  std::vector<NetnsRef> all = list_netns(opts.proc_root, stats, live ? "/run/netns" : "");
+  std::vector<NetnsRef> all = list_netns(opts.proc_root, stats, live ? "/run/netns" : "",
+                                         &r.unreadable_netns);
   if (opts.only_netns) {
     std::erase_if(all, [&](const NetnsRef& n) { return n.inode != *opts.only_netns; });
     if (all.empty())

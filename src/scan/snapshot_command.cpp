@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "cli/trace_options.h"
 #include "scan/scan.h"
 #include "sinks/capture_document.h"
+#include "sinks/scan_warnings.h"
 #include "sinks/socket_jsonl.h"
 #include "sinks/socket_table.h"
 #include "util/atomic_file.h"
@@ -17,29 +19,6 @@
 namespace netviz {
 
 namespace {
-
-// What a scan without privileges could not see, as one line (empty when complete).
-std::string unreadable_summary(const Stats& stats) {
-  auto count = [&](const char* key) -> int64_t {
-    auto it = stats.counters.find(key);
-    return it == stats.counters.end() ? 0 : it->second;
-  };
-  std::string msg;
-  auto add = [&](const std::string& part) { msg += (msg.empty() ? "" : "; ") + part; };
-  auto num = [](int64_t n, const char* one, const char* many) {
-    return std::to_string(n) + " " + (n == 1 ? one : many);
-  };
-  if (int64_t n = count("unreadable_pids"))
-    add(num(n, "process's", "processes'") + " fds unreadable" +
-        (geteuid() ? " without root" : "") + "; owners may be missing");
-  if (int64_t n = count("unreadable_netns_links"))
-    add(num(n, "process's network namespace", "processes' network namespaces") + " unreadable");
-  if (int64_t n = count("netns_not_entered"))
-    add(num(n, "network namespace", "network namespaces") + " read through /proc only (no addresses)");
-  if (int64_t n = count("netns_unreadable"))
-    add(num(n, "network namespace", "network namespaces") + " not entered; its sockets are missing");
-  return msg;
-}
 
 // Keeps the processes that own a remaining socket or flow.
 void prune_processes(ScanResult& r) {
@@ -62,8 +41,18 @@ int run_snapshot(const TraceOptions& opts) {
     filter.netns = resolve_netns(opts.netns, opts.proc_root);
     so.only_netns = filter.netns;
   }
+  // Resolved before the scan, so that a bad name costs no scan.
+  std::optional<std::set<std::string>> states;
+  if (!opts.states.empty()) states = socket_states(opts.states);
   ScanResult r = scan_host(so);
-  if (!filter.empty()) {
+  if (states) {
+    std::erase_if(r.sockets, [&](const Socket& s) { return !states->count(s.state); });
+    // A flow without a TCP state comes from a connected datagram socket: ESTABLISHED.
+    std::erase_if(r.flows, [&](const Flow& f) {
+      return !states->count(f.state.empty() ? std::string("ESTABLISHED") : f.state);
+    });
+  }
+  if (!filter.empty() || states) {
     std::erase_if(r.sockets, [&](const Socket& s) { return !filter.matches(s); });
     // --listening keeps no flows: a flow is a connected socket.
     if (filter.listening)
@@ -72,8 +61,7 @@ int run_snapshot(const TraceOptions& opts) {
       std::erase_if(r.flows, [&](const Flow& f) { return !filter.matches(f); });
     prune_processes(r);
   }
-  if (std::string msg = unreadable_summary(r.stats); !msg.empty())
-    std::cerr << "netviz-trace: " << msg << "\n";
+  write_scan_warnings(std::cerr, r, opts.verbose, geteuid() == 0);
   if (opts.verbose) {
     std::cerr << "netviz-trace: scan path " << r.stats.scan_path << ", " << r.sockets.size()
               << " sockets, " << r.processes.size() << " processes, " << r.host.netns.size()
@@ -102,10 +90,16 @@ int run_snapshot(const TraceOptions& opts) {
     return 0;
   }
   bool table = opts.format == "table" || (opts.format == "auto" && isatty(STDOUT_FILENO));
-  if (table)
-    write_socket_table(std::cout, r.sockets, r.host.netns);
-  else
+  if (table) {
+    // TIME_WAIT sockets are closed connections waiting out their timer, not in use by
+    // anyone: the table leaves them out unless --state asks, and says how many it left out.
+    uint64_t hidden = 0;
+    if (opts.states.empty())
+      hidden = std::erase_if(r.sockets, [](const Socket& s) { return s.state == "TIME_WAIT"; });
+    write_socket_table(std::cout, r.sockets, r.host.netns, hidden);
+  } else {
     write_socket_lines(std::cout, r.sockets);
+  }
   std::cout.flush();
   if (!std::cout) throw Error("stdout: write failed");
   return 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -31,7 +32,7 @@ std::string owners_text(const Socket& s) {
 }  // namespace
 
 void write_socket_table(std::ostream& out, const std::vector<Socket>& sockets,
-                        const std::vector<NetnsInfo>& netns) {
+                        const std::vector<NetnsInfo>& netns, uint64_t hidden_time_wait) {
   std::unordered_map<uint64_t, std::string> ns_names;
   for (const auto& n : netns)
     if (!n.name.empty()) ns_names[n.inode] = n.name;
@@ -60,6 +61,18 @@ void write_socket_table(std::ostream& out, const std::vector<Socket>& sockets,
     line += '\n';
     out << line;
   }
+  std::map<std::string, uint64_t> by_state;
+  for (const auto& s : sockets) ++by_state[s.state.empty() ? "UNKNOWN" : s.state];
+  line = std::to_string(sockets.size()) + (sockets.size() == 1 ? " socket" : " sockets");
+  const char* sep = ": ";
+  for (const auto& [state, n] : by_state) {
+    line += sep + std::to_string(n) + " " + state;
+    sep = ", ";
+  }
+  if (hidden_time_wait)
+    line += "; " + std::to_string(hidden_time_wait) +
+            " TIME_WAIT not shown (--state time-wait or --state all shows them)";
+  out << line << '\n';
 }
 
 }  // namespace netviz

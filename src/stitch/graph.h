@@ -31,10 +31,6 @@ struct GraphEdge {
   uint64_t open = 0;       // flows not seen closing
   uint64_t bytes = 0;
   WallNs first = 0, last = 0;
-  bool same_key(const GraphEdge& o) const {
-    return from == o.from && to == o.to && proto == o.proto && port == o.port &&
-           joined == o.joined;
-  }
 };
 
 struct Graph {

@@ -83,7 +83,7 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
   if (!f.tcp) autoload_off(s->obj, tcp_only_programs(), "--proto");
   if (!f.udp) autoload_off(s->obj, udp_only_programs(), "--proto");
-  autoload_off(s->obj, skip, "NETVIZ_TRACE_SKIP_HOOKS");
+  autoload_off(s->obj, skip, "--bench-skip-hooks");
   return s;
 }
 
@@ -192,7 +192,7 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
   if (!features.skip_hooks.empty()) {
     std::string names;
     for (const auto& n : features.skip_hooks) names += (names.empty() ? "" : ",") + n;
-    notes_.push_back("hooks left out on request (NETVIZ_TRACE_SKIP_HOOKS=" + names +
+    notes_.push_back("hooks left out on request (--bench-skip-hooks " + names +
                      "): this capture is incomplete");
   }
 

@@ -2,7 +2,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -51,24 +50,15 @@ int run_trace(const TraceOptions& opts) {
   std::ios::sync_with_stdio(false);
   if (!opts.output.empty()) check_output_early(opts.output);
   TraceFeatures f = probe_trace_features();
-  // For tests and for kernels where tp_btf loads but misbehaves: force the classic
-  // sock:inet_sock_set_state tracepoint.
-  if (const char* v = getenv("NETVIZ_TRACE_NO_TP_BTF"); v && *v && std::string(v) != "0")
-    f.tp_btf = false;
-  // For tests: the hand-over of skipped tp_btf runs as on architectures whose stacks the BPF
-  // side does not know.
-  if (const char* v = getenv("NETVIZ_TRACE_ONE_CONTEXT"); v && *v && std::string(v) != "0")
-    f.one_context = true;
-  // For scripts/bench-trace BREAKDOWN=1: what each group of hooks costs.
-  if (const char* v = getenv("NETVIZ_TRACE_SKIP_HOOKS")) {
-    std::string list = v;
-    for (size_t at = 0; at <= list.size();) {
-      size_t comma = list.find(',', at);
-      if (comma == std::string::npos) comma = list.size();
-      if (comma > at) f.skip_hooks.push_back(list.substr(at, comma - at));
-      at = comma + 1;
-    }
-  }
+  // --test-tracepoint-flavour classic, for tests and for kernels where tp_btf loads but
+  // misbehaves: force the classic sock:inet_sock_set_state tracepoint.
+  if (opts.test_classic_tracepoint) f.tp_btf = false;
+  // --test-one-context, for tests: the hand-over of skipped tp_btf runs as on architectures
+  // whose stacks the BPF side does not know.
+  if (opts.test_one_context) f.one_context = true;
+  // --bench-skip-hooks, for scripts/bench-trace BREAKDOWN=1: what each group of hooks costs.
+  for (const auto& h : opts.bench_skip_hooks)
+    if (!h.empty()) f.skip_hooks.push_back(h);
   return run_trace_session(opts, f, std::cout, std::cerr, isatty(STDOUT_FILENO),
                            isatty(STDERR_FILENO), [&opts](std::ostream& err) {
                              drop_tracer_privileges(opts, err);

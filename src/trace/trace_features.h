@@ -15,7 +15,7 @@ struct TraceFeatures {
   // The tp_btf hand-over keeps one record per CPU for all contexts instead of one per stack
   // (bpf/trace.bpf.c context_level): what other architectures get; tests force it here.
   bool one_context = false;
-  // Programs left unloaded on request (NETVIZ_TRACE_SKIP_HOOKS): only for measuring what
+  // Programs left unloaded on request (--bench-skip-hooks): only for measuring what
   // each hook costs; the capture is then incomplete and its notes say so.
   std::vector<std::string> skip_hooks;
   std::string cgroup2;      // cgroup2 mount point; "" when none

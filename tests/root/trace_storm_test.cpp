@@ -81,11 +81,14 @@ struct FullSpeed {
   }
 };
 
-FullSpeed full_speed_storm(int count) {
+// extra: more netviz-trace options (the hidden test switches).
+FullSpeed full_speed_storm(int count, const std::vector<std::string>& extra = {}) {
   FullSpeed r;
   nvt::TempDir dir;
   std::string cap = dir.file("capture.json");
-  nvt::Tracer tracer(dir, {"--duration", "120", "-o", cap});
+  std::vector<std::string> args = {"--duration", "120", "-o", cap};
+  args.insert(args.end(), extra.begin(), extra.end());
+  nvt::Tracer tracer(dir, args);
   nvt::Peer server(dir, "server",
                    {"tcp-server", "--port", "0", "--count", std::to_string(count), "--comm",
                     "nvt_fast_srv", "--timeout", "40"});
@@ -162,8 +165,7 @@ TEST(TraceStorm, FullSpeedTwentyThousandEveryConnectionBothEnds) {
 // The tp_btf hand-over as on architectures whose stacks the BPF side does not know: one
 // record per CPU for every context. Repeats are allowed (dropped in user space), losses not.
 TEST(TraceStorm, FullSpeedOneContextHandOver) {
-  nvt::ScopedEnv env("NETVIZ_TRACE_ONE_CONTEXT", "1");
-  auto r = full_speed_storm(20000);
+  auto r = full_speed_storm(20000, {"--test-one-context"});
   EXPECT_TRUE(has_note(r.notes, "tcp state hook: tp_btf")) << r.describe();
   expect_every_end(r, 20000);
 }
@@ -174,8 +176,7 @@ TEST(TraceStorm, FullSpeedOneContextHandOver) {
 // may lose a few transitions there. Each must be counted: every missing end is covered by
 // lost_events, and every end that is there is right.
 TEST(TraceStorm, FullSpeedClassicTracepointFlavourCountsWhatItMisses) {
-  nvt::ScopedEnv env("NETVIZ_TRACE_NO_TP_BTF", "1");
-  auto r = full_speed_storm(20000);
+  auto r = full_speed_storm(20000, {"--test-tracepoint-flavour", "classic"});
   EXPECT_TRUE(has_note(r.notes, "tcp state hook: tracepoint")) << r.describe();
   EXPECT_EQ(r.made, 20000u) << r.describe();
   size_t missing = (r.made - std::min(r.made, r.out)) + (r.made - std::min(r.made, r.in)) +

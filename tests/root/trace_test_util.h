@@ -356,28 +356,6 @@ class Netns {
 
 // A running netviz-trace. Starting waits for its "tracing" line on stderr: every hook is
 // attached and the scan is done. pipe_stdout: read its JSON lines from a pipe.
-// Sets an environment variable for the children started in its lifetime (the tracer reads
-// NETVIZ_TRACE_* switches from its environment).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = getenv(name)) old_ = old, had_ = true;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      setenv(name_.c_str(), old_.c_str(), 1);
-    else
-      unsetenv(name_.c_str());
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_, old_;
-  bool had_ = false;
-};
-
 class Tracer {
  public:
   Tracer(const TempDir& dir, std::vector<std::string> args, bool pipe_stdout = false,

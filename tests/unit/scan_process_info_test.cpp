@@ -24,6 +24,16 @@ TEST(ProcessInfo, StatusFields) {
   EXPECT_FALSE(parse_status_uid("Name:\tx\n"));
 }
 
+TEST(ProcessInfo, PidNamespaceInit) {
+  EXPECT_TRUE(parse_status_pidns_init("Name:\tbwrap\nNSpid:\t4242\t1\nPPid:\t1\n"));
+  EXPECT_TRUE(parse_status_pidns_init("NSpid:\t9\t5\t1  \n"));
+  EXPECT_TRUE(parse_status_pidns_init("NSpid:\t1\n"));  // the init of ours
+  EXPECT_FALSE(parse_status_pidns_init("NSpid:\t4242\t7\n"));
+  EXPECT_FALSE(parse_status_pidns_init("NSpid:\t4242\n"));
+  EXPECT_FALSE(parse_status_pidns_init("NSpid:\t4242\t11\n"));
+  EXPECT_FALSE(parse_status_pidns_init("Name:\tx\n"));  // kernels before 4.1
+}
+
 TEST(ProcessInfo, Cmdline) {
   using V = std::vector<std::string>;
   EXPECT_EQ(split_cmdline(std::string("a\0b c\0\0d\0", 9)), (V{"a", "b c", "", "d"}));

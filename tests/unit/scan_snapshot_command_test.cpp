@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "cli/trace_options.h"
@@ -102,7 +103,60 @@ TEST(SnapshotCommand, TableFormat) {
   std::string text = capture_stdout(o);
   EXPECT_EQ(text.rfind("Netid", 0), 0u);
   EXPECT_NE(text.find("(\"redis-server\",pid=201,fd=7)"), std::string::npos);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);  // header + the shared socket
+  // header, the shared socket, the summary
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
+  EXPECT_NE(text.find("\n1 socket: 1 ESTABLISHED\n"), std::string::npos) << text;
+}
+
+// The fixture holds one TIME_WAIT socket (pid 100's namespace): the table leaves it out and
+// counts it, JSON keeps it.
+TEST(SnapshotCommand, TableHidesTimeWaitJsonKeepsIt) {
+  TraceOptions o = fixture_opts();
+  o.format = "table";
+  std::string text = capture_stdout(o);
+  std::string rows = text.substr(0, text.rfind('\n', text.size() - 2));
+  EXPECT_EQ(rows.find("TIME_WAIT"), std::string::npos) << text;
+  EXPECT_NE(text.find("; 1 TIME_WAIT not shown (--state time-wait or --state all shows them)\n"),
+            std::string::npos)
+      << text;
+  o.format = "json";
+  size_t time_wait = 0;
+  for (const auto& l : lines_of(capture_stdout(o))) time_wait += l["state"] == "TIME_WAIT";
+  EXPECT_EQ(time_wait, 1u);
+}
+
+TEST(SnapshotCommand, StateFilter) {
+  TraceOptions o = fixture_opts();
+  o.format = "table";
+  o.states = {"time-wait"};
+  std::string text = capture_stdout(o);
+  EXPECT_NE(text.find("TIME_WAIT "), std::string::npos) << text;
+  EXPECT_NE(text.find("\n1 socket: 1 TIME_WAIT\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("not shown"), std::string::npos) << text;
+  // Given explicitly, --state filters JSON too; close covers unconnected datagram sockets.
+  o.format = "json";
+  o.states = {"listen", "close"};
+  auto lines = lines_of(capture_stdout(o));
+  ASSERT_FALSE(lines.empty());
+  std::set<std::string> seen;
+  for (const auto& l : lines) seen.insert(l["state"].get<std::string>());
+  EXPECT_EQ(seen, (std::set<std::string>{"LISTEN", "UNCONN"}));
+  o.states = {"established", "all"};
+  size_t time_wait = 0;
+  for (const auto& l : lines_of(capture_stdout(o))) time_wait += l["state"] == "TIME_WAIT";
+  EXPECT_EQ(time_wait, 1u);
+}
+
+TEST(SnapshotCommand, BadStateNamesTheOption) {
+  TraceOptions o = fixture_opts();
+  o.states = {"established", "fin-wait1"};
+  try {
+    run_snapshot(o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("--state: unknown state \"fin-wait1\"", 0), 0u)
+        << e.what();
+  }
 }
 
 TEST(SnapshotCommand, BadNetnsNamesTheOption) {

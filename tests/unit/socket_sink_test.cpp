@@ -65,12 +65,14 @@ TEST(SocketSink, TableLikeSs) {
   write_socket_table(out, sample(), {NetnsInfo{4026532500, "blue", {}}});
   std::string text = out.str();
   std::istringstream in(text);
-  std::string header, l1, l2, l3, extra;
+  std::string header, l1, l2, l3, summary, extra;
   std::getline(in, header);
   std::getline(in, l1);
   std::getline(in, l2);
   std::getline(in, l3);
+  std::getline(in, summary);
   EXPECT_FALSE(std::getline(in, extra));
+  EXPECT_EQ(summary, "3 sockets: 1 ESTABLISHED, 2 LISTEN");
   EXPECT_EQ(header.rfind("Netid", 0), 0u);
   EXPECT_NE(header.find("Local Address:Port"), std::string::npos);
   EXPECT_NE(l1.find("127.0.0.1:80 "), std::string::npos);
@@ -84,6 +86,27 @@ TEST(SocketSink, TableLikeSs) {
   // Columns line up: the state column starts at the same offset on every row.
   EXPECT_EQ(header.find("State"), l1.find("ESTABLISHED"));
   EXPECT_EQ(header.find("State"), l2.find("LISTEN"));
+}
+
+TEST(SocketSink, TableSummaryCountsHiddenTimeWait) {
+  std::stringstream out;
+  auto sockets = sample();
+  sockets[1].state = "TIME_WAIT";
+  write_socket_table(out, sockets, {}, 41);
+  std::string text = out.str();
+  ASSERT_FALSE(text.empty());
+  std::string last = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  EXPECT_EQ(last,
+            "3 sockets: 1 ESTABLISHED, 1 LISTEN, 1 TIME_WAIT; 41 TIME_WAIT not shown "
+            "(--state time-wait or --state all shows them)\n");
+}
+
+TEST(SocketSink, EmptyTableStillSummarises) {
+  std::stringstream out;
+  write_socket_table(out, {}, {}, 1);
+  EXPECT_EQ(out.str(),
+            "Netid State Local Address:Port Peer Address:Port Netns Process\n"
+            "0 sockets; 1 TIME_WAIT not shown (--state time-wait or --state all shows them)\n");
 }
 
 // The streamed document writer must produce exactly what src/format's to_json produces.

@@ -200,7 +200,7 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
   // The flavour is chosen before the one load: a failed load would leave every program to
   // load again, and an error there would name the wrong cause.
   bool btf_flavour = features.tp_btf;
-  if (btf_flavour) {
+  if (btf_flavour && filters.tcp) {  // --proto udp loads no state program: nothing to probe
     if (std::string why = probe_tp_btf(); !why.empty()) {
       // The classic tracepoint carries the same data.
       notes_.push_back("tp_btf/inet_sock_set_state does not load here (" + why +

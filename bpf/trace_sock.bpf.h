@@ -1,5 +1,6 @@
-/* Socket helpers for bpf/trace.bpf.c: reading a struct sock through CO-RE (works from every
- * program type that may call bpf_probe_read_kernel, so both tracepoint flavours share it). */
+/* Socket helpers for the tracer's hook families: reading a struct sock through CO-RE (works
+ * from every program type that may call bpf_probe_read_kernel, so both tracepoint flavours
+ * share it). */
 #ifndef NETVIZ_TRACE_SOCK_BPF_H
 #define NETVIZ_TRACE_SOCK_BPF_H
 

@@ -29,25 +29,45 @@ else()
   set(BPF_TARGET_ARCH ${CMAKE_SYSTEM_PROCESSOR})
 endif()
 
-function(netviz_bpf_skeletons target sources)
+# netviz_bpf_skeleton(NAME SOURCES...): compiles each source and, for more than one, links
+# the objects into one (bpftool gen object: maps and settings declared alike in each part are
+# kept once, see bpf/maps.bpf.h), then makes ${NETVIZ_SKEL_DIR}/NAME.skel.h with the skeleton
+# type NAME_bpf. Adds the target NAME_skeleton that builds it.
+function(netviz_bpf_skeleton name)
+  set(sources ${ARGN})
   file(GLOB shared_headers ${CMAKE_SOURCE_DIR}/include/netviz/*.h ${CMAKE_SOURCE_DIR}/bpf/*.h)
-  set(skeletons)
+  set(obj ${NETVIZ_SKEL_DIR}/${name}.bpf.o)
+  set(skel ${NETVIZ_SKEL_DIR}/${name}.skel.h)
+  list(LENGTH sources n)
+  set(parts)
   foreach(src ${sources})
-    get_filename_component(name ${src} NAME_WE)
-    set(obj ${NETVIZ_SKEL_DIR}/${name}.bpf.o)
-    set(skel ${NETVIZ_SKEL_DIR}/${name}.skel.h)
-    add_custom_command(OUTPUT ${obj}
+    get_filename_component(part ${src} NAME_WE)
+    if(n EQUAL 1)
+      set(part_obj ${obj})
+    else()
+      set(part_obj ${NETVIZ_SKEL_DIR}/parts/${name}/${part}.bpf.o)
+    endif()
+    get_filename_component(part_dir ${part_obj} DIRECTORY)
+    get_filename_component(src_dir ${src} DIRECTORY)
+    add_custom_command(OUTPUT ${part_obj}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${part_dir}
       COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
               -Wall -Wno-unused-function
               -I${NETVIZ_VMLINUX_DIR} -I${CMAKE_SOURCE_DIR}/include -I${CMAKE_SOURCE_DIR}/bpf
-              -c ${src} -o ${obj}
+              -I${src_dir} -c ${src} -o ${part_obj}
       DEPENDS ${src} ${shared_headers} ${NETVIZ_VMLINUX}
-      COMMENT "BPF ${name}.bpf.c" VERBATIM)
-    add_custom_command(OUTPUT ${skel}
-      COMMAND sh -c "${BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}.tmp && mv ${skel}.tmp ${skel}"
-      DEPENDS ${obj}
-      COMMENT "Skeleton ${name}.skel.h" VERBATIM)
-    list(APPEND skeletons ${skel})
+      COMMENT "BPF ${part}.bpf.c" VERBATIM)
+    list(APPEND parts ${part_obj})
   endforeach()
-  add_custom_target(${target} DEPENDS ${skeletons})
+  if(NOT n EQUAL 1)
+    add_custom_command(OUTPUT ${obj}
+      COMMAND ${BPFTOOL} gen object ${obj} ${parts}
+      DEPENDS ${parts}
+      COMMENT "BPF link ${name}.bpf.o" VERBATIM)
+  endif()
+  add_custom_command(OUTPUT ${skel}
+    COMMAND sh -c "${BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}.tmp && mv ${skel}.tmp ${skel}"
+    DEPENDS ${obj}
+    COMMENT "Skeleton ${name}.skel.h" VERBATIM)
+  add_custom_target(${name}_skeleton DEPENDS ${skel})
 endfunction()

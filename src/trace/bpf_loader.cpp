@@ -7,6 +7,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -75,7 +78,10 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
   if (!s) throw Error("cannot open the tracing BPF object: " + last_log_line());
   s->rodata->targ_netns = f.netns;
   s->rodata->targ_pid = f.pid;
-  s->rodata->targ_port = f.port;
+  static_assert(sizeof s->rodata->targ_ports / sizeof s->rodata->targ_ports[0] ==
+                KernelFilters::kMaxKernelPorts);
+  s->rodata->targ_nports = static_cast<uint32_t>(f.ports.size());
+  std::copy(f.ports.begin(), f.ports.end(), s->rodata->targ_ports);
   s->rodata->one_context = one_context ? 1 : 0;
   s->rodata->quiet_opens = f.quiet_opens ? 1 : 0;
   bpf_program__set_autoload(s->progs.state_btf, use_tp_btf);
@@ -88,6 +94,45 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
 }
 
 }  // namespace
+
+void KernelFilters::set_ports(const std::vector<uint32_t>& wanted) {
+  ports.clear();
+  if (wanted.size() > kMaxKernelPorts) return;
+  for (uint32_t p : wanted) {
+    if (p == 0 || p > 65535) {
+      ports.clear();
+      return;
+    }
+    ports.push_back(static_cast<uint16_t>(p));
+  }
+}
+
+bool KernelFilters::port_filtered(uint16_t lport, uint16_t rport) const {
+  auto wanted = [&](uint16_t p) { return std::find(ports.begin(), ports.end(), p) != ports.end(); };
+  return !ports.empty() && !wanted(lport) && !wanted(rport);
+}
+
+// Loads the smallest tp_btf program on sock:inet_sock_set_state that does what state_btf
+// needs of the flavour (its struct sock argument handed to bpf_skc_to_tcp_sock), as
+// libbpf-tools' probe_tp_btf does: "" if the kernel takes it, else why not.
+std::string probe_tp_btf() {
+  int btf_id = libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP);
+  if (btf_id < 0) return std::string("no BTF for the tracepoint: ") + strerror(-btf_id);
+  const bpf_insn insns[] = {
+      // r1 = ctx[0] (struct sock *); r0 = bpf_skc_to_tcp_sock(r1); return 0
+      {BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_1, 0, 0},
+      {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_skc_to_tcp_sock},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP,
+              .attach_btf_id = static_cast<uint32_t>(btf_id));
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "nv_probe_tp_btf", "GPL", insns,
+                         sizeof insns / sizeof insns[0], &opts);
+  if (fd < 0) return std::string("bpf_prog_load: ") + strerror(errno);
+  close(fd);
+  return "";
+}
 
 void ensure_tracefs(std::vector<std::string>& notes) {
   if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
@@ -152,19 +197,20 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
   libbpf_set_print(capture_print);
   ensure_tracefs(notes_);
 
+  // The flavour is chosen before the one load: a failed load would leave every program to
+  // load again, and an error there would name the wrong cause.
   bool btf_flavour = features.tp_btf;
+  if (btf_flavour && filters.tcp) {  // --proto udp loads no state program: nothing to probe
+    if (std::string why = probe_tp_btf(); !why.empty()) {
+      // The classic tracepoint carries the same data.
+      notes_.push_back("tp_btf/inet_sock_set_state does not load here (" + why +
+                       "); using the classic tracepoint");
+      btf_flavour = false;
+    }
+  }
   impl_->skel = open_skeleton(filters, btf_flavour, features.one_context, features.skip_hooks);
   g_libbpf_log.clear();
   int err = trace_bpf__load(impl_->skel.get());
-  if (err && btf_flavour) {
-    // Runtime probe: tp_btf did not load here; the classic tracepoint carries the same data.
-    notes_.push_back("tp_btf/inet_sock_set_state did not load (" + last_log_line() +
-                     "); using the classic tracepoint");
-    btf_flavour = false;
-    impl_->skel = open_skeleton(filters, false, features.one_context, features.skip_hooks);
-    g_libbpf_log.clear();
-    err = trace_bpf__load(impl_->skel.get());
-  }
   if (err) {
     if (err == -EPERM || err == -EACCES)
       throw Error("loading the tracing BPF programs was refused (needs root): " +
@@ -253,7 +299,7 @@ uint64_t TraceLoader::missed_runs() const {
     bpf_prog_info info{};
     uint32_t len = sizeof info;
     if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0) continue;
-    // state_btf_nested is skipped only where state_btf ran (bpf/trace.bpf.c): no loss.
+    // state_btf_nested is skipped only where state_btf ran (bpf/tcp_state.bpf.c): no loss.
     if (p == impl_->skel->progs.state_btf_nested) continue;
     if (p != impl_->skel->progs.state_btf) {
       sum += info.recursion_misses;

@@ -1,5 +1,5 @@
 #pragma once
-// Owns the tracing BPF objects: open → set rodata filters → pick the flavour → load →
+// Owns the tracing BPF object: open → set rodata filters → probe and pick the flavour → load →
 // attach every hook as a bpf_link (never pinned: all of it goes when the process does).
 #include <cstdint>
 #include <functional>
@@ -19,7 +19,14 @@ namespace netviz {
 struct KernelFilters {
   uint32_t netns = 0;  // 0: any
   uint32_t pid = 0;
-  uint32_t port = 0;
+  // --port: the local or remote port is one of these; empty: any. The kernel takes up to
+  // kMaxKernelPorts (bpf/maps.bpf.h NV_MAX_PORTS); set_ports leaves a longer list, or one
+  // with a port no socket has (0, above 65535), to the user-space filter alone.
+  static constexpr size_t kMaxKernelPorts = 16;
+  std::vector<uint16_t> ports;
+  void set_ports(const std::vector<uint32_t>& wanted);
+  // As the kernel applies it: true when ports were given and neither port is one of them.
+  bool port_filtered(uint16_t lport, uint16_t rport) const;
   // --proto: hooks of a protocol nobody asked for are not loaded at all.
   bool tcp = true;
   bool udp = true;
@@ -28,7 +35,7 @@ struct KernelFilters {
   bool quiet_opens = false;
 };
 
-// Programs that serve one protocol only, by name (bpf/trace.bpf.c): --proto leaves the other
+// Programs that serve one protocol only, by name (bpf/*.bpf.c): --proto leaves the other
 // protocol's out. tests/nv_floor mirrors the same sets with its empty programs.
 const std::vector<std::string>& tcp_only_programs();
 const std::vector<std::string>& udp_only_programs();  // post_bind stays: TCP binds too
@@ -36,6 +43,10 @@ const std::vector<std::string>& udp_only_programs();  // post_bind stays: TCP bi
 // libbpf finds tracepoint ids in tracefs; when the host has none mounted, mounts one in a
 // private mount namespace of this process, so nothing is left on the host. Notes what it did.
 void ensure_tracefs(std::vector<std::string>& notes);
+
+// "" when a tp_btf program on sock:inet_sock_set_state loads here, else why not: the
+// tracer's flavour is chosen with it before loading.
+std::string probe_tp_btf();
 
 // Attaches one loaded program where its section says: cgroup programs to cgroup_fd (the
 // cgroup2 root), the others to their tracepoint. nullptr and errno on failure.

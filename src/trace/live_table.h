@@ -128,7 +128,7 @@ class LiveTable {
   std::map<int32_t, ProcessState> processes_;
   std::unordered_map<int32_t, uint32_t> live_by_pid_;
   // TCP connections already closed, by kernel identity (sk, start): the hand-over between
-  // the two state programs (bpf/trace.bpf.c) can, rarely, report a transition twice, and a
+  // the two state programs (bpf/tcp_state.bpf.c) can, rarely, report a transition twice, and a
   // connect repeated after its close would reopen the flow.
   bool seen_closed(const TraceEvent& e);
   // A repeat comes within the same softirq batch (dozens of closes): 4,096 entries keep a

@@ -62,7 +62,7 @@ TraceFeatures probe_trace_features() {
   }
   f.privileged = true;
   f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) > 0;
-  // libbpf cannot probe tp_btf alone; the loader tries it and falls back when it fails.
+  // libbpf cannot probe tp_btf; the loader does (probe_tp_btf) before it loads.
   f.tp_btf = f.btf;
   return f;
 }

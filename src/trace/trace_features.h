@@ -11,9 +11,9 @@ struct TraceFeatures {
   bool privileged = false;  // bpf() is allowed to us
   bool btf = false;         // kernel BTF for CO-RE
   bool ringbuf = false;     // BPF_MAP_TYPE_RINGBUF
-  bool tp_btf = false;      // try the tp_btf flavour first (the loader still falls back)
+  bool tp_btf = false;      // use the tp_btf flavour if the loader's probe loads
   // The tp_btf hand-over keeps one record per CPU for all contexts instead of one per stack
-  // (bpf/trace.bpf.c context_level): what other architectures get; tests force it here.
+  // (bpf/tcp_state.bpf.c context_level): what other architectures get; tests force it here.
   bool one_context = false;
   // Programs left unloaded on request (--bench-skip-hooks): only for measuring what
   // each hook costs; the capture is then incomplete and its notes say so.

@@ -268,7 +268,7 @@ void Session::open_connections(const TraceLoader& loader, const KernelFilters& k
   for (const auto& [sk, si] : loader.open_tcp_records()) {
     const nv_tuple& t = si.t;
     if ((kf.pid && si.pid != kf.pid) || (kf.netns && t.netns != kf.netns) ||
-        (kf.port && t.lport != kf.port && t.rport != kf.port))
+        kf.port_filtered(t.lport, t.rport))
       continue;
     nv_event r{};
     r.type = si.attribution == NV_ATTR_CONNECT ? NV_EV_CONNECT : NV_EV_ACCEPT;
@@ -340,7 +340,7 @@ int Session::run() {
     kf.netns = static_cast<uint32_t>(ino);
   }
   if (filter_.pids.size() == 1) kf.pid = static_cast<uint32_t>(filter_.pids[0]);
-  if (filter_.ports.size() == 1) kf.port = filter_.ports[0];
+  kf.set_ports(filter_.ports);
   if (!filter_.protos.empty()) {
     kf.tcp = kf.udp = false;
     for (const auto& p : filter_.protos) {

@@ -1,4 +1,4 @@
-// nv_floor: attaches bpf/bench_floor.bpf.c, one empty program at each hook point of
+// nv_floor: attaches tests/bpf/bench_floor.bpf.c, one empty program at each hook point of
 // netviz-trace, and waits for SIGINT or SIGTERM (or --timeout). scripts/bench-trace runs its
 // storm under it to measure what calling the hooks costs, the floor under any tracer built
 // on them.

@@ -2,7 +2,8 @@
 /* The cost floor of netviz-trace's hooks (scripts/bench-trace, tests/tools/nv_floor): one
  * program at every hook point the tracer attaches, each returning at once. A storm under
  * them pays for the kernel calling the hooks and nothing else; no program body can make the
- * tracer cheaper than this. Names match bpf/trace.bpf.c so the same hook sets can be chosen. */
+ * tracer cheaper than this. Names match the tracer's (bpf/tcp_state.bpf.c and its siblings) so the same hook sets can be
+ * chosen. Bench-only: built for tests/tools/nv_floor, not part of netviz. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

@@ -19,6 +19,9 @@ else()
     COMMAND sh -c "${BPFTOOL} btf dump file /sys/kernel/btf/vmlinux format c > ${NETVIZ_VMLINUX}.tmp && mv ${NETVIZ_VMLINUX}.tmp ${NETVIZ_VMLINUX}"
     COMMENT "Generating vmlinux.h from kernel BTF" VERBATIM)
 endif()
+# One target owns vmlinux.h: every skeleton waits for it, so parallel builds never race to
+# write it.
+add_custom_target(netviz_vmlinux DEPENDS ${NETVIZ_VMLINUX})
 get_filename_component(NETVIZ_VMLINUX_DIR ${NETVIZ_VMLINUX} DIRECTORY)
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|amd64")
@@ -70,4 +73,5 @@ function(netviz_bpf_skeleton name)
     DEPENDS ${obj}
     COMMENT "Skeleton ${name}.skel.h" VERBATIM)
   add_custom_target(${name}_skeleton DEPENDS ${skel})
+  add_dependencies(${name}_skeleton netviz_vmlinux)
 endfunction()

@@ -55,17 +55,10 @@ bad=$(jq -c 'select(.comm != "dig" or .direction != "outbound" or .family != "ip
     or .packets != 2)' "$tmp/client.jsonl" | head -3)
 [[ -z $bad ]] || rs_fail "client-side flows not dig's, outbound, 2 datagrams: $bad"
 echo "ok: client side: each dig's own pid, comm dig, outbound, request and reply one flow"
-diff <(jq -r .remote.port "$tmp/server.jsonl" | sort -n) \
-  <(jq -r .local.port "$tmp/client.jsonl" | sort -n) >/dev/null ||
-  rs_fail "client-side and server-side flows do not pair up by client port"
-echo "ok: every client-side flow has its server-side flow"
+rs_expect_paired "$tmp/server.jsonl" "$tmp/client.jsonl"
 
 rs_check_lost "$c"
 
-rs_stitch_edges "$port" "$c" >"$tmp/edges.txt"
-host=$(jq -r .host.name "$c")
-want="p:$host|dig -> p:$host|dnsmasq udp/$port both flows=$queries"
-[[ $(cat "$tmp/edges.txt") == "$want" ]] ||
-  rs_fail "stitched edges on $port:"$'\n'"$(cat "$tmp/edges.txt")"$'\n'"want: $want"
+rs_expect_edges "$port" "$c" "p:HOST|dig -> p:HOST|dnsmasq udp/$port both flows=$queries"
 echo "ok: stitched: dig -> dnsmasq, both ends joined, no one-sided edge"
 echo "PASS real_dnsmasq ($queries queries)"

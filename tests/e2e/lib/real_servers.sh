@@ -179,3 +179,22 @@ rs_stitch_edges() {
   jq -r --argjson port "$port" '.edges[] | select(.port == $port)
     | "\(.from) -> \(.to) \(.proto)/\(.port) \(.joined) flows=\(.flows)"' "$tmp/graph.json"
 }
+
+# Every client-side flow (file $2) has its server-side flow (file $1), paired by client port.
+rs_expect_paired() {
+  diff <(jq -r .remote.port "$1" | sort -n) <(jq -r .local.port "$2" | sort -n) >/dev/null ||
+    rs_fail "client-side and server-side flows do not pair up by client port"
+  echo "ok: every client-side flow has its server-side flow"
+}
+
+# The stitched edges on PORT of CAPTURE are exactly the given lines, HOST standing for the
+# capture's host name.
+rs_expect_edges() {
+  local port=$1 c=$2 host got want=() line
+  shift 2
+  host=$(jq -r .host.name "$c")
+  for line in "$@"; do want+=("${line//HOST/$host}"); done
+  got=$(rs_stitch_edges "$port" "$c")
+  [[ $got == "$(printf '%s\n' "${want[@]}")" ]] ||
+    rs_fail "stitched edges on $port:"$'\n'"$got"$'\n'"want:"$'\n'"$(printf '%s\n' "${want[@]}")"
+}

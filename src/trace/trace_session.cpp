@@ -287,9 +287,10 @@ void Session::open_connections(const TraceLoader& loader, const KernelFilters& k
     memcpy(r.raddr, t.raddr, sizeof r.raddr);
     memcpy(r.comm, si.comm, sizeof r.comm);
     bool moved = false;
+    const int32_t owner = static_cast<int32_t>(si.pid);  // clang 14 lambdas can't capture bindings
     if (auto h = holders.find(sk); h != holders.end() && !h->second.empty() &&
                                    std::none_of(h->second.begin(), h->second.end(),
-                                                [&](const auto& o) { return o.first == (int32_t)si.pid; })) {
+                                                [owner](const auto& o) { return o.first == owner; })) {
       r.attribution = NV_ATTR_HANDOFF;
       r.prev_pid = si.pid;
       r.prev_attribution = si.attribution == NV_ATTR_HANDOFF ? si.prev_attribution : si.attribution;

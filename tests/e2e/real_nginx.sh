@@ -69,14 +69,9 @@ for pid in $(cut -d' ' -f2 "$tmp/log-ports.txt" | sort -u); do
   [[ " $workers" == *" $pid "* ]] || rs_fail "the access log names pid $pid, not a worker ($workers)"
 done
 
-rs_flows "$c" tcp "$port" server >"$tmp/server.jsonl"
-rs_flows "$c" tcp "$port" client >"$tmp/client.jsonl"
-rs_eq "server-side TCP flows on $port" "$connects" "$(wc -l <"$tmp/server.jsonl")"
-rs_eq "client-side TCP flows to $port" "$connects" "$(wc -l <"$tmp/client.jsonl")"
+rs_split_tcp "$c" "$port" "$connects"
 
-jq -r '"\(.remote.port) \(.pid)"' "$tmp/server.jsonl" | sort -n >"$tmp/netviz-ports.txt"
-diff "$tmp/log-ports.txt" "$tmp/netviz-ports.txt" >"$tmp/owners.diff" ||
-  rs_fail "server-side owners differ from the access log (< log, > netviz): $(cat "$tmp/owners.diff")"
+rs_expect_owners "$tmp/log-ports.txt" "the access log"
 echo "ok: every server-side flow is owned by the worker the access log names ($connects)"
 bad=$(jq -c --argjson m "$master" 'select(.comm != "nginx" or .pid == $m or .direction != "inbound"
     or .family != "ipv4" or .attribution != "accept" or .state != "CLOSED")' "$tmp/server.jsonl" | head -3)

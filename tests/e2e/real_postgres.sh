@@ -73,15 +73,10 @@ logged=$(wc -l <"$tmp/log-ports.txt")
 rs_eq "connections in the postgres log (pgbench's + its setup one + psql)" $((processed + 2)) "$logged"
 grep -q " $postmaster\$" "$tmp/log-ports.txt" && rs_fail "the log says the postmaster served a client"
 
-rs_flows "$c" tcp "$port" server >"$tmp/server.jsonl"
-rs_flows "$c" tcp "$port" client >"$tmp/client.jsonl"
-rs_eq "server-side TCP flows on $port" "$logged" "$(wc -l <"$tmp/server.jsonl")"
-rs_eq "client-side TCP flows to $port" "$logged" "$(wc -l <"$tmp/client.jsonl")"
+rs_split_tcp "$c" "$port" "$logged"
 
 # Every server-side flow: the backend the log names for its client port.
-jq -r '"\(.remote.port) \(.pid)"' "$tmp/server.jsonl" | sort -n >"$tmp/netviz-ports.txt"
-diff "$tmp/log-ports.txt" "$tmp/netviz-ports.txt" >"$tmp/owners.diff" ||
-  rs_fail "server-side owners differ from the postgres log (< log, > netviz): $(cat "$tmp/owners.diff")"
+rs_expect_owners "$tmp/log-ports.txt" "the postgres log"
 echo "ok: every server-side flow is owned by the backend the postgres log names ($logged)"
 bad=$(jq -c --argjson pm "$postmaster" 'select(.comm != "postgres" or .direction != "inbound"
     or .family != "ipv4" or .attribution != "handoff" or .accepted_by.pid != $pm or .pid == $pm)' \

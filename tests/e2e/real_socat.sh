@@ -47,13 +47,8 @@ awk -v p="socat[$server]" '$3 == p && /accepting connection from/ {
 sort -n -o "$tmp/client-ports.txt" "$tmp/client-ports.txt"
 rs_eq "connections the socat parent accepted and forked off" "$clients" "$(wc -l <"$tmp/log-ports.txt")"
 
-rs_flows "$c" tcp "$port" server >"$tmp/server.jsonl"
-rs_flows "$c" tcp "$port" client >"$tmp/client.jsonl"
-rs_eq "server-side TCP flows on $port" "$clients" "$(wc -l <"$tmp/server.jsonl")"
-rs_eq "client-side TCP flows to $port" "$clients" "$(wc -l <"$tmp/client.jsonl")"
-jq -r '"\(.remote.port) \(.pid)"' "$tmp/server.jsonl" | sort -n >"$tmp/netviz-server.txt"
-diff "$tmp/log-ports.txt" "$tmp/netviz-server.txt" >"$tmp/owners.diff" ||
-  rs_fail "server-side owners differ from socat's log (< log, > netviz): $(cat "$tmp/owners.diff")"
+rs_split_tcp "$c" "$port" "$clients"
+rs_expect_owners "$tmp/log-ports.txt" "socat's log"
 echo "ok: every server-side flow is owned by the child socat's log forked off for it"
 bad=$(jq -c --argjson s "$server" 'select(.comm != "socat" or .pid == $s or .direction != "inbound"
     or .attribution != "handoff" or .accepted_by.pid != $s or .family != "ipv4")' \

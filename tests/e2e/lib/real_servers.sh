@@ -198,3 +198,21 @@ rs_expect_edges() {
   [[ $got == "$(printf '%s\n' "${want[@]}")" ]] ||
     rs_fail "stitched edges on $port:"$'\n'"$got"$'\n'"want:"$'\n'"$(printf '%s\n' "${want[@]}")"
 }
+
+# Splits CAPTURE's TCP flows on PORT into $tmp/server.jsonl and $tmp/client.jsonl and checks
+# each side holds exactly N flows.
+rs_split_tcp() {
+  local c=$1 port=$2 n=$3
+  rs_flows "$c" tcp "$port" server >"$tmp/server.jsonl"
+  rs_flows "$c" tcp "$port" client >"$tmp/client.jsonl"
+  rs_eq "server-side TCP flows on $port" "$n" "$(wc -l <"$tmp/server.jsonl")"
+  rs_eq "client-side TCP flows to $port" "$n" "$(wc -l <"$tmp/client.jsonl")"
+}
+
+# The server-side owners equal the server's own record: LOG_PORTS holds sorted
+# "client-port pid" lines from its log; WHAT names that log in the failure.
+rs_expect_owners() {
+  jq -r '"\(.remote.port) \(.pid)"' "$tmp/server.jsonl" | sort -n >"$tmp/netviz-owners.txt"
+  diff "$1" "$tmp/netviz-owners.txt" >"$tmp/owners.diff" ||
+    rs_fail "server-side owners differ from $2 (< log, > netviz): $(cat "$tmp/owners.diff")"
+}

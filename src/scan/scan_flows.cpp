@@ -45,7 +45,7 @@ std::vector<Flow> flows_from_sockets(const std::vector<Socket>& sockets, WallNs 
     listening.insert({s.proto, s.netns, s.local.port, is_wildcard(a) ? "" : a});
   }
   std::vector<Flow> flows;
-  flows.reserve(sockets.size() / 2);
+  flows.reserve(sockets.size());
   for (const auto& s : sockets) {
     if (!s.remote || (s.proto != "tcp" && s.proto != "udp")) continue;
     if (s.proto == "tcp" && !connected_tcp_state(s.state)) continue;

@@ -11,8 +11,9 @@
 namespace netviz {
 
 bool parse_inet_diag_msg(const nlmsghdr* h, int protocol, uint64_t netns, Socket& s) {
-  if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
-    return false;
+  bool type_ok = h->nlmsg_type == SOCK_DIAG_BY_FAMILY ||
+                 (h->nlmsg_type == TCPDIAG_GETSOCK && protocol == IPPROTO_TCP);
+  if (!type_ok || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return false;
   auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
   int af = m->idiag_family;
   if (af != AF_INET && af != AF_INET6) return false;
@@ -45,10 +46,32 @@ std::string sock_diag_inet(int protocol, int family, uint64_t netns, std::vector
   msg.req.idiag_states = ~0u;  // every state, TIME_WAIT and SYN_RECV included
   size_t before = out.size();
   std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
-    Socket s;
-    if (parse_inet_diag_msg(h, protocol, netns, s)) out.push_back(std::move(s));
+    out.emplace_back();
+    if (!parse_inet_diag_msg(h, protocol, netns, out.back())) out.pop_back();
   });
   if (!err.empty()) out.resize(before);  // all or nothing, so the fallback does not double up
+  return err;
+}
+
+std::string sock_diag_tcp(uint64_t netns, std::vector<Socket>& out) {
+  // The older request type: with no family the kernel reports IPv4 and IPv6 sockets in one
+  // walk of its connection hash table, which it walks whole for each request, however few
+  // sockets match (about 16 ms at 40,000 sockets here for an empty second family).
+  struct {
+    nlmsghdr nh;
+    inet_diag_req req;
+  } msg{};
+  msg.nh.nlmsg_len = sizeof msg;
+  msg.nh.nlmsg_type = TCPDIAG_GETSOCK;
+  msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.idiag_family = AF_UNSPEC;
+  msg.req.idiag_states = ~0u;
+  size_t before = out.size();
+  std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
+    out.emplace_back();
+    if (!parse_inet_diag_msg(h, IPPROTO_TCP, netns, out.back())) out.pop_back();
+  });
+  if (!err.empty()) out.resize(before);
   return err;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // TCP and UDP sockets (IPv4 and IPv6) of the calling thread's network namespace through
-// NETLINK_SOCK_DIAG inet_diag dumps: one request per protocol and family, no text parsing.
+// NETLINK_SOCK_DIAG inet_diag dumps, no text parsing.
 #include <linux/netlink.h>
 
 #include <cstdint>
@@ -18,5 +18,9 @@ bool parse_inet_diag_msg(const nlmsghdr* h, int protocol, uint64_t netns, Socket
 // protocol: IPPROTO_TCP or IPPROTO_UDP; family: AF_INET or AF_INET6. Appends sockets
 // (netns set, no owners). Returns "" on success, else the reason.
 std::string sock_diag_inet(int protocol, int family, uint64_t netns, std::vector<Socket>& out);
+
+// TCP sockets of both families in one kernel walk (the TCPDIAG_GETSOCK request, replies
+// parsed as above). Same contract as sock_diag_inet.
+std::string sock_diag_tcp(uint64_t netns, std::vector<Socket>& out);
 
 }  // namespace netviz

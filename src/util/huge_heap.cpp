@@ -19,7 +19,9 @@ void use_huge_heap(size_t bytes) {
   mallopt(M_TRIM_THRESHOLD, static_cast<int>(bytes < (1u << 30) ? bytes * 2 : 1u << 30));
   mallopt(M_TOP_PAD, static_cast<int>(bytes < (1u << 30) ? bytes : 1u << 30));
   auto before = reinterpret_cast<uintptr_t>(sbrk(0));
-  void* grow = malloc(1 << 20);  // more than the heap has free: it grows, by the top pad too
+  // More than the heap has free, so it grows (by the top pad too); volatile, or the compiler
+  // drops the malloc and free pair as unused.
+  void* volatile grow = malloc(1 << 20);
   auto after = reinterpret_cast<uintptr_t>(sbrk(0));
   free(grow);
   mallopt(M_TOP_PAD, 128 << 10);  // glibc's default again for growth beyond it

@@ -167,14 +167,26 @@ static std::string udp_direction(const TraceEvent& e) {
 
 const Flow* LiveTable::apply(const TraceEvent& e) {
   switch (e.kind) {
-    case EventKind::exec:
+    case EventKind::exec: {
       note_process(e.pid, e.ppid, e.comm, true, e.time);
+      // Only this process's flows: one still open from an earlier holder of the pid keeps
+      // its name.
+      auto p = processes_.find(e.pid);
+      WallNs born = p != processes_.end() ? p->second.started : 0;
       if (live_by_pid_.count(e.pid))
         for (auto& [k, r] : live_)
-          if (r.flow.pid == e.pid) r.flow.comm = e.comm;
+          if (r.flow.pid == e.pid && r.flow.first_seen >= born) r.flow.comm = e.comm;
       return nullptr;
+    }
     case EventKind::fork:
+      // A fork always makes a new process: an exited one held under this pid is another
+      // process, whose details must not become the new one's (nor its flows the new one's).
+      if (auto it = processes_.find(e.pid); it != processes_.end() && it->second.exited) {
+        processes_.erase(it);
+        ++pids_reused_;
+      }
       note_process(e.pid, e.ppid, e.comm, false);
+      if (auto it = processes_.find(e.pid); it != processes_.end()) it->second.started = e.time;
       return nullptr;
     case EventKind::exit:
       if (auto it = processes_.find(e.pid); it != processes_.end()) {
@@ -260,7 +272,9 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
     // A capture's first word of a connection can be its close: if the owner exec'd while the
     // connection was open, the flow takes the new name, as a live flow does at the exec.
     auto p = processes_.find(e.pid);
-    if (p != processes_.end() && p->second.exec_at > f.first_seen) f.comm = p->second.process.comm;
+    if (p != processes_.end() && p->second.exec_at > f.first_seen &&
+        p->second.started <= f.first_seen)
+      f.comm = p->second.process.comm;
   }
   if (created && e.pid == 0) {
     f.attribution = "";

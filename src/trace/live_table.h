@@ -85,6 +85,9 @@ class LiveTable {
     bool exited = false;
     bool had_flows = false;  // kept after exit only then: the table stays bounded under churn
     WallNs exec_at = 0;      // the last exec seen while tracing
+    // Its fork, when seen while tracing (0: it is older). A pid the kernel hands on names a
+    // new process from here: flows that started earlier are another process's.
+    WallNs started = 0;
   };
   const std::map<int32_t, ProcessState>& processes() const { return processes_; }
   // Called the first time a pid shows up in a flow (the tracer reads /proc there).
@@ -137,6 +140,7 @@ class LiveTable {
   // the tracer's samples in it (perf, 10,000-connection storms). Value 0: start unknown.
   RecentMap<WallNs> closed_start_by_sk_{4096};
   uint64_t duplicates_ = 0;
+  uint64_t pids_reused_ = 0;
 
   // A TCP connection whose close the kernel never reported, ended here instead: at a new
   // connection on its 4-tuple (another kernel start), or by end_absent.
@@ -146,6 +150,8 @@ class LiveTable {
 
  public:
   uint64_t duplicates() const { return duplicates_; }  // repeated kernel reports dropped
+  // Forks that took the pid of an exited process the table still held.
+  uint64_t pids_reused() const { return pids_reused_; }
   uint64_t closes_not_reported() const { return closes_not_reported_; }
 
   // TCP flows of namespace netns still open here, seen before `before`, whose 4-tuple the

@@ -529,6 +529,7 @@ int Session::run() {
   st.counters["udp_connected_without_datagrams"] =
       static_cast<int64_t>(loader.kernel_stat(NV_STAT_UDP_SILENT));
   st.counters["duplicate_reports"] = static_cast<int64_t>(table_.duplicates());
+  st.counters["pids_reused"] = static_cast<int64_t>(table_.pids_reused());
   st.counters["tcp_handoffs_found_at_end"] = static_cast<int64_t>(handoffs_at_end_);
   // Closes the kernel never reported (no sock:inet_sock_set_state CLOSE reached any program)
   // are not events we dropped: counted apart, said on stderr, and the flows say so.

@@ -518,3 +518,93 @@ TEST(LiveTable, StreamingForgetsExitedProcessesOnceTheirFlowsClosed) {
     EXPECT_EQ(t.traced_listeners().size(), streaming ? 0u : 1u);
   }
 }
+
+// The kernel hands an exited process's pid to a new one: the old process's flow still open
+// keeps its name through the new process's exec, and the pid's details are the new one's.
+TEST(LiveTable, ReusedPidDoesNotInheritAnotherProcessesFlows) {
+  LiveTable t;
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "alpha", "connect", 100);
+  c.start = 100;
+  ASSERT_TRUE(t.apply(c));
+  TraceEvent gone;
+  gone.kind = EventKind::exit;
+  gone.pid = 10;
+  gone.time = 150;
+  t.apply(gone);  // its socket lives on (passed on, or closed by the kernel later)
+  TraceEvent fork;
+  fork.kind = EventKind::fork;
+  fork.pid = 10;
+  fork.ppid = 1;
+  fork.comm = "sh";
+  fork.time = 200;
+  t.apply(fork);
+  TraceEvent ex;
+  ex.kind = EventKind::exec;
+  ex.pid = 10;
+  ex.comm = "beta";
+  ex.time = 210;
+  t.apply(ex);
+  auto n = tcp(EventKind::connect, "127.0.0.1", 40001, "127.0.0.1", 80, 10, "beta", "connect", 300);
+  n.start = 300;
+  ASSERT_TRUE(t.apply(n));
+
+  std::map<uint32_t, std::string> comm_by_port;
+  for (const auto& f : t.flows()) comm_by_port[f.local.port] = f.comm;
+  EXPECT_EQ(comm_by_port[40000], "alpha");
+  EXPECT_EQ(comm_by_port[40001], "beta");
+  const auto& p = t.processes().at(10);
+  EXPECT_EQ(p.process.comm, "beta");
+  EXPECT_EQ(p.process.ppid, 1);
+  EXPECT_FALSE(p.exited);
+  EXPECT_EQ(t.pids_reused(), 1u);
+
+  // The old flow's close, reported with the pid but no process behind it, keeps the old name.
+  auto x = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "alpha", "connect", 400);
+  x.start = 100;
+  const Flow* f = t.apply(x);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->comm, "alpha");
+}
+
+// The served process exits before the connection's close reaches the table (the exit is in
+// the ring before the close's event): the flow still ends on it, by pid and name.
+TEST(LiveTable, ServedProcessExitingBeforeTheCloseKeepsTheFlow) {
+  for (bool streaming : {false, true}) {
+    LiveTable t;
+    t.set_streaming(streaming);
+    auto a = tcp(EventKind::accept, "127.0.0.1", 5432, "127.0.0.1", 40000, 300, "postmaster",
+                 "accept", 1000);
+    a.start = 900;
+    ASSERT_TRUE(t.apply(a));
+    TraceEvent fork;
+    fork.kind = EventKind::fork;
+    fork.pid = 301;
+    fork.ppid = 300;
+    fork.comm = "backend";
+    fork.time = 1100;
+    t.apply(fork);
+    TraceEvent gone;
+    gone.kind = EventKind::exit;
+    gone.pid = 301;
+    gone.time = 1900;
+    t.apply(gone);
+    auto cl = tcp(EventKind::close, "127.0.0.1", 5432, "127.0.0.1", 40000, 301, "backend",
+                  "handoff", 2000);
+    cl.start = 900;
+    cl.prev_pid = 300;
+    cl.prev_comm = "postmaster";
+    cl.prev_attribution = "accept";
+    const Flow* f = t.apply(cl);
+    ASSERT_TRUE(f) << streaming;
+    EXPECT_EQ(f->pid, 301) << streaming;
+    EXPECT_EQ(f->comm, "backend") << streaming;
+    EXPECT_EQ(f->attribution, "handoff") << streaming;
+    ASSERT_TRUE(f->handed_from) << streaming;
+    EXPECT_EQ(f->handed_from->pid, 300) << streaming;
+    EXPECT_EQ(f->handed_from->comm, "postmaster") << streaming;
+    if (!streaming) {
+      ASSERT_EQ(t.processes().count(301), 1u);  // the capture describes the served process
+      EXPECT_EQ(t.processes().at(301).process.comm, "backend");
+    }
+  }
+}

@@ -7,7 +7,8 @@
 #   - netviz has N UDP flows on the server's port, one per query: request and reply are ONE
 #     flow (2 datagrams) on each end: server side owned by dnsmasq (its pid, comm dnsmasq,
 #     inbound), never pid 0; client side by the dig that asked (its pid, comm dig as ps shows
-#     it, not its thread's isc-net-0000, outbound), paired by client port;
+#     it, not its thread's isc-net-0000, outbound), paired by client port; the first query's
+#     server end says attribution scan (the owner the scan found), every later one udp_recv;
 #   - stats: 0 lost; stitching gives one edge dig -> dnsmasq udp joined on both ends, no
 #     one-sided edge.
 set -euo pipefail
@@ -47,6 +48,13 @@ bad=$(jq -c --argjson p "$server" 'select(.pid != $p or .comm != "dnsmasq"
     or .direction != "inbound" or .family != "ipv4" or .packets != 2)' "$tmp/server.jsonl" | head -3)
 [[ -z $bad ]] || rs_fail "server-side flows not dnsmasq's ($server), inbound, 2 datagrams: $bad"
 echo "ok: server side: dnsmasq $server, inbound, request and reply one flow"
+# How the owner was learnt: the first query reaches a socket no process has used since the
+# scan (`scan`); dnsmasq's recvmsg of it shows the owner to the kernel, so every later query
+# (each dig waits for its answer) says `udp_recv`.
+how=$(jq -s -r 'sort_by(.first_seen) | map(.attribution) | join(" ")' "$tmp/server.jsonl")
+want="scan$(printf ' udp_recv%.0s' $(seq $((queries - 1))))"
+[[ $how == "$want" ]] || rs_fail "server-side attribution in query order: want '$want', got '$how'"
+echo "ok: server side: the first query's owner from the scan, the later ones from udp_recv"
 want_pids=$(printf '%s\n' "${digs[@]}" | sort -n)
 got_pids=$(jq -r .pid "$tmp/client.jsonl" | sort -n)
 [[ $want_pids == "$got_pids" ]] ||

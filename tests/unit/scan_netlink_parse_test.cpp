@@ -51,6 +51,24 @@ TEST(NetlinkParse, InetDiagMessageBecomesASocket) {
   EXPECT_EQ(s.netns, 9u);
 }
 
+// The one-walk TCP dump (TCPDIAG_GETSOCK, both families) answers with its request's type.
+TEST(NetlinkParse, TcpDiagReplyOfBothFamiliesIsTcpOnly) {
+  Buffer b;
+  auto* m = b.add<inet_diag_msg>(TCPDIAG_GETSOCK);
+  m->idiag_family = AF_INET6;
+  m->idiag_state = 10;  // TCP_LISTEN
+  m->id.idiag_sport = htons(8080);
+  inet_pton(AF_INET6, "::1", m->id.idiag_src);
+  Socket s;
+  ASSERT_TRUE(parse_inet_diag_msg(b.first(), IPPROTO_TCP, 3, s));
+  EXPECT_EQ(s.family, "ipv6");
+  EXPECT_EQ(s.local, (Endpoint{"::1", 8080}));
+  EXPECT_FALSE(s.remote);
+  EXPECT_EQ(s.state, "LISTEN");
+  Socket u;
+  EXPECT_FALSE(parse_inet_diag_msg(b.first(), IPPROTO_UDP, 3, u));
+}
+
 TEST(NetlinkParse, ShortOrForeignMessagesAreRefused) {
   Buffer b;
   auto* h = const_cast<nlmsghdr*>(b.first());

@@ -2,8 +2,10 @@
 """Fork-per-connection TCP server whose children exit without closing (root e2e helper).
 
 The parent (named nvt_hand_par) accepts N connections one at a time, forks a child per
-connection (named nvt_hand_kid) and closes its own copy at once. The child answers one
-line and exits without closing its socket: the kernel closes it as the process goes.
+connection (named nvt_hand_kid) and closes its own copy before the child serves. The child
+answers one line and exits without closing its socket: the kernel closes it as the process
+goes. (Were the parent's copy still open then, the parent's close would be the last and
+the connection rightly its.)
 Prints "port P" once listening, then "served CHILD_PID CLIENT_PORT" per connection.
 """
 import ctypes
@@ -26,20 +28,27 @@ def main():
     lst.settimeout(30)
     for _ in range(count):
         conn, peer = lst.accept()
-        r, w = os.pipe()
+        named_r, named_w = os.pipe()
+        dropped_r, dropped_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.close(r)
+            os.close(named_r)
+            os.close(dropped_w)
             lst.close()
             set_comm("nvt_hand_kid")
-            os.write(w, b"ok")
+            os.write(named_w, b"ok")
+            # The parent's copy goes first, so this process holds the socket last.
+            os.read(dropped_r, 2)
             conn.recv(64)
             conn.sendall(b"pong\n")
             os._exit(0)  # no close(): the socket is closed by the exit
-        os.close(w)
-        os.read(r, 2)  # the child runs (and is named) before the parent drops its copy
-        os.close(r)
+        os.close(named_w)
+        os.close(dropped_r)
+        os.read(named_r, 2)  # the child runs (and is named) before the parent drops its copy
+        os.close(named_r)
         conn.close()
+        os.write(dropped_w, b"ok")
+        os.close(dropped_w)
         print("served", pid, peer[1], flush=True)
         os.waitpid(pid, 0)
 

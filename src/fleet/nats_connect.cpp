@@ -82,8 +82,8 @@ natsConnection* nats_connect(const NatsAccess& a, std::string* down_why, int64_t
 }
 
 std::string nats_probe(const NatsAccess& a, int64_t wait_ms) {
-  // Files and options are checked here, in this process: their errors name the option.
-  make_options(a, false);
+  // Even creating options starts the library's threads: everything happens in the child,
+  // which reports refusals and unreadable files back as the error line.
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw Error(std::string("pipe: ") + std::strerror(errno));
   pid_t child = fork();

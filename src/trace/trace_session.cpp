@@ -33,7 +33,7 @@
 #include "sinks/flow_capture.h"
 #include "sinks/tee_sink.h"
 #include "fleet/publish_sink.h"
-#include "trace/trace_publish.h"
+#include "scan/trace_publish.h"
 #include "trace/bpf_loader.h"
 #include "trace/live_table.h"
 #include "util/atomic_file.h"

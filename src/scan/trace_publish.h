@@ -1,5 +1,5 @@
 #pragma once
-// netviz-trace --publish: its options checked and the server tried before any tracing, so a
+// netviz-trace --publish (tracing and --snapshot): its options checked and the server tried before any tracing, so a
 // typo or a refused login ends the run at once (exit 2) while a server that is only down
 // does not stop tracing.
 #include <memory>

@@ -1,4 +1,4 @@
-#include "trace/trace_publish.h"
+#include "scan/trace_publish.h"
 
 #include "fleet/fleet_values.h"
 #include "scan/host_info.h"

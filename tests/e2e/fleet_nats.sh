@@ -25,7 +25,7 @@ cleanup() {
   wait 2>/dev/null || true
   for n in 1 2 3 4; do ip netns del "$p-ns$n" 2>/dev/null || true; done
   ip netns del "$sw" 2>/dev/null || true
-  rm -rf "$tmp"
+  [[ -n ${NETVIZ_KEEP_TMP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; for f in "$tmp"/*.log; do echo "--- $f" >&2; tail -8 "$f" >&2; done; exit 1; }
@@ -161,6 +161,25 @@ sleep 2
 kill -INT "$stitch_pid"
 wait "$stitch_pid" || fail "the resumed stitcher failed"
 
+# Messages on netviz subjects that are no netviz events: a stranger's subject, and a broken
+# line on a real host's subject. Sent with the plain NATS protocol; the stream stores them.
+host1=$(grep -m1 -o '"machine_id":"[^"]*"' "$tmp/stream1.jsonl" | cut -d'"' -f4)
+ino1=$(stat -L -c %i "/run/netns/$p-ns1")
+python3 - "$port" "netviz.$host1-$ino1.events" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.recv(4096)
+msgs = [("netviz.stranger.events", b"hello, not json"), (sys.argv[2], b'{"event":"flow","time":'),
+        ("netviz.stranger.events", b'{"event":"host","version":99}')]
+out = b'CONNECT {"verbose":false}\r\n'
+for subj, data in msgs:
+    out += b"PUB %s %d\r\n%s\r\n" % (subj.encode(), len(data), data)
+s.sendall(out + b"PING\r\n")
+buf = b""
+while b"PONG" not in buf: buf += s.recv(4096)
+PY
+sleep 0.5
+
 "$NETVIZ_STITCH" --format json -o "$tmp/files.json" "$tmp"/stream{1,2,3,4}.jsonl 2>"$tmp/stitch-files.log" ||
   fail "file-based stitch failed"
 "$NETVIZ_STITCH" --subscribe "$url" --format json -v -o "$tmp/nats.json" 2>"$tmp/stitch-nats.log" ||
@@ -188,8 +207,8 @@ if sorted(gn["hosts"]) != sorted(gf["hosts"]) or len(gf["hosts"]) != 4:
 # Every host's lines reached the stream once: the stitcher counts what it read per subject.
 counts = {}
 for line in open(tmp + "/stitch-nats.log"):
-    m = re.match(r"netviz-stitch: (netviz\.\S+\.events): (\d+) lines", line)
-    if m: counts[m.group(1)] = int(m.group(2))
+    m = re.match(r"netviz-stitch: (netviz\.\S+\.events): (\d+) lines from", line)
+    if m and m.group(1) != "netviz.stranger.events": counts[m.group(1)] = int(m.group(2))
 local = sorted(sum(1 for l in open(f) if l.strip()) for f in glob.glob(tmp + "/stream*.jsonl"))
 if sorted(counts.values()) != local:
     print("FAIL: lines per host in NATS %s, on stdout %s" % (sorted(counts.values()), local)); ok = False
@@ -197,4 +216,11 @@ if not ok: sys.exit(1)
 print("ok: %d edges, %d hosts, lines per host %s equal on stdout and in NATS" % (len(files), len(gf["hosts"]), local))
 PY
 grep -q "resumed durable fleet1" "$tmp/stitch2.log" || fail "the restarted stitcher did not resume its durable"
+# Each bad host named once with its subject and stream sequence, then counted.
+[[ $(grep -c "netviz.stranger.events stream seq [0-9]*: not a netviz event" "$tmp/stitch-nats.log") == 1 ]] ||
+  fail "the stranger's messages were not named once"
+grep -q "netviz.stranger.events: 2 lines were not netviz events" "$tmp/stitch-nats.log" ||
+  fail "the stranger's lines were not counted"
+grep -q "netviz.$host1-$ino1.events stream seq [0-9]*: not a netviz event" "$tmp/stitch-nats.log" ||
+  fail "the broken line on host 1's subject was not named"
 echo "PASS fleet_nats"

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
       ->group("Fleet");
   app.add_option("--since", o.since, "A new consumer starts this long ago (10m, 24h) or at an RFC 3339 time")
       ->group("Fleet");
+  app.add_option("--window", o.window,
+                 "With --subscribe: forget flows that ended longer ago than this (1h), and their edges")
+      ->group("Fleet");
   app.add_option("--nats-creds", o.nats_creds, "NATS credentials file (JWT and NKey seed)")
       ->group("Fleet");
   app.add_option("--nats-ca", o.nats_ca, "CA certificate for a TLS NATS server")->group("Fleet");

@@ -110,6 +110,7 @@ class FleetFeed {
 
 int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) {
   SubscribeOptions so = subscribe_options(o);
+  const int64_t window = o.window.empty() ? 0 : parse_duration_ns(o.window, "--window");
   Subscriber sub(so, err);
   std::ostream discard(nullptr);  // without --follow only the final graph is written
   FollowSession session(o, o.follow ? out : discard);
@@ -127,6 +128,7 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
   using Clock = std::chrono::steady_clock;
   auto last_write = Clock::now(), last_tick = Clock::now();
   bool opened = false;
+  auto last_expire = Clock::now();
   while (!g_stop) {
     if (!opened) {
       if (!sub.open()) {
@@ -148,6 +150,11 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
     }
     int n = sub.fetch(1000, o.follow ? 100 : 500, on_msg);
     if (n < 0) continue;
+    // A stitcher runs for weeks in bounded memory: ended flows older than the window go.
+    if (window && Clock::now() - last_expire >= std::chrono::seconds(1)) {
+      session.drop_ended_before(wall_now_ns() - window);
+      last_expire = Clock::now();
+    }
     if (o.follow && (n == 0 || Clock::now() - last_tick >= std::chrono::milliseconds(100))) {
       session.tick();
       last_tick = Clock::now();
@@ -160,6 +167,7 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+  if (window) session.drop_ended_before(wall_now_ns() - window);
   session.tick();
   feed.report(o.verbose);
   if (!o.follow || !o.output.empty()) emit_graph(session.graph(), o, out);

@@ -118,6 +118,15 @@ void FollowSession::tick() {
   graph_ = std::move(g);
 }
 
+void FollowSession::drop_ended_before(WallNs before) {
+  size_t n = store_.ends.size();
+  std::vector<size_t> remap = store_.drop_ended_before(before);
+  if (store_.ends.size() == n) return;
+  for (auto& in : inputs_)
+    if (in->stream) in->stream->remap(remap);
+  dirty_ = true;
+}
+
 void FollowSession::settle() {
   if (!dirty_) return;
   dirty_ = false;

@@ -27,6 +27,8 @@ class FollowSession {
   bool finish_input(size_t i);
   // Rebuilds the graph and writes its changes since the last tick, each with "seq".
   void tick();
+  // --window: forgets the flows that ended before `before`; their edges go at the next tick.
+  void drop_ended_before(WallNs before);
   // Takes the graph as it is now without writing changes: a resumed stitcher's rebuilt state
   // was written by its earlier run.
   void settle();

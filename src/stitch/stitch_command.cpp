@@ -60,8 +60,8 @@ int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
     if (o.every > 0 && (!o.follow || o.output.empty())) throw Error("--every: needs --follow and -o FILE");
     return run_subscribe(o, out, err);
   }
-  if (!o.durable.empty() || !o.since.empty())
-    throw Error("--durable, --since: only with --subscribe");
+  if (!o.durable.empty() || !o.since.empty() || !o.window.empty())
+    throw Error("--durable, --since, --window: only with --subscribe");
   if (o.inputs.empty()) throw Error("no input: name capture files or JSON-lines streams, or - for stdin");
   int stdin_uses = 0;
   for (const auto& p : o.inputs) stdin_uses += p == "-";

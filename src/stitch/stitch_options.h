@@ -26,6 +26,7 @@ struct StitchOptions {
   std::string subscribe;   // server URLs as given; "" = read the inputs
   std::string durable;     // consumer name; "" = a consumer that ends with the run
   std::string since;       // new consumer: 10m or RFC 3339; "" = everything kept
+  std::string window;      // drop edges whose last flow ended longer ago (1h); "" = keep all
   std::string nats_creds, nats_ca, nats_cert, nats_key;
 };
 

@@ -152,6 +152,10 @@ void Publisher::run() {
           if (stop_) return;
           continue;
         }
+        // A short linger gathers what arrives in the next few milliseconds into the same
+        // message: a host's trickle of events costs the server a message per 10 ms at most.
+        if (!stop_ && spool_bytes_ < o_.batch_max / 2)
+          cv_.wait_for(lock, std::chrono::milliseconds(10), [this] { return stop_; });
         // A message holds the lines waiting now, up to batch_max bytes: one line each when
         // events trickle, large messages under load. Once formed it keeps its id, so a
         // retry after a lost acknowledgement is recognised by the server as a duplicate.

@@ -49,7 +49,8 @@ bool Subscriber::open() {
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = o_.stream.c_str();
-  so.Config.AckPolicy = js_AckExplicit;
+  // Messages are handled in order: acknowledging the last of a batch acknowledges all before it.
+  so.Config.AckPolicy = js_AckAll;
   so.Config.MaxAckPending = 100000;
   so.Config.AckWait = 30LL * 1'000'000'000;
   if (o_.since) {
@@ -99,9 +100,9 @@ int Subscriber::fetch(int batch, int64_t timeout_ms,
       jsMsgMetaData_Destroy(meta);
     }
     on_msg(fm);
-    natsMsg_Ack(m, nullptr);
     ++n;
   }
+  if (list.Count > 0) natsMsg_Ack(list.Msgs[list.Count - 1], nullptr);
   natsMsgList_Destroy(&list);
   return n;
 }

@@ -41,8 +41,8 @@ class Subscriber {
 
   // Sets up the consumer once the server answers; false until then (said once on `err`).
   bool open();
-  // Up to `batch` messages, waiting at most `timeout_ms`, each handed to `on_msg` and then
-  // acknowledged (so a message is only marked done once it is in the graph). Returns how
+  // Up to `batch` messages, waiting at most `timeout_ms`, each handed to `on_msg`; then the
+  // last is acknowledged, and with it all before it (marked done once in the graph). Returns how
   // many came; -1 while the consumer cannot be set up yet (server down, no stream).
   int fetch(int batch, int64_t timeout_ms, const std::function<void(const FleetMessage&)>& on_msg);
   // Stream sequence up to which an existing durable consumer had acknowledged everything when

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cctype>
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -115,7 +116,11 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
   std::ostream discard(nullptr);  // without --follow only the final graph is written
   FollowSession session(o, o.follow ? out : discard);
   FleetFeed feed(session, err);
-  auto on_msg = [&feed](const FleetMessage& m) { feed.message(m); };
+  uint64_t pending = 1;  // messages the server still had after the last one delivered
+  auto on_msg = [&feed, &pending](const FleetMessage& m) {
+    feed.message(m);
+    pending = m.pending;
+  };
 
   struct sigaction sa{};
   sa.sa_handler = on_signal;
@@ -127,6 +132,7 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
 
   using Clock = std::chrono::steady_clock;
   auto last_write = Clock::now(), last_tick = Clock::now();
+  Clock::duration tick_every = std::chrono::milliseconds(100);
   bool opened = false;
   auto last_expire = Clock::now();
   while (!g_stop) {
@@ -155,15 +161,19 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
       session.drop_ended_before(wall_now_ns() - window);
       last_expire = Clock::now();
     }
-    if (o.follow && (n == 0 || Clock::now() - last_tick >= std::chrono::milliseconds(100))) {
+    // Each tick rebuilds the graph, which takes longer as it grows: ticks are spaced to at
+    // least twice the last one's cost, so reading keeps up and changes come out in batches.
+    if (o.follow && Clock::now() - last_tick >= tick_every) {
+      auto t0 = Clock::now();
       session.tick();
       last_tick = Clock::now();
+      tick_every = std::max<Clock::duration>(std::chrono::milliseconds(100), 2 * (last_tick - t0));
     }
     if (o.every > 0 && Clock::now() - last_write >= std::chrono::duration<double>(o.every)) {
       if (!o.output.empty()) emit_graph(session.graph(), o, out);
       last_write = Clock::now();
     }
-    if (!o.follow && n == 0) break;  // caught up with what the stream holds
+    if (!o.follow && (n == 0 || pending == 0)) break;  // caught up with what the stream holds
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);

@@ -141,7 +141,8 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
     auto due = static_cast<uint64_t>(rate * std::chrono::duration<double>(Clock::now() - start).count());
     while (events < due) {
       int h = static_cast<int>(events % hosts);
-      pubs[h]->push(flow_line(h, hosts, k++, "c" + std::to_string(k % 5)));
+      pubs[h]->push(flow_line(h, hosts, k, "c" + std::to_string(k % 5)));
+      ++k;
       ++events;
     }
     if (Clock::now() >= next_marker) {

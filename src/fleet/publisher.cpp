@@ -1,6 +1,9 @@
 #include "fleet/publisher.h"
 
+#include <unistd.h>
+
 #include <cctype>
+#include <iostream>
 #include <chrono>
 
 #include "util/error.h"
@@ -59,6 +62,13 @@ Publisher::~Publisher() {
 
 void Publisher::say(const std::string& line) {
   std::string text = o_.program + ": " + mask_secrets(line, o_.access.servers) + "\n";
+  // From the publisher's thread while the tracer writes stderr too (unsynchronised with
+  // stdio): one write(2) per line keeps lines whole and shares no stream state.
+  if (&err_ == &std::cerr) {
+    ssize_t n = write(STDERR_FILENO, text.data(), text.size());
+    (void)n;
+    return;
+  }
   err_ << text;
   err_.flush();
 }

@@ -223,4 +223,12 @@ grep -q "netviz.stranger.events: 2 lines were not netviz events" "$tmp/stitch-na
   fail "the stranger's lines were not counted"
 grep -q "netviz.$host1-$ino1.events stream seq [0-9]*: not a netviz event" "$tmp/stitch-nats.log" ||
   fail "the broken line on host 1's subject was not named"
+# One snapshot published: host 1's subject gets a second run (its own host line).
+"$NETVIZ_TRACE" --snapshot --netns "$p-ns1" --publish "$url" -o "$tmp/snap1.json" 2>"$tmp/snap.log" ||
+  fail "netviz-trace --snapshot --publish failed"
+[[ -s $tmp/snap1.json ]] || fail "--snapshot --publish -o wrote no capture"
+"$NETVIZ_STITCH" --subscribe "$url" --format json -v -o "$tmp/nats2.json" 2>"$tmp/stitch-nats2.log" ||
+  fail "netviz-stitch --subscribe after the snapshot failed"
+grep -q "netviz.$host1-$ino1.events: [0-9]* lines from 2 tracer run(s)" "$tmp/stitch-nats2.log" ||
+  fail "the published snapshot is not a second run of host 1"
 echo "PASS fleet_nats"

@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
   app.add_flag("--test-one-context", o.test_one_context,
                "The tp_btf hand-over keeps one record per CPU, as on other architectures")
       ->group("");
+  app.add_option("--test-spool-memory", o.test_spool_memory,
+                 "With --publish: the spool's memory part (default 8M), beyond it a file")
+      ->group("");
   app.add_option("--bench-skip-hooks", o.bench_skip_hooks,
                  "Leave these BPF programs unloaded, to measure what they cost")
       ->delimiter(',')

@@ -28,6 +28,7 @@ struct TraceOptions {
   std::string retention = "24h";
   std::string stream_max = "1G";
   int replicas = 1;
+  std::string test_spool_memory;   // --test-spool-memory SIZE: the spool's memory part (tests)
   // Hidden switches for tests and benchmarks (src/trace/trace_command.cpp says what each does).
   bool test_classic_tracepoint = false;  // --test-tracepoint-flavour classic
   bool test_one_context = false;         // --test-one-context

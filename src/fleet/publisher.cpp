@@ -1,6 +1,11 @@
 #include "fleet/publisher.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include <cctype>
 #include <iostream>
@@ -58,6 +63,7 @@ Publisher::~Publisher() {
   if (thread_.joinable()) thread_.join();
   if (js_) jsCtx_Destroy(js_);
   if (nc_) natsConnection_Destroy(nc_);
+  if (spill_fd_ >= 0) close(spill_fd_);
 }
 
 void Publisher::say(const std::string& line) {
@@ -88,7 +94,13 @@ bool Publisher::push(std::string_view line) {
       return false;
     }
     overflowing_ = false;
-    spool_.emplace_back(line);
+    if (file_lines_ == 0 && memory_bytes_ + n <= o_.spool_memory) {
+      spool_.emplace_back(line);
+      memory_bytes_ += n;
+    } else if (!spill(line)) {
+      ++lost_;
+      return false;
+    }
     spool_bytes_ += n;
   }
   cv_.notify_one();
@@ -98,8 +110,8 @@ bool Publisher::push(std::string_view line) {
 size_t Publisher::drain(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   drained_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                    [this] { return spool_.empty() && in_flight_lines_ == 0; });
-  size_t left = spool_.size() + in_flight_lines_;
+                    [this] { return !waiting() && in_flight_lines_ == 0; });
+  size_t left = spool_.size() + file_lines_ + in_flight_lines_;
   if (left)
     say(std::to_string(left) + " events not yet stored by NATS " +
         masked_list(o_.access.servers) + " at exit: lost");
@@ -141,6 +153,60 @@ bool Publisher::ensure_stream() {
              : false;
 }
 
+// Memory is full: the line goes to an unnamed file (O_TMPFILE in a private directory that is
+// removed at once), so nothing is left behind whatever ends the tracer.
+bool Publisher::spill(std::string_view line) {
+  if (spill_fd_ < 0) {
+    std::string dir = o_.spill_dir + "/netviz-spool.XXXXXX";
+    if (!mkdtemp(dir.data())) {
+      say("cannot make a spool directory in " + o_.spill_dir + ": " + std::strerror(errno));
+      return false;
+    }
+    spill_fd_ = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int e = errno;
+    rmdir(dir.c_str());
+    if (spill_fd_ < 0) {
+      say("cannot make a spool file in " + o_.spill_dir + ": " + std::strerror(e));
+      return false;
+    }
+  }
+  if (!said_spill_) {
+    say("NATS is behind: events beyond " + std::to_string(o_.spool_memory) +
+        " bytes wait in a spool file in " + o_.spill_dir);
+    said_spill_ = true;
+  }
+  std::string text(line);
+  text += '\n';
+  ssize_t w = pwrite(spill_fd_, text.data(), text.size(), static_cast<off_t>(file_write_));
+  if (w != static_cast<ssize_t>(text.size())) return false;
+  file_write_ += text.size();
+  ++file_lines_;
+  return true;
+}
+
+bool Publisher::take_from_file(std::string& out, size_t& lines) {
+  if (file_lines_ == 0) return true;
+  size_t want = static_cast<size_t>(std::min<uint64_t>(o_.batch_max, file_write_ - file_read_));
+  std::string buf(want, '\0');
+  ssize_t r = pread(spill_fd_, buf.data(), want, static_cast<off_t>(file_read_));
+  if (r <= 0) return false;
+  buf.resize(static_cast<size_t>(r));
+  size_t end = buf.rfind('\n');
+  if (end == std::string::npos) return false;  // a line longer than a message: not written by us
+  buf.resize(end + 1);
+  size_t n = static_cast<size_t>(std::count(buf.begin(), buf.end(), '\n'));
+  file_read_ += buf.size();
+  file_lines_ -= n;
+  lines += n;
+  out += buf;
+  if (file_lines_ == 0) {  // read empty: back to memory, the file starts over
+    file_read_ = file_write_ = 0;
+    if (ftruncate(spill_fd_, 0) != 0) {
+    }
+  }
+  return true;
+}
+
 void Publisher::run() {
   while (!connect()) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -156,8 +222,8 @@ void Publisher::run() {
       std::unique_lock<std::mutex> lock(mu_);
       if (payload_lines == 0) {
         cv_.wait_for(lock, std::chrono::milliseconds(200),
-                     [this] { return stop_ || !spool_.empty(); });
-        if (spool_.empty()) {
+                     [this] { return stop_ || waiting(); });
+        if (!waiting()) {
           drained_.notify_all();
           if (stop_) return;
           continue;
@@ -174,8 +240,18 @@ void Publisher::run() {
                                                           o_.batch_max)) {
           payload += spool_.front();
           payload += '\n';
+          memory_bytes_ -= spool_.front().size() + 1;
           spool_.pop_front();
           ++payload_lines;
+        }
+        if (payload.empty() && !take_from_file(payload, payload_lines)) {
+          // The file cannot be read back: what it holds is lost, and said.
+          lost_ += file_lines_;
+          say("spool file unreadable: " + std::to_string(file_lines_) + " events lost");
+          spool_bytes_ -= file_write_ - file_read_;
+          file_lines_ = 0;
+          file_read_ = file_write_ = 0;
+          continue;
         }
         in_flight_lines_ = payload_lines;
         msg_id = o_.msg_id_base + "." + std::to_string(++seq);
@@ -212,7 +288,7 @@ void Publisher::run() {
       spool_bytes_ -= payload.size();
       in_flight_lines_ = 0;
       payload_lines = 0;
-      if (spool_.empty()) drained_.notify_all();
+      if (!waiting()) drained_.notify_all();
       continue;
     }
     if (!was_down)

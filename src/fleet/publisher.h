@@ -20,7 +20,9 @@ struct PublishOptions {
   std::string subject;     // netviz.<host id>.events
   std::string msg_id_base; // boot id and run start: Nats-Msg-Id is "<base>.<sequence>"
   std::string stream = "NETVIZ";
-  size_t spool_max = 64u << 20;  // bytes of lines waiting
+  size_t spool_max = 64u << 20;  // bytes of lines waiting, in memory and in the spill file
+  size_t spool_memory = 8u << 20; // of which in memory; beyond, lines go to a file
+  std::string spill_dir = "/var/tmp";  // where the unnamed spill file is made (O_TMPFILE)
   int64_t retention_ns = 24LL * 3600 * 1'000'000'000;
   int64_t stream_max_bytes = 1LL << 30;
   int replicas = 1;
@@ -54,6 +56,9 @@ class Publisher {
  private:
   void run();
   bool connect();
+  bool spill(std::string_view line);      // mu_ held
+  bool take_from_file(std::string& out, size_t& lines);  // mu_ held
+  bool waiting() const { return !spool_.empty() || file_lines_ > 0; }
   bool ensure_stream();
   void say(const std::string& line);
 
@@ -64,7 +69,13 @@ class Publisher {
   std::mutex mu_;
   std::condition_variable cv_, drained_;
   std::deque<std::string> spool_;
-  size_t spool_bytes_ = 0;  // lines in spool_ and in the message in flight
+  size_t spool_bytes_ = 0;  // lines in spool_, in the file and in the message in flight
+  size_t memory_bytes_ = 0;
+  // Once lines go to the file, all later ones do too until it is read empty: order kept.
+  int spill_fd_ = -1;
+  uint64_t file_write_ = 0, file_read_ = 0;
+  size_t file_lines_ = 0;
+  bool said_spill_ = false;
   size_t in_flight_lines_ = 0;
   bool stop_ = false;
   bool overflowing_ = false;

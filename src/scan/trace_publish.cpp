@@ -1,6 +1,8 @@
 #include "scan/trace_publish.h"
 
 #include "fleet/fleet_values.h"
+#include <algorithm>
+
 #include "scan/host_info.h"
 #include "util/error.h"
 #include "util/time.h"
@@ -21,6 +23,9 @@ std::unique_ptr<Publisher> make_trace_publisher(const TraceOptions& o, uint64_t 
   p.access.cert = o.nats_cert;
   p.access.key = o.nats_key;
   p.spool_max = parse_size_bytes(o.spool_max, "--spool-max");
+  if (!o.test_spool_memory.empty())
+    p.spool_memory = parse_size_bytes(o.test_spool_memory, "--test-spool-memory");
+  p.spool_memory = std::min(p.spool_memory, p.spool_max);
   p.retention_ns = parse_duration_ns(o.retention, "--retention");
   p.stream_max_bytes = static_cast<int64_t>(parse_size_bytes(o.stream_max, "--stream-max"));
   p.replicas = o.replicas;

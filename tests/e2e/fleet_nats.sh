@@ -2,7 +2,8 @@
 # Fleet over NATS JetStream, end to end (root): a real `nats-server -js` on loopback with
 # its storage in a temp dir; four network namespaces on a bridge are the hosts, each traced
 # with `netviz-trace --netns X --publish` (its JSON lines also kept on stdout). Checked:
-#   - NATS down when the tracers start: they trace anyway, the spool holds the events;
+#   - NATS down when the tracers start: they trace anyway, the spool holds the events (two
+#     hosts with a 4 kB memory part, the rest in the spool file);
 #   - nats-server killed with -9 in the middle of the traffic and restarted on its storage;
 #   - a --follow --durable stitcher killed with -9 and restarted with the same name;
 #   - the subscribed graph equals the file-based stitch of the same streams, and every
@@ -113,8 +114,11 @@ PY
 run_in() { local ns=$1; shift; ip netns exec "$p-$ns" python3 "$tmp/peer.py" "$@" & pids+=($!); }
 
 # NATS is down while the tracers start: they must trace anyway.
+# Hosts 1 and 2 keep only 4 kB of the spool in memory: the rest waits in a file.
 for n in 1 2 3 4; do
-  "$NETVIZ_TRACE" --netns "$p-ns$n" --duration 14 --format json --publish "$url" \
+  spool=()
+  ((n <= 2)) && spool=(--test-spool-memory 4K)
+  "$NETVIZ_TRACE" --netns "$p-ns$n" --duration 14 --format json --publish "$url" "${spool[@]}" \
     >"$tmp/stream$n.jsonl" 2>"$tmp/trace$n.log" &
   tracer[$n]=$!
   pids+=($!)
@@ -153,6 +157,9 @@ stitch_pid=$!
 pids+=($stitch_pid)
 
 for n in 1 2 3 4; do wait "${tracer[$n]}" || fail "netviz-trace for ns$n failed"; done
+for n in 1 2; do
+  grep -q "wait in a spool file" "$tmp/trace$n.log" || fail "host $n did not spill to its spool file"
+done
 for n in 1 2 3 4; do
   tail -1 "$tmp/stream$n.jsonl" | grep -q '"event":"stats"' || fail "stream $n has no stats line"
   grep -q "not yet stored" "$tmp/trace$n.log" && fail "netviz-trace ns$n left events unsent"

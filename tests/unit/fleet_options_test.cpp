@@ -93,5 +93,24 @@ TEST(Publisher, SpoolIsBoundedAndOverflowCounted) {
   EXPECT_EQ(p.drain(10), 3u);  // nothing sent: never started
 }
 
+// Beyond its memory part the spool goes on in a file, still bounded by spool_max as a whole.
+TEST(Publisher, SpoolSpillsToAFileBeyondItsMemoryPart) {
+  PublishOptions o;
+  o.access.servers = parse_nats_urls("nats://127.0.0.1:1", "--publish");
+  o.spool_max = 400;
+  o.spool_memory = 100;
+  o.spill_dir = testing::TempDir();
+  o.subject = "netviz.x.events";
+  std::ostringstream err;
+  Publisher p(o, err);
+  std::string line(39, 'a');
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(p.push(line), i < 10 && (i + 1) * 40 <= 400) << i;
+  EXPECT_EQ(p.lost(), 0u);
+  EXPECT_FALSE(p.push(line));
+  EXPECT_EQ(p.lost(), 1u);
+  EXPECT_NE(err.str().find("spool file"), std::string::npos) << err.str();
+  EXPECT_EQ(p.drain(10), 10u);
+}
+
 }  // namespace
 }  // namespace netviz

@@ -56,6 +56,18 @@ OptionsPtr make_options(const NatsAccess& a, bool retry_in_background) {
 
 }  // namespace
 
+void check_access_files(const NatsAccess& a) {
+  const std::pair<const char*, const std::string*> files[] = {
+      {"--nats-creds", &a.creds}, {"--nats-ca", &a.ca}, {"--nats-cert", &a.cert}, {"--nats-key", &a.key}};
+  for (const auto& f : files) {
+    if (f.second->empty()) continue;
+    int fd = open(f.second->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(std::string(f.first) + ": " + *f.second + ": " + std::strerror(errno));
+    close(fd);
+  }
+  if (a.cert.empty() != a.key.empty()) throw Error("--nats-cert and --nats-key: give both or neither");
+}
+
 std::string nats_error_text(natsStatus s, const NatsAccess& a) {
   natsStatus last = NATS_OK;
   const char* text = nats_GetLastError(&last);
@@ -82,6 +94,7 @@ natsConnection* nats_connect(const NatsAccess& a, std::string* down_why, int64_t
 }
 
 std::string nats_probe(const NatsAccess& a, int64_t wait_ms) {
+  check_access_files(a);
   // Even creating options starts the library's threads: everything happens in the child,
   // which reports refusals and unreadable files back as the error line.
   int fds[2];

@@ -18,6 +18,10 @@ struct NatsAccess {
   std::string client_name;    // shown by the server (netviz-trace HOST, netviz-stitch)
 };
 
+// Throws netviz::Error naming the option when a credentials or TLS file cannot be read, or
+// only one of --nats-cert and --nats-key is given. Uses no NATS call (no threads).
+void check_access_files(const NatsAccess& a);
+
 // The client library's last error text for `s`, secrets masked.
 std::string nats_error_text(natsStatus s, const NatsAccess& a);
 

@@ -8,6 +8,7 @@
 namespace netviz {
 
 Subscriber::Subscriber(SubscribeOptions o, std::ostream& err) : o_(std::move(o)), err_(err) {
+  check_access_files(o_.access);
   std::string down;
   nc_ = nats_connect(o_.access, &down);
   if (!down.empty())

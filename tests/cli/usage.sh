@@ -77,6 +77,9 @@ fails_with_one_line sub-files '^netviz-stitch: --subscribe: give either input fi
 run durable-alone "$NETVIZ_STITCH" --durable x "$tmp/missing.json"
 fails_with_one_line durable-alone '^netviz-stitch: --durable, --since, --window: only with --subscribe'
 
+run sub-creds "$NETVIZ_STITCH" --subscribe nats://127.0.0.1:1 --nats-creds "$tmp/missing.creds"
+fails_with_one_line sub-creds "^netviz-stitch: --nats-creds: $tmp/missing\\.creds: No such file"
+
 # Nothing half-written, no temporary file either.
 leftover=$(ls -A "$tmp/out")
 [[ -z $leftover ]] || fail "files left behind after errors: $leftover"

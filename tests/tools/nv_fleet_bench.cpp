@@ -40,14 +40,16 @@ std::string host_line(int h) {
 }
 
 // Flow k of host h: h's client to host h+1's port, each a fresh local port; odd k close it.
-std::string flow_line(int h, int hosts, uint64_t k, const std::string& comm) {
+// Markers use ports of their own (base 60000, server 6000) so no other flow shares their tuple.
+std::string flow_line(int h, int hosts, uint64_t k, const std::string& comm, int lbase = 10000,
+                      int rbase = 5000) {
   std::string t = format_time(wall_now_ns());
   bool close = k % 2;
   uint64_t n = k / 2;
   return std::string(R"({"event":")") + (close ? "close" : "connect") + R"(","time":")" + t +
          R"(","proto":"tcp","family":"ipv4","local":{"addr":")" + addr(h) + R"(","port":)" +
-         std::to_string(10000 + n % 50000) + R"(},"remote":{"addr":")" + addr((h + 1) % hosts) +
-         R"(","port":)" + std::to_string(5000 + n % 20) + R"(},"direction":"outbound","pid":)" +
+         std::to_string(lbase + n % 5000) + R"(},"remote":{"addr":")" + addr((h + 1) % hosts) +
+         R"(","port":)" + std::to_string(rbase + n % 20) + R"(},"direction":"outbound","pid":)" +
          std::to_string(100 + n % 7) + R"(,"comm":")" + comm + R"(","first_seen":")" + t +
          R"(","last_seen":")" + t + "\"" + (close ? R"(,"duration_ms":1)" : "") + "}";
 }
@@ -109,9 +111,14 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
   std::map<std::string, Clock::time_point> sent;
   std::vector<double> lat_ms;
   std::string buf;
+  // Reads the stitcher's changes for `wait_ms` (at least one poll).
   auto read_changes = [&](int wait_ms) {
     pollfd p{fds[0], POLLIN, 0};
-    while (poll(&p, 1, wait_ms) == 1) {
+    auto until = Clock::now() + std::chrono::milliseconds(wait_ms);
+    for (;;) {
+      int left = static_cast<int>(std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count()));
+      if (poll(&p, 1, left) != 1) return;
       char b[65536];
       ssize_t n = read(fds[0], b, sizeof b);
       if (n <= 0) return;
@@ -131,7 +138,6 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
           sent.erase(it);
         }
       }
-      wait_ms = 0;
     }
   };
   auto start = Clock::now();
@@ -149,7 +155,7 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
       std::string name = "mk" + std::to_string(markers++);
       sent[name] = Clock::now();
       int h = static_cast<int>(markers % hosts);
-      pubs[h]->push(flow_line(h, hosts, 2 * markers, name));
+      pubs[h]->push(flow_line(h, hosts, 2 * markers, name, 60000, 6000));
       next_marker += std::chrono::milliseconds(50);
     }
     read_changes(1);

@@ -103,7 +103,10 @@ int Subscriber::fetch(int batch, int64_t timeout_ms,
     on_msg(fm);
     ++n;
   }
-  if (list.Count > 0) natsMsg_Ack(list.Msgs[list.Count - 1], nullptr);
+  // Synchronous: once fetch() returns, the server knows these are in the graph. A plain
+  // ack could still sit in the client's buffer when the stitcher exits, and the messages
+  // would come back only after AckWait (30 s), too late for a resumed run without --follow.
+  if (list.Count > 0) natsMsg_AckSync(list.Msgs[list.Count - 1], nullptr, nullptr);
   natsMsgList_Destroy(&list);
   return n;
 }

@@ -85,8 +85,13 @@ int Subscriber::fetch(int batch, int64_t timeout_ms,
   if (s == NATS_TIMEOUT) return 0;
   if (s != NATS_OK) {
     // Disconnected or the server restarting: the consumer is still there; wait and retry.
+    // Not "nothing left": a run without --follow must not end with half the stream.
+    if (!said_waiting_) {
+      say("reading from NATS failed (" + nats_error_text(s, o_.access) + "); retrying");
+      said_waiting_ = true;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(timeout_ms, 250)));
-    return 0;
+    return -1;
   }
   int n = 0;
   for (int i = 0; i < list.Count; ++i) {

@@ -43,7 +43,7 @@ class Subscriber {
   bool open();
   // Up to `batch` messages, waiting at most `timeout_ms`, each handed to `on_msg`; then the
   // last is acknowledged, and with it all before it (marked done once in the graph). Returns how
-  // many came; -1 while the consumer cannot be set up yet (server down, no stream).
+  // many came; -1 while the consumer cannot be set up or read (server down, no stream).
   int fetch(int batch, int64_t timeout_ms, const std::function<void(const FleetMessage&)>& on_msg);
   // Stream sequence up to which an existing durable consumer had acknowledged everything when
   // this stitcher started (0: new consumer): what an earlier run already put in its graph.

@@ -50,7 +50,9 @@ OptionsPtr make_options(const NatsAccess& a, bool retry_in_background) {
         throw Error("--nats-cert/--nats-key: " + a.cert + ", " + a.key + ": " + nats_error_text(s, a));
     }
   }
-  if (retry_in_background) natsOptions_SetRetryOnFailedConnect(o.get(), true, [](natsConnection*, void*) {}, nullptr);
+  // With a callback, a first connect that finds no server returns at once and goes on trying.
+  if (retry_in_background)
+    natsOptions_SetRetryOnFailedConnect(o.get(), true, [](natsConnection*, void*) {}, nullptr);
   return o;
 }
 

@@ -31,10 +31,6 @@ std::string nats_error_text(natsStatus s, const NatsAccess& a);
 // `wait_first` bounds the first attempt (milliseconds).
 natsConnection* nats_connect(const NatsAccess& a, std::string* down_why, int64_t wait_first = 2000);
 
-}  // namespace netviz
-
-namespace netviz {
-
 // The first attempt of nats_connect, made in a child process so the caller stays one
 // thread (netviz-trace drops capabilities later, which needs a single thread; the client
 // library starts threads of its own). Throws netviz::Error on a refusal; returns "" when

@@ -9,6 +9,8 @@ PACKAGES=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libclang-rt-dev
+  # The fleet transport (src/fleet/) and its tests: the NATS C client and a real server.
+  libnats-dev nats-server
   graphviz jq iproute2 procps iputils-ping
   lsof net-tools libbpf-tools python3 time
   # The real-server end-to-end tests (tests/e2e/real_*.sh) drive these.

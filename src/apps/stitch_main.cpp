@@ -12,8 +12,7 @@ int main(int argc, char** argv) {
   std::string view = "process", format = "dot";
   CLI::App app{"netviz-stitch: one process graph from the captures of a group of machines"};
   app.add_option("inputs", o.inputs,
-                 "Capture documents or JSON-lines streams from netviz-trace; - for stdin")
-      ->required();
+                 "Capture documents or JSON-lines streams from netviz-trace; - for stdin");
   app.add_option("--view", view, "process (default: host + command), pid, endpoint, host");
   app.add_option("--format", format, "dot (default) or json");
   app.add_option("-o,--output", o.output, "Write the graph to FILE (default: stdout)");
@@ -28,6 +27,21 @@ int main(int argc, char** argv) {
                  "Clock skew tolerated between hosts when joining, in seconds (default 2)");
   app.add_option("--threads", o.threads, "Input reader threads (default 1; 0: one per core)");
   app.add_flag("-v,--verbose", o.verbose, "Say how the flow ends were joined");
+  app.add_option("--subscribe", o.subscribe,
+                 "Read every host's stream from NATS JetStream: nats://HOST:PORT[,...]")
+      ->group("Fleet");
+  app.add_option("--durable", o.durable, "Durable consumer name: a restart resumes where it stopped")
+      ->group("Fleet");
+  app.add_option("--since", o.since, "A new consumer starts this long ago (10m, 24h) or at an RFC 3339 time")
+      ->group("Fleet");
+  app.add_option("--window", o.window,
+                 "With --subscribe: forget flows that ended longer ago than this (1h), and their edges")
+      ->group("Fleet");
+  app.add_option("--nats-creds", o.nats_creds, "NATS credentials file (JWT and NKey seed)")
+      ->group("Fleet");
+  app.add_option("--nats-ca", o.nats_ca, "CA certificate for a TLS NATS server")->group("Fleet");
+  app.add_option("--nats-cert", o.nats_cert, "Client certificate for NATS TLS")->group("Fleet");
+  app.add_option("--nats-key", o.nats_key, "Client key for NATS TLS")->group("Fleet");
   app.set_version_flag("--version", std::string("netviz-stitch ") + NETVIZ_VERSION);
   try {
     app.parse(argc, argv);

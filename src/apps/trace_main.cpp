@@ -35,6 +35,24 @@ int main(int argc, char** argv) {
   app.add_flag("--no-cmdline", o.no_cmdline, "Leave command lines out of the output");
   app.add_flag("--no-bpf", o.no_bpf, "Snapshot through /proc and sock_diag, without BPF");
   app.add_flag("-v,--verbose", o.verbose, "Say which hooks and paths ran");
+  app.add_option("--publish", o.publish,
+                 "Also send the JSON-lines stream to NATS JetStream: nats://HOST:PORT[,...]")
+      ->group("Fleet");
+  app.add_option("--spool-max", o.spool_max,
+                 "Events kept while NATS is unreachable (default 64M); beyond: lost_transport")
+      ->group("Fleet");
+  app.add_option("--retention", o.retention, "Age limit of a stream --publish creates (default 24h)")
+      ->group("Fleet");
+  app.add_option("--stream-max", o.stream_max, "Size cap of a stream --publish creates (default 1G)")
+      ->group("Fleet");
+  app.add_option("--replicas", o.replicas, "Replicas of a stream --publish creates (default 1)")
+      ->check(CLI::Range(1, 5))
+      ->group("Fleet");
+  app.add_option("--nats-creds", o.nats_creds, "NATS credentials file (JWT and NKey seed)")
+      ->group("Fleet");
+  app.add_option("--nats-ca", o.nats_ca, "CA certificate for a TLS NATS server")->group("Fleet");
+  app.add_option("--nats-cert", o.nats_cert, "Client certificate for NATS TLS")->group("Fleet");
+  app.add_option("--nats-key", o.nats_key, "Client key for NATS TLS")->group("Fleet");
   app.add_option("--proc-root", o.proc_root, "Read process data from this proc tree")
       ->group("");  // for tests
   // Hidden (group ""): switches for tests and scripts/bench-trace, not for users.
@@ -45,6 +63,9 @@ int main(int argc, char** argv) {
       ->group("");
   app.add_flag("--test-one-context", o.test_one_context,
                "The tp_btf hand-over keeps one record per CPU, as on other architectures")
+      ->group("");
+  app.add_option("--test-spool-memory", o.test_spool_memory,
+                 "With --publish: the spool's memory part (default 8M), beyond it a file")
       ->group("");
   app.add_option("--bench-skip-hooks", o.bench_skip_hooks,
                  "Leave these BPF programs unloaded, to measure what they cost")

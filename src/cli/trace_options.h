@@ -21,6 +21,14 @@ struct TraceOptions {
   bool no_bpf = false;             // snapshot: force the /proc + sock_diag path
   std::string format = "auto";     // auto (table on a terminal, JSON lines piped), json, table
   std::string proc_root = "/proc"; // tests point this at fixtures
+  // --publish: the JSON-lines stream also goes to NATS JetStream (src/fleet/, docs/fleet.md).
+  std::string publish;             // server URLs as given; "" = not publishing
+  std::string nats_creds, nats_ca, nats_cert, nats_key;
+  std::string spool_max = "64M";   // checked by src/fleet/fleet_values.h
+  std::string retention = "24h";
+  std::string stream_max = "1G";
+  int replicas = 1;
+  std::string test_spool_memory;   // --test-spool-memory SIZE: the spool's memory part (tests)
   // Hidden switches for tests and benchmarks (src/trace/trace_command.cpp says what each does).
   bool test_classic_tracepoint = false;  // --test-tracepoint-flavour classic
   bool test_one_context = false;         // --test-one-context

@@ -8,7 +8,9 @@
 #include <set>
 
 #include "cli/trace_options.h"
+#include "fleet/publish_sink.h"
 #include "scan/scan.h"
+#include "scan/trace_publish.h"
 #include "sinks/capture_document.h"
 #include "sinks/scan_warnings.h"
 #include "sinks/socket_jsonl.h"
@@ -16,6 +18,7 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/huge_heap.h"
+#include "util/time.h"
 
 namespace netviz {
 
@@ -47,6 +50,7 @@ int run_snapshot(const TraceOptions& opts) {
   // Resolved before the scan, so that a bad name costs no scan.
   std::optional<std::set<std::string>> states;
   if (!opts.states.empty()) states = socket_states(opts.states);
+  std::unique_ptr<Publisher> publisher = make_trace_publisher(opts, filter.netns.value_or(0), std::cerr);
   ScanResult r = scan_host(so);
   if (states) {
     std::erase_if(r.sockets, [&](const Socket& s) { return !states->count(s.state); });
@@ -72,6 +76,18 @@ int run_snapshot(const TraceOptions& opts) {
     for (const auto& n : r.stats.notes) std::cerr << "netviz-trace: " << n << "\n";
   }
 
+  if (publisher) {
+    // One snapshot as a stream: host line, its flows, stats; the stitcher reads it as any
+    // other host's stream.
+    if (filter.netns) r.host.scope_netns = *filter.netns;
+    PublishSink sink(*publisher);
+    WallNs now = wall_now_ns();
+    sink.host(r.host, now);
+    for (const auto& f : r.flows) sink.flow("flow", f, now);
+    sink.stats(r.stats, now);
+    publisher->start();
+    if (publisher->drain(10000)) throw std::runtime_error("the snapshot did not reach NATS in 10 s");
+  }
   if (!opts.output.empty()) {
     Capture c;
     c.host = std::move(r.host);

@@ -51,6 +51,20 @@ void FlowStore::add_address(const std::string& addr, uint32_t host) {
   if (std::find(v.begin(), v.end(), host) == v.end()) v.push_back(host);
 }
 
+std::vector<size_t> FlowStore::drop_ended_before(WallNs before) {
+  std::vector<size_t> remap(ends.size(), SIZE_MAX);
+  size_t kept = 0;
+  for (size_t i = 0; i < ends.size(); ++i) {
+    if (ends[i].closed && ends[i].last < before) continue;
+    remap[i] = kept;
+    if (kept != i) ends[kept] = ends[i];
+    ++kept;
+  }
+  ends.resize(kept);
+  ends.shrink_to_fit();
+  return remap;
+}
+
 void FlowStore::merge(FlowStore&& o) {
   std::vector<Sym> sym(o.strings.size());
   for (Sym i = 0; i < sym.size(); ++i) sym[i] = strings.id(o.strings.str(i));

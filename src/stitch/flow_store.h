@@ -105,6 +105,9 @@ class FlowStore {
   void add_address(const std::string& addr, uint32_t host);
   // Moves another store's content in (inputs read in parallel are merged in order).
   void merge(FlowStore&& other);
+  // --window: drops the closed flow ends whose last activity is before `before`. Returns the
+  // new index of every old one (SIZE_MAX: dropped) for those who keep indexes into `ends`.
+  std::vector<size_t> drop_ended_before(WallNs before);
   // Unique labels: "web1" for a root namespace, "web1/NAME" for others (or "web1/netns-INODE").
   void finish_labels();
 

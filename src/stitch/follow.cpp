@@ -68,6 +68,18 @@ bool FollowSession::feed(size_t i, std::string_view chunk) {
   return changed;
 }
 
+bool FollowSession::feed_stream_line(size_t i, std::string_view line) {
+  Input& in = *inputs_.at(i);
+  if (in.mode == Input::Mode::unknown) {
+    if (!looks_like_stream(line)) throw Error(in.source + ": no host line before the events");
+    in.mode = Input::Mode::stream;
+    in.stream = std::make_unique<StreamIngest>(store_, in.source);
+  }
+  bool changed = in.stream->feed_line(line);
+  dirty_ |= changed;
+  return changed;
+}
+
 bool FollowSession::finish_input(size_t i) {
   Input& in = *inputs_.at(i);
   if (in.finished) return false;
@@ -104,6 +116,21 @@ void FollowSession::tick() {
   }
   changes_.flush();
   graph_ = std::move(g);
+}
+
+void FollowSession::drop_ended_before(WallNs before) {
+  size_t n = store_.ends.size();
+  std::vector<size_t> remap = store_.drop_ended_before(before);
+  if (store_.ends.size() == n) return;
+  for (auto& in : inputs_)
+    if (in->stream) in->stream->remap(remap);
+  dirty_ = true;
+}
+
+void FollowSession::settle() {
+  if (!dirty_) return;
+  dirty_ = false;
+  graph_ = build_graph(store_, graph_options(o_));
 }
 
 namespace {

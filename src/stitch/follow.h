@@ -19,10 +19,19 @@ class FollowSession {
   // Takes a chunk of input `i`; complete lines are applied at once. Returns true when the
   // store changed.
   bool feed(size_t i, std::string_view chunk);
+  // One complete line of stream input `i` (a line of a NATS message). Throws netviz::Error
+  // for a line that is no netviz event, leaving the input as it was; true when the store
+  // changed.
+  bool feed_stream_line(size_t i, std::string_view line);
   // Input `i` ended: a last line without newline is applied; a document read whole.
   bool finish_input(size_t i);
   // Rebuilds the graph and writes its changes since the last tick, each with "seq".
   void tick();
+  // --window: forgets the flows that ended before `before`; their edges go at the next tick.
+  void drop_ended_before(WallNs before);
+  // Takes the graph as it is now without writing changes: a resumed stitcher's rebuilt state
+  // was written by its earlier run.
+  void settle();
   const Graph& graph() const { return graph_; }
   bool is_document(size_t i) const { return inputs_.at(i)->mode == Input::Mode::document; }
   uint64_t seq() const { return seq_; }

@@ -61,6 +61,18 @@ bool looks_like_stream(std::string_view text) {
   return j.is_object() && j.contains("event");
 }
 
+void StreamIngest::remap(const std::vector<size_t>& new_index) {
+  for (auto it = flow_index_.begin(); it != flow_index_.end();) {
+    size_t to = it->second < new_index.size() ? new_index[it->second] : SIZE_MAX;
+    if (to == SIZE_MAX) {
+      it = flow_index_.erase(it);
+    } else {
+      it->second = to;
+      ++it;
+    }
+  }
+}
+
 bool StreamIngest::feed_line(std::string_view line) {
   ++line_no_;
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return false;

@@ -28,6 +28,8 @@ class StreamIngest {
   void finish();
   const std::string& source() const { return source_; }
   size_t lines() const { return line_no_; }
+  // After FlowStore::drop_ended_before: follows the ends that moved, forgets those dropped.
+  void remap(const std::vector<size_t>& new_index);
 
  private:
   FlowStore& store_;

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "stitch/fleet_stitch.h"
 #include "stitch/follow.h"
 #include "stitch/graph_sinks.h"
 #include "stitch/input_reader.h"
@@ -53,6 +54,14 @@ void emit_graph(const Graph& g, const StitchOptions& o, std::ostream& out) {
 }
 
 int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
+  if (!o.subscribe.empty()) {
+    if (!o.inputs.empty()) throw Error("--subscribe: give either input files or --subscribe, not both");
+    if (o.every < 0) throw Error("--every: expected a number of seconds >= 0");
+    if (o.every > 0 && (!o.follow || o.output.empty())) throw Error("--every: needs --follow and -o FILE");
+    return run_subscribe(o, out, err);
+  }
+  if (!o.durable.empty() || !o.since.empty() || !o.window.empty())
+    throw Error("--durable, --since, --window: only with --subscribe");
   if (o.inputs.empty()) throw Error("no input: name capture files or JSON-lines streams, or - for stdin");
   int stdin_uses = 0;
   for (const auto& p : o.inputs) stdin_uses += p == "-";

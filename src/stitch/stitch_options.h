@@ -22,6 +22,12 @@ struct StitchOptions {
   double skew = 2.0;       // seconds of clock skew tolerated between hosts when joining
   int threads = 1;         // reader threads; 0 = one per core
   bool verbose = false;
+  // --subscribe: every host's stream from NATS JetStream (src/fleet/, docs/fleet.md).
+  std::string subscribe;   // server URLs as given; "" = read the inputs
+  std::string durable;     // consumer name; "" = a consumer that ends with the run
+  std::string since;       // new consumer: 10m or RFC 3339; "" = everything kept
+  std::string window;      // drop edges whose last flow ended longer ago (1h); "" = keep all
+  std::string nats_creds, nats_ca, nats_cert, nats_key;
 };
 
 StitchView parse_view(const std::string& s);

@@ -31,6 +31,9 @@
 #include "sinks/event_table.h"
 #include "sinks/capture_document.h"
 #include "sinks/flow_capture.h"
+#include "sinks/tee_sink.h"
+#include "fleet/publish_sink.h"
+#include "scan/trace_publish.h"
 #include "trace/bpf_loader.h"
 #include "trace/live_table.h"
 #include "util/atomic_file.h"
@@ -157,6 +160,7 @@ class Session {
   Filter filter_;
   Decoder decoder_;
   LiveTable table_;
+  std::unique_ptr<Publisher> publisher_;  // --publish; fed through sink_
   std::unique_ptr<EventSink> sink_;
   std::string reconcile_note_;
   std::string holders_note_;
@@ -350,7 +354,9 @@ int Session::run() {
     }
   }
 
-  kf.quiet_opens = !opts_.output.empty();
+  publisher_ = make_trace_publisher(opts_, filter_.netns.value_or(0), err_);
+  // A capture written at the end needs no open events; a published stream does.
+  kf.quiet_opens = !opts_.output.empty() && !publisher_;
 
   install_signals();
   // Peak memory with tens of thousands of sockets is set by the scan's big vectors. A fixed
@@ -405,6 +411,10 @@ int Session::run() {
   if (capture_mode) {
     proc_fd_ = open((opts_.proc_root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     bool with_cmdline = !opts_.no_cmdline;
+    if (publisher_) {
+      sink_ = std::make_unique<PublishSink>(*publisher_);
+      table_.on_unseen_close = [this](const Flow& f) { emit_flow("close", &f, wall_now_ns()); };
+    }
     table_.on_new_process = [this, with_cmdline](Process& p) {
       if (proc_fd_ < 0) return;
       Process d = read_process(proc_fd_, p.pid, with_cmdline);
@@ -421,6 +431,8 @@ int Session::run() {
       sink_ = std::make_unique<EventJsonSink>(out_);
     else
       sink_ = std::make_unique<EventTableSink>(out_);
+    if (publisher_)
+      sink_ = std::make_unique<TeeSink>(std::move(sink_), std::make_unique<PublishSink>(*publisher_));
     table_.on_unseen_close = [this](const Flow& f) { emit_flow("close", &f, wall_now_ns()); };
     table_.set_streaming(true);
   }
@@ -439,7 +451,7 @@ int Session::run() {
   malloc_trim(0);
   mem_.push_back(mem_point("reconciled"));
   if (sink_ && !sink_->flush()) return 0;
-  if (sink_) table_.prune_closed();
+  if (sink_ && !capture_mode) table_.prune_closed();
 
   if (opts_.verbose) {
     for (const auto& m : mem_)
@@ -454,6 +466,7 @@ int Session::run() {
   // Privileges go before the line that says tracing has begun: whoever waits for it (a
   // user, a test reading /proc/PID/status) must find them already dropped.
   if (on_tracing_) on_tracing_(err_);
+  if (publisher_) publisher_->start();  // its threads start after the capabilities went
   err_ << "netviz-trace: tracing (" << loader.summary() << "); Ctrl-C to stop\n";
   err_.flush();
 
@@ -475,11 +488,11 @@ int Session::run() {
     int n = loader.poll(wait_ms, on_raw);
     if (n < 0 && n != -EINTR) throw Error("ring buffer poll failed: " + std::string(strerror(-n)));
     if (sink_) {
-      if (!sink_->flush() || (&out_ == &std::cout && stdout_reader_gone())) {
+      if (!sink_->flush() || (!capture_mode && &out_ == &std::cout && stdout_reader_gone())) {
         sink_broken_ = true;
         break;
       }
-      table_.prune_closed();
+      if (!capture_mode) table_.prune_closed();
     }
     if (t - last_progress >= std::chrono::milliseconds(500)) {
       if (err_tty_ && opts_.duration)
@@ -536,6 +549,11 @@ int Session::run() {
   st.counters["tcp_closes_not_reported"] = static_cast<int64_t>(table_.closes_not_reported());
   uint64_t user_lost = undecodable_ + table_.refused();
   st.lost_events = kernel_lost + user_lost;
+  if (publisher_) {
+    // Lines the spool had no room for while NATS was away (--spool-max).
+    st.counters["lost_transport"] = static_cast<int64_t>(publisher_->lost());
+    st.lost_events += publisher_->lost();
+  }
   st.counters["events"] = static_cast<int64_t>(events_);
   st.counters["flows_traced"] = static_cast<int64_t>(flows_traced_);
   st.counters["flows_scan"] = static_cast<int64_t>(scan_flow_count);
@@ -576,7 +594,9 @@ int Session::run() {
   if (st.lost_events)
     err_ << "netviz-trace: lost " << st.lost_events << " events (" << kernel_lost - missed
          << " ring buffer full, " << missed << " hook runs skipped by the kernel, " << user_lost
-         << " in user space)\n";
+         << " in user space"
+         << (publisher_ ? ", " + std::to_string(publisher_->lost()) + " on the way to NATS" : "")
+         << ")\n";
   if (table_.closes_not_reported())
     err_ << "netviz-trace: " << table_.closes_not_reported()
          << " TCP connections ended without the kernel reporting their close; written as "
@@ -588,10 +608,13 @@ int Session::run() {
     write_capture_streamed(file.stream(), c, !opts_.no_cmdline);
     file.commit();
     if (proc_fd_ >= 0) close(proc_fd_);
+    if (sink_) sink_->stats(st, wall_now_ns());
   } else {
     sink_->stats(st, wall_now_ns());
     sink_->flush();
   }
+  // Whatever NATS has not stored yet gets a moment; what is left is said on stderr.
+  if (publisher_) publisher_->drain(10000);
   return 0;
 }
 

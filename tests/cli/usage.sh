@@ -62,6 +62,24 @@ fails_with_one_line stitch-missing "^netviz-stitch: .*$tmp/missing\\.json"
 run stitch-typo "$NETVIZ_STITCH" --extrenal "$tmp/missing.json"
 fails_with_one_line stitch-typo '^netviz-stitch: unknown option --extrenal; did you mean --external\?$'
 
+# Fleet options: checked before anything connects (port 1 answers nobody), secrets masked.
+run sub-url "$NETVIZ_STITCH" --subscribe "http://u:pa55@127.0.0.1:1" -o "$tmp/out/g.dot"
+fails_with_one_line sub-url '^netviz-stitch: --subscribe: http://u:\*\*\*@127\.0\.0\.1:1: the scheme'
+grep -q pa55 "$tmp/sub-url.err" && fail "sub-url: the password was printed"
+run sub-since "$NETVIZ_STITCH" --subscribe nats://127.0.0.1:1 --since yesterday -o "$tmp/out/g.dot"
+fails_with_one_line sub-since '^netviz-stitch: --since: expected a duration'
+run sub-durable "$NETVIZ_STITCH" --subscribe nats://127.0.0.1:1 --durable a.b -o "$tmp/out/g.dot"
+fails_with_one_line sub-durable '^netviz-stitch: --durable: "a\.b"'
+run sub-window "$NETVIZ_STITCH" --subscribe nats://127.0.0.1:1 --window 5x -o "$tmp/out/g.dot"
+fails_with_one_line sub-window '^netviz-stitch: --window: expected a duration'
+run sub-files "$NETVIZ_STITCH" --subscribe nats://127.0.0.1:1 "$tmp/missing.json"
+fails_with_one_line sub-files '^netviz-stitch: --subscribe: give either input files or --subscribe'
+run durable-alone "$NETVIZ_STITCH" --durable x "$tmp/missing.json"
+fails_with_one_line durable-alone '^netviz-stitch: --durable, --since, --window: only with --subscribe'
+
+run sub-creds "$NETVIZ_STITCH" --subscribe nats://127.0.0.1:1 --nats-creds "$tmp/missing.creds"
+fails_with_one_line sub-creds "^netviz-stitch: --nats-creds: $tmp/missing\\.creds: No such file"
+
 # Nothing half-written, no temporary file either.
 leftover=$(ls -A "$tmp/out")
 [[ -z $leftover ]] || fail "files left behind after errors: $leftover"

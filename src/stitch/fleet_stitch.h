@@ -1,0 +1,14 @@
+#pragma once
+// netviz-stitch --subscribe: the hosts' streams from NATS JetStream into the same stream
+// ingest as files and pipes (FollowSession), so the graph is the one the files would give.
+#include <ostream>
+
+#include "stitch/stitch_options.h"
+
+namespace netviz {
+
+// Without --follow: everything the consumer has now, then the graph, as for files. With
+// --follow: changes as JSON lines until SIGINT/SIGTERM (-o FILE --every N as for pipes).
+int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err);
+
+}  // namespace netviz

@@ -1,0 +1,187 @@
+// nv_fleet_bench: simulated fleet hosts for scripts/bench-fleet. Each host is a real
+// Publisher (src/fleet/) replaying a generated stream (host line, then connect and close
+// lines of flows to the next host) at a set rate.
+//
+//   nv_fleet_bench publish URL HOSTS EVENTS_PER_HOST DIR   all as fast as the publishers go;
+//       each host's lines also written to DIR/hostN.jsonl (the file path's input)
+//   nv_fleet_bench latency URL HOSTS RATE SECONDS STITCH   the stitcher (--subscribe
+//       --follow, started here) against hosts publishing RATE events/s in all; every 50 ms
+//       a marker flow with a fresh command name; prints the marker-to-edge_added latencies
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fleet/publisher.h"
+#include "util/time.h"
+
+using namespace netviz;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string addr(int h) { return "10." + std::to_string(100 + h / 250) + "." + std::to_string(h % 250) + ".1"; }
+
+std::string host_line(int h) {
+  return R"({"event":"host","netviz":1,"time":")" + format_time(wall_now_ns()) +
+         R"(","host":{"name":"sim)" + std::to_string(h) + R"(","machine_id":"sim)" +
+         std::to_string(h) + R"(","netns":[{"inode":1,"addresses":[")" + addr(h) + R"("]}]}})";
+}
+
+// Flow k of host h: h's client to host h+1's port, each a fresh local port; odd k close it.
+// Markers use ports of their own (base 60000, server 6000) so no other flow shares their tuple.
+std::string flow_line(int h, int hosts, uint64_t k, const std::string& comm, int lbase = 10000,
+                      int rbase = 5000) {
+  std::string t = format_time(wall_now_ns());
+  bool close = k % 2;
+  uint64_t n = k / 2;
+  return std::string(R"({"event":")") + (close ? "close" : "connect") + R"(","time":")" + t +
+         R"(","proto":"tcp","family":"ipv4","local":{"addr":")" + addr(h) + R"(","port":)" +
+         std::to_string(lbase + n % 5000) + R"(},"remote":{"addr":")" + addr((h + 1) % hosts) +
+         R"(","port":)" + std::to_string(rbase + n % 20) + R"(},"direction":"outbound","pid":)" +
+         std::to_string(100 + n % 7) + R"(,"comm":")" + comm + R"(","first_seen":")" + t +
+         R"(","last_seen":")" + t + "\"" + (close ? R"(,"duration_ms":1)" : "") + "}";
+}
+
+std::unique_ptr<Publisher> publisher(const std::string& url, int h) {
+  PublishOptions o;
+  o.access.servers = parse_nats_urls(url, "url");
+  o.subject = "netviz.sim" + std::to_string(h) + ".events";
+  o.msg_id_base = "bench." + std::to_string(wall_now_ns()) + "." + std::to_string(h);
+  o.spool_max = 256u << 20;
+  o.program = "nv_fleet_bench";
+  auto p = std::make_unique<Publisher>(o, std::cerr);
+  p->start();
+  return p;
+}
+
+int publish(const std::string& url, int hosts, uint64_t per_host, const std::string& dir) {
+  std::vector<std::unique_ptr<Publisher>> pubs;
+  for (int h = 0; h < hosts; ++h) pubs.push_back(publisher(url, h));
+  uint64_t lost = 0;
+  for (int h = 0; h < hosts; ++h) {
+    std::ofstream f(dir + "/host" + std::to_string(h) + ".jsonl");
+    std::string l = host_line(h);
+    pubs[h]->push(l);
+    f << l << '\n';
+    for (uint64_t k = 0; k < per_host; ++k) {
+      l = flow_line(h, hosts, k, "c" + std::to_string(k % 5));
+      if (!pubs[h]->push(l)) ++lost;
+      f << l << '\n';
+    }
+  }
+  size_t left = 0;
+  for (auto& p : pubs) left += p->drain(120000);
+  std::printf("published %llu lines from %d hosts, %llu dropped by the spool, %zu unsent\n",
+              static_cast<unsigned long long>(hosts * (per_host + 1)), hosts,
+              static_cast<unsigned long long>(lost), left);
+  return left || lost ? 1 : 0;
+}
+
+int latency(const std::string& url, int hosts, double rate, double seconds, const std::string& stitch) {
+  int fds[2];
+  if (pipe(fds) != 0) return 1;
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execl(stitch.c_str(), stitch.c_str(), "--subscribe", url.c_str(), "--follow", "--since", "1s",
+          "--window", "1h", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  std::vector<std::unique_ptr<Publisher>> pubs;
+  for (int h = 0; h < hosts; ++h) {
+    pubs.push_back(publisher(url, h));
+    pubs[h]->push(host_line(h));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::map<std::string, Clock::time_point> sent;
+  std::vector<double> lat_ms;
+  std::string buf;
+  // Reads the stitcher's changes for `wait_ms` (at least one poll).
+  auto read_changes = [&](int wait_ms) {
+    pollfd p{fds[0], POLLIN, 0};
+    auto until = Clock::now() + std::chrono::milliseconds(wait_ms);
+    for (;;) {
+      int left = static_cast<int>(std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count()));
+      if (poll(&p, 1, left) != 1) return;
+      char b[65536];
+      ssize_t n = read(fds[0], b, sizeof b);
+      if (n <= 0) return;
+      auto now = Clock::now();
+      buf.append(b, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = buf.find('\n')) != std::string::npos) {
+        std::string line = buf.substr(0, nl);
+        buf.erase(0, nl + 1);
+        if (line.find("\"edge_added\"") == std::string::npos) continue;
+        size_t m = line.find("|mk");
+        if (m == std::string::npos) continue;
+        size_t end = line.find('"', m);
+        auto it = sent.find(line.substr(m + 1, end - m - 1));
+        if (it != sent.end()) {
+          lat_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+          sent.erase(it);
+        }
+      }
+    }
+  };
+  auto start = Clock::now();
+  uint64_t events = 0, k = 0, markers = 0;
+  auto next_marker = start;
+  while (Clock::now() - start < std::chrono::duration<double>(seconds)) {
+    auto due = static_cast<uint64_t>(rate * std::chrono::duration<double>(Clock::now() - start).count());
+    while (events < due) {
+      int h = static_cast<int>(events % hosts);
+      pubs[h]->push(flow_line(h, hosts, k, "c" + std::to_string(k % 5)));
+      ++k;
+      ++events;
+    }
+    if (Clock::now() >= next_marker) {
+      std::string name = "mk" + std::to_string(markers++);
+      sent[name] = Clock::now();
+      int h = static_cast<int>(markers % hosts);
+      pubs[h]->push(flow_line(h, hosts, 2 * markers, name, 60000, 6000));
+      next_marker += std::chrono::milliseconds(50);
+    }
+    read_changes(1);
+  }
+  auto end = Clock::now();
+  read_changes(3000);
+  kill(child, SIGINT);
+  read_changes(2000);
+  waitpid(child, nullptr, 0);
+  std::sort(lat_ms.begin(), lat_ms.end());
+  auto pct = [&](double q) { return lat_ms.empty() ? -1.0 : lat_ms[static_cast<size_t>(q * (lat_ms.size() - 1))]; };
+  double secs = std::chrono::duration<double>(end - start).count();
+  std::printf("latency: %llu events in %.1f s (%.0f/s) from %d hosts; %zu of %llu markers seen; "
+              "p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+              static_cast<unsigned long long>(events), secs, events / secs, hosts, lat_ms.size(),
+              static_cast<unsigned long long>(markers), pct(0.5), pct(0.99), pct(1.0));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> a(argv + 1, argv + argc);
+  if (a.size() == 5 && a[0] == "publish") return publish(a[1], std::stoi(a[2]), std::stoull(a[3]), a[4]);
+  if (a.size() == 6 && a[0] == "latency")
+    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5]);
+  std::cerr << "usage: nv_fleet_bench publish URL HOSTS EVENTS_PER_HOST DIR | latency URL HOSTS RATE SECONDS STITCH\n";
+  return 2;
+}

@@ -3,7 +3,7 @@
 
 #include <iostream>
 
-#include "cli/trace_options.h"
+#include "trace/trace_options.h"
 #include "cli/option_checks.h"
 #include "util/error.h"
 

@@ -4,7 +4,7 @@
 
 #include "netviz/events.h"
 #include "scan/proc_net_parser.h"
-#include "trace/trace_event.h"
+#include "model/event.h"
 #include "util/error.h"
 
 namespace netviz {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "model/capture.h"
-#include "trace/trace_event.h"
+#include "model/event.h"
 #include "trace/closed_flows.h"
 #include "util/recent_map.h"
 

@@ -30,7 +30,7 @@
 #include "sinks/event_jsonl.h"
 #include "sinks/event_table.h"
 #include "sinks/capture_document.h"
-#include "sinks/flow_capture.h"
+#include "trace/flow_capture.h"
 #include "trace/bpf_loader.h"
 #include "trace/live_table.h"
 #include "util/atomic_file.h"

@@ -1,8 +1,8 @@
-#include "stitch/stitch_command.h"
+#include "commands/stitch_command.h"
 
 #include <iostream>
 
-#include "stitch/follow.h"
+#include "commands/follow.h"
 #include "stitch/graph_sinks.h"
 #include "stitch/input_reader.h"
 #include "util/atomic_file.h"

@@ -7,7 +7,7 @@
 #include <optional>
 #include <set>
 
-#include "cli/trace_options.h"
+#include "trace/trace_options.h"
 #include "scan/scan.h"
 #include "sinks/capture_document.h"
 #include "sinks/scan_warnings.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/trace_options.h"
+#include "trace/trace_options.h"
 #include "trace/trace_session.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

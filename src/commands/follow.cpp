@@ -1,4 +1,4 @@
-#include "stitch/follow.h"
+#include "commands/follow.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 #include <ostream>
 
 #include "stitch/graph_diff.h"
-#include "stitch/stitch_command.h"
+#include "commands/stitch_command.h"
 #include "util/error.h"
 
 namespace netviz {

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <ostream>
 
+#include "commands/graph_output.h"
 #include "stitch/graph_diff.h"
-#include "commands/stitch_command.h"
 #include "util/error.h"
 
 namespace netviz {

@@ -7,7 +7,7 @@
 #include <optional>
 #include <set>
 
-#include "trace/trace_options.h"
+#include "commands/snapshot_command.h"
 #include "scan/scan.h"
 #include "sinks/capture_document.h"
 #include "sinks/scan_warnings.h"

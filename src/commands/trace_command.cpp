@@ -1,4 +1,6 @@
 // netviz-trace without --snapshot: probe the kernel, then run the session on stdout/stderr.
+#include "commands/trace_command.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 

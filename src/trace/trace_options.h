@@ -1,6 +1,6 @@
 #pragma once
 // netviz-trace's options, parsed once in src/apps/trace_main.cpp and handed to the snapshot
-// (src/scan/) or tracing (src/trace/) command.
+// or tracing command (src/commands/); the trace session reads them too.
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,13 +21,10 @@ struct TraceOptions {
   bool no_bpf = false;             // snapshot: force the /proc + sock_diag path
   std::string format = "auto";     // auto (table on a terminal, JSON lines piped), json, table
   std::string proc_root = "/proc"; // tests point this at fixtures
-  // Hidden switches for tests and benchmarks (src/trace/trace_command.cpp says what each does).
+  // Hidden switches for tests and benchmarks (src/commands/trace_command.cpp says what each does).
   bool test_classic_tracepoint = false;  // --test-tracepoint-flavour classic
   bool test_one_context = false;         // --test-one-context
   std::vector<std::string> bench_skip_hooks;  // --bench-skip-hooks NAME,...
 };
-
-int run_snapshot(const TraceOptions& opts);  // src/scan/snapshot_command.cpp
-int run_trace(const TraceOptions& opts);     // src/trace/trace_command.cpp
 
 }  // namespace netviz

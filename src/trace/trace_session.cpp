@@ -32,6 +32,7 @@
 #include "sinks/capture_document.h"
 #include "trace/flow_capture.h"
 #include "trace/bpf_loader.h"
+#include "trace/decoder.h"
 #include "trace/live_table.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

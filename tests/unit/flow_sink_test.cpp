@@ -7,7 +7,7 @@
 #include "sinks/capture_document.h"
 #include "sinks/event_jsonl.h"
 #include "sinks/event_table.h"
-#include "sinks/flow_capture.h"
+#include "trace/flow_capture.h"
 #include "trace/live_table.h"
 
 using namespace netviz;

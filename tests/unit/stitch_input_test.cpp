@@ -8,7 +8,7 @@
 
 #include "format/capture_json.h"
 #include "format/capture_reader_fast.h"
-#include "stitch/stitch_command.h"
+#include "commands/stitch_command.h"
 #include "stitch_test_util.h"
 #include "util/error.h"
 

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "format/event_json.h"
+#include "../support/json_tree.h"
 #include "scan/scan.h"
 #include "sinks/capture_document.h"
 #include "sinks/event_jsonl.h"

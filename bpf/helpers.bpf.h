@@ -30,10 +30,9 @@ static __always_inline struct nv_event *reserve_event(__u8 type)
 
 /* User space drains on a 100 ms timeout anyway; a wakeup is needed only so that a burst
  * cannot fill the buffer in between. Every CPU forces one every NV_WAKEUP_EVERY of its own
- * records, counted per CPU: asking the buffer how much is waiting (bpf_ringbuf_query) read
- * the consumer position, a cache line user space writes after every record, and that cost
- * a storm about 0.2-0.3 us per connection. Forcing a wakeup on every record instead cost
- * about 300 ns per event (an irq_work each). */
+ * records, counted per CPU: asking the buffer how much is waiting (bpf_ringbuf_query) reads
+ * a cache line user space writes after every record, and a wakeup per record is an
+ * irq_work each (costs in docs/benchmarks.md). */
 #define NV_WAKEUP_EVERY 1024
 
 static __always_inline void submit_event(struct nv_event *e)

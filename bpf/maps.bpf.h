@@ -50,8 +50,8 @@ struct {
 /* TCP owner records (struct nv_sock_info in events.h). A plain hash, not an LRU: a record
  * is often deleted on another CPU than the one that stored it, and the LRU then takes that
  * CPU's list lock (bpf_common_lru_push_free); the plain hash frees to the current CPU's
- * list. About 0.6 us less state-program time per connection in a storm. It never evicts a
- * live connection's record either: a full map is counted (NV_STAT_MAP_FULL). */
+ * list (docs/benchmarks.md has the cost). It never evicts a live connection's record
+ * either: a full map is counted (NV_STAT_MAP_FULL). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 131072);

@@ -3,7 +3,7 @@
 
 #include <iostream>
 
-#include "stitch/stitch_command.h"
+#include "commands/stitch_command.h"
 #include "cli/option_checks.h"
 #include "util/error.h"
 

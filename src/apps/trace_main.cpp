@@ -3,7 +3,8 @@
 
 #include <iostream>
 
-#include "cli/trace_options.h"
+#include "commands/snapshot_command.h"
+#include "commands/trace_command.h"
 #include "cli/option_checks.h"
 #include "util/error.h"
 

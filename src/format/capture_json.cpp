@@ -86,25 +86,6 @@ ojson to_json(const Stats& s) {
   return j;
 }
 
-ojson to_json(const Capture& c, bool with_cmdline) {
-  ojson j{{"netviz", c.version}, {"host", to_json(c.host)}};
-  ojson procs = ojson::array();
-  for (const auto& p : c.processes) procs.push_back(to_json(p, with_cmdline));
-  ojson socks = ojson::array();
-  for (const auto& s : c.sockets) socks.push_back(to_json(s));
-  ojson flows = ojson::array();
-  for (const auto& f : c.flows) flows.push_back(to_json(f));
-  j["processes"] = std::move(procs);
-  j["sockets"] = std::move(socks);
-  j["flows"] = std::move(flows);
-  j["stats"] = to_json(c.stats);
-  return j;
-}
-
-void write_capture(std::ostream& out, const Capture& c, bool with_cmdline) {
-  out << to_json(c, with_cmdline).dump(1) << '\n';
-}
-
 // ---- reading ----
 
 void JsonPath::fail(const std::string& what) const {

@@ -20,10 +20,8 @@ ojson to_json(const NetnsInfo& n);
 ojson to_json(const HostInfo& h);
 ojson to_json(const Flow& f);
 ojson to_json(const Stats& s);
-ojson to_json(const Capture& c, bool with_cmdline = true);
-
-// Writes the whole document, pretty-printed, newline-terminated.
-void write_capture(std::ostream& out, const Capture& c, bool with_cmdline = true);
+// The whole document is written by write_capture_streamed (sinks/capture_document.h) from
+// these item writers; tests/support/json_tree.h builds it as one tree to compare with.
 
 // Where a value came from, for error messages: "web1.json: flows[3].local.port: ...".
 struct JsonPath {

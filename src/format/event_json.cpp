@@ -22,13 +22,6 @@ ojson host_line(const HostInfo& h, WallNs time) {
                {"host", to_json(h)}};
 }
 
-ojson flow_line(std::string_view event, const Flow& f, WallNs time) {
-  ojson j{{"event", event}, {"time", format_time(time)}};
-  ojson body = to_json(f);  // named: a range-for over a temporary's items() dangles
-  for (auto& [k, v] : body.items()) j[k] = v;
-  return j;
-}
-
 ojson stats_line(const Stats& s, WallNs time) {
   return ojson{{"event", "stats"}, {"time", format_time(time)}, {"stats", to_json(s)}};
 }

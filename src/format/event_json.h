@@ -14,7 +14,6 @@
 namespace netviz {
 
 ojson host_line(const HostInfo& h, WallNs time);
-ojson flow_line(std::string_view event, const Flow& f, WallNs time);
 ojson stats_line(const Stats& s, WallNs time);
 
 // One parsed line of a stream. kind says which member is meaningful.

@@ -7,12 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "util/time.h"
+
 namespace netviz {
 
 inline constexpr int kFormatVersion = 1;
-
-// Wall-clock time in nanoseconds since the Unix epoch.
-using WallNs = int64_t;
 
 struct Endpoint {
   std::string addr;  // textual: "127.0.0.1", "::1", "/run/x.sock", "eth0" (packet)

@@ -8,7 +8,7 @@
 
 namespace netviz {
 
-// One flow line, byte for byte what flow_line(event, f, time).dump() gives, built directly.
+// One flow line, byte for byte what flow_line(event, f, time).dump() (tests/support) gives.
 std::string flow_line_text(std::string_view event, const Flow& f, WallNs time);
 
 class EventJsonSink : public EventSink {

@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "model/capture.h"
-#include "trace/trace_event.h"
+#include "model/event.h"
 
 namespace netviz {
 

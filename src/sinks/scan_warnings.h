@@ -2,7 +2,7 @@
 // What a snapshot could not see, as warning lines for stderr ("netviz-trace: ...").
 #include <ostream>
 
-#include "scan/scan.h"
+#include "model/scan_result.h"
 
 namespace netviz {
 

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "format/capture_json.h"
-#include "format/capture_reader_fast.h"
+#include "format/capture_reader.h"
 #include "format/event_json.h"
 #include "util/error.h"
 
@@ -178,7 +178,7 @@ void load_text(FlowStore& store, std::string_view text, const std::string& sourc
     return;
   }
   StoreVisitor v(store, source);
-  read_capture_fast(text, source, v);
+  read_capture(text, source, v);
 }
 
 void load_inputs(FlowStore& store, const std::vector<std::string>& paths, int threads) {
@@ -186,8 +186,7 @@ void load_inputs(FlowStore& store, const std::vector<std::string>& paths, int th
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<size_t>(threads, n));
   // Input texts and per-input stores are big, short-lived blocks: served by mmap, each
-  // would be faulted in afresh (ten times the page faults, doubling the wall time with
-  // two threads). Keep them in the heap for reuse.
+  // would be faulted in afresh. Keep them in the heap for reuse (docs/benchmarks.md).
   mallopt(M_MMAP_THRESHOLD, 512 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   if (threads <= 1) {

@@ -112,15 +112,10 @@ ConnSide side_of(const FlowEnd& e) {
   return {ConnSide::Kind::process, e.host, e.pid, e.comm, e.laddr, e.lport};
 }
 
-}  // namespace
-
-JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
-                    const std::function<void(const Connection&)>& sink) {
-  const auto& ends = store.ends;
-  JoinStats st;
-  st.ends = ends.size();
-
-  // Chains of ends sharing a 5-tuple: head in the map, the rest through `next`.
+// Each end's partner (kNone: none): ends sharing a reversed 5-tuple whose lifetimes overlap,
+// the closest in time first. Chains of ends sharing a 5-tuple: head in the table, the rest
+// through `next`.
+std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
   ChainTable heads(ends.size());
   std::vector<uint32_t> next(ends.size(), kNone);
   for (uint32_t i = ends.size(); i-- > 0;) {
@@ -129,7 +124,6 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
     next[i] = h;
     h = i;
   }
-
   std::vector<uint32_t> partner(ends.size(), kNone);
   for (uint32_t i = 0; i < ends.size(); ++i) {
     const FlowEnd& a = ends[i];
@@ -144,7 +138,7 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
       if (b.failed) continue;
       // The same socket seen twice in one namespace is not two ends of a connection.
       if (b.host == a.host && b.lport == a.lport && b.laddr == a.laddr) continue;
-      if (!overlaps(a, b, o.skew_ns)) continue;
+      if (!overlaps(a, b, skew)) continue;
       WallNs d = distance(a, b);
       if (best == kNone || d < best_d) {
         best = j;
@@ -156,114 +150,138 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
       partner[best] = i;
     }
   }
+  return partner;
+}
 
-  // Listening sockets by (host, proto, port) for one-sided ends.
-  std::unordered_map<uint64_t, std::vector<uint32_t>> listen_index;
-  auto lkey = [](uint32_t host, Sym proto, uint16_t port) {
-    return (uint64_t(host) << 40) ^ (uint64_t(proto) << 16) ^ port;
-  };
-  for (uint32_t k = 0; k < store.listeners.size(); ++k) {
-    const Listener& l = store.listeners[k];
-    listen_index[lkey(l.host, l.proto, l.port)].push_back(k);
+// Listening sockets by (host, proto, port), for ends whose peer was not captured.
+class ListenerIndex {
+ public:
+  explicit ListenerIndex(const FlowStore& store) : store_(store) {
+    for (uint32_t k = 0; k < store.listeners.size(); ++k) {
+      const Listener& l = store.listeners[k];
+      index_[key(l.host, l.proto, l.port)].push_back(k);
+    }
   }
-  auto wildcard = [&store](Sym addr) {
-    const std::string& s = store.strings.str(addr);
-    return s.empty() || s == "0.0.0.0" || s == "::" || s == "*";
-  };
-  auto find_listener = [&](uint32_t host, Sym proto, Sym addr, uint16_t port) -> const Listener* {
-    auto it = listen_index.find(lkey(host, proto, port));
-    if (it == listen_index.end()) return nullptr;
+  // The listener on exactly that address, else one on a wildcard address; nullptr: none.
+  const Listener* find(uint32_t host, Sym proto, Sym addr, uint16_t port) const {
+    auto it = index_.find(key(host, proto, port));
+    if (it == index_.end()) return nullptr;
     const Listener* any = nullptr;
     for (uint32_t k : it->second) {
-      const Listener& l = store.listeners[k];
+      const Listener& l = store_.listeners[k];
       if (l.host != host || l.proto != proto || l.port != port) continue;
       if (l.addr == addr) return &l;
       if (!any && wildcard(l.addr)) any = &l;
     }
     return any;
-  };
+  }
 
+ private:
+  static uint64_t key(uint32_t host, Sym proto, uint16_t port) {
+    return (uint64_t(host) << 40) ^ (uint64_t(proto) << 16) ^ port;
+  }
+  bool wildcard(Sym addr) const {
+    const std::string& s = store_.strings.str(addr);
+    return s.empty() || s == "0.0.0.0" || s == "::" || s == "*";
+  }
+  const FlowStore& store_;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> index_;
+};
+
+// Two ends joined. The outbound end is the client; when both or neither say so (datagrams),
+// the end on the higher (ephemeral) port.
+Connection both_sides(const FlowEnd& a, const FlowEnd& b) {
+  Connection c;
+  c.proto = a.proto;
+  bool a_client = a.outbound != b.outbound ? a.outbound : a.lport > b.lport;
+  const FlowEnd& cl = a_client ? a : b;
+  const FlowEnd& sv = a_client ? b : a;
+  c.client = side_of(cl);
+  c.server = side_of(sv);
+  c.port = sv.lport;
+  c.joined = Joined::both;
+  c.open = !a.closed && !b.closed;
+  c.bytes = std::max(a.bytes, b.bytes);
+  c.first = std::min(a.first, b.first);
+  c.last = std::max(a.last, b.last);
+  return c;
+}
+
+// The host of the group an end without partner points to: its own for host-local flows,
+// the one host holding the remote address, or its own among several; kNone: outside.
+uint32_t target_host(const FlowStore& store, const FlowEnd& a, JoinStats& st) {
+  if (a.host_local) return a.host;
+  auto it = store.address_hosts.find(a.raddr);
+  if (it == store.address_hosts.end()) return kNone;
+  const auto& hs = it->second;
+  if (hs.size() == 1) return hs[0];
+  if (std::find(hs.begin(), hs.end(), a.host) != hs.end()) return a.host;
+  ++st.ambiguous;
+  return kNone;
+}
+
+// One end only: its peer is a listener of the group, a host of the group that captured no
+// end, or outside it.
+Connection one_side(const FlowStore& store, const ListenerIndex& listeners, const FlowEnd& a,
+                    JoinStats& st) {
+  Connection c;
+  c.proto = a.proto;
+  uint32_t target = target_host(store, a, st);
+  c.open = !a.closed;
+  c.bytes = a.bytes;
+  c.first = a.first;
+  c.last = a.last;
+  ConnSide other{ConnSide::Kind::unknown, target, 0, kNoSym, a.raddr, a.rport};
+  if (a.failed) {
+    if (target == kNone) other.kind = ConnSide::Kind::external;
+    c.joined = Joined::failed;
+    ++st.failed;
+  } else if (target == kNone) {
+    other.kind = ConnSide::Kind::external;
+    c.joined = Joined::external;
+    ++st.external;
+  } else if (const Listener* l =
+                 a.outbound ? listeners.find(target, a.proto, a.raddr, a.rport) : nullptr) {
+    other.kind = l->comm == kNoSym ? ConnSide::Kind::unknown : ConnSide::Kind::process;
+    other.pid = l->pid;
+    other.comm = l->comm;
+    c.joined = Joined::listener;
+    ++st.listener;
+  } else {
+    c.joined = Joined::one_side;
+    ++st.one_side;
+  }
+  if (a.outbound) {
+    c.client = side_of(a);
+    c.server = other;
+    c.port = a.rport;
+  } else {
+    c.client = other;
+    c.server = side_of(a);
+    c.port = a.lport;
+  }
+  return c;
+}
+
+}  // namespace
+
+JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
+                    const std::function<void(const Connection&)>& sink) {
+  const auto& ends = store.ends;
+  JoinStats st;
+  st.ends = ends.size();
+  std::vector<uint32_t> partner = pair_ends(ends, o.skew_ns);
+  ListenerIndex listeners(store);
   for (uint32_t i = 0; i < ends.size(); ++i) {
     const FlowEnd& a = ends[i];
     if (a.raddr == kNoSym) {
       ++st.no_remote;
-      continue;
-    }
-    Connection c;
-    c.proto = a.proto;
-    uint32_t p = partner[i];
-    if (p != kNone) {
-      if (p < i) continue;  // emitted with its partner
-      const FlowEnd& b = ends[p];
-      // The outbound end is the client; when both or neither say so (datagrams), the end
-      // on the higher (ephemeral) port.
-      bool a_client = a.outbound != b.outbound ? a.outbound : a.lport > b.lport;
-      const FlowEnd& cl = a_client ? a : b;
-      const FlowEnd& sv = a_client ? b : a;
-      c.client = side_of(cl);
-      c.server = side_of(sv);
-      c.port = sv.lport;
-      c.joined = Joined::both;
-      c.open = !a.closed && !b.closed;
-      c.bytes = std::max(a.bytes, b.bytes);
-      c.first = std::min(a.first, b.first);
-      c.last = std::max(a.last, b.last);
+    } else if (uint32_t p = partner[i]; p == kNone) {
+      sink(one_side(store, listeners, a, st));
+    } else if (p > i) {  // a lower p was emitted with its partner
       ++st.both;
-      sink(c);
-      continue;
+      sink(both_sides(a, ends[p]));
     }
-    // One end only: is the other address on a host of the group?
-    uint32_t target = kNone;
-    if (a.host_local) {
-      target = a.host;
-    } else if (auto it = store.address_hosts.find(a.raddr); it != store.address_hosts.end()) {
-      const auto& hs = it->second;
-      if (hs.size() == 1)
-        target = hs[0];
-      else if (std::find(hs.begin(), hs.end(), a.host) != hs.end())
-        target = a.host;
-      else
-        ++st.ambiguous;
-    }
-    c.open = !a.closed;
-    c.bytes = a.bytes;
-    c.first = a.first;
-    c.last = a.last;
-    ConnSide other{ConnSide::Kind::unknown, target, 0, kNoSym, a.raddr, a.rport};
-    if (a.failed) {
-      if (target == kNone) other.kind = ConnSide::Kind::external;
-      c.joined = Joined::failed;
-      ++st.failed;
-    } else if (target == kNone) {
-      other.kind = ConnSide::Kind::external;
-      c.joined = Joined::external;
-      ++st.external;
-    } else if (a.outbound) {
-      if (const Listener* l = find_listener(target, a.proto, a.raddr, a.rport)) {
-        other.kind = ConnSide::Kind::process;
-        other.pid = l->pid;
-        other.comm = l->comm;
-        if (l->comm == kNoSym) other.kind = ConnSide::Kind::unknown;
-        c.joined = Joined::listener;
-        ++st.listener;
-      } else {
-        c.joined = Joined::one_side;
-        ++st.one_side;
-      }
-    } else {
-      c.joined = Joined::one_side;
-      ++st.one_side;
-    }
-    if (a.outbound) {
-      c.client = side_of(a);
-      c.server = other;
-      c.port = a.rport;
-    } else {
-      c.client = other;
-      c.server = side_of(a);
-      c.port = a.lport;
-    }
-    sink(c);
   }
   return st;
 }

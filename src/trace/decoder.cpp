@@ -1,34 +1,16 @@
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
 #include <ctime>
 
 #include "netviz/events.h"
 #include "scan/proc_net_parser.h"
-#include "trace/trace_event.h"
+#include "trace/decoder.h"
 #include "util/error.h"
 
 namespace netviz {
 
 static_assert(sizeof(nv_event) == 152, "nv_event layout changed: update both sides");
-
-const char* event_name(EventKind k) {
-  switch (k) {
-    case EventKind::connect: return "connect";
-    case EventKind::accept: return "accept";
-    case EventKind::close: return "close";
-    case EventKind::bind: return "bind";
-    case EventKind::listen: return "listen";
-    case EventKind::udp: return "udp";
-    case EventKind::exec: return "exec";
-    case EventKind::exit: return "exit";
-    case EventKind::fork: return "fork";
-  }
-  return "?";
-}
-
-bool is_socket_event(EventKind k) {
-  return k != EventKind::exec && k != EventKind::exit && k != EventKind::fork;
-}
 
 static int64_t clock_offset() {
   timespec real{}, mono{};
@@ -176,6 +158,72 @@ TraceEvent Decoder::decode(const nv_event& r) const {
     e.prev_attribution = attribution_name(r.prev_attribution);
   }
   return e;
+}
+
+UdpCount Decoder::udp_count(const nv_udp_key& k, const nv_udp_val& v) const {
+  UdpCount c;
+  c.key.sock = k.cookie;
+  c.key.proto = "udp";
+  c.pid = static_cast<int32_t>(v.pid);
+  c.netns = v.netns;
+  c.key.local = {addr_text(k.family, k.laddr), k.lport};
+  c.key.remote = {addr_text(k.family, k.raddr), k.rport};
+  c.family = k.family == NV_AF_INET6 ? "ipv6" : "ipv4";
+  c.comm = comm_text(v.comm, NV_COMM_LEN);
+  c.attribution = v.attribution == NV_ATTR_UDP_RECV ? "udp_recv" : "udp_send";
+  c.first_seen = wall(v.first_ns);
+  c.last_seen = wall(v.last_ns);
+  c.sent = v.sent;
+  c.received = v.received;
+  c.bytes_sent = v.bytes_sent;
+  c.bytes_received = v.bytes_received;
+  return c;
+}
+
+UdpConnCount Decoder::udp_conn_count(uint64_t cookie, const nv_udp_conn& u) const {
+  UdpConnCount c;
+  c.key.sock = cookie;
+  c.key.proto = "udp";
+  c.key.local = {addr_text(u.family, u.laddr), u.lport};
+  c.key.remote = {addr_text(u.family, u.raddr), u.rport};
+  c.last_seen = wall(u.last_ns);
+  c.packets = u.sent + u.received;
+  c.bytes_sent = u.bytes_sent;
+  c.bytes_received = u.bytes_received;
+  return c;
+}
+
+// Built as the ring buffer record the connect or accept would have been, so it is decoded
+// by the same code.
+TraceEvent Decoder::open_connection(uint64_t sk, const nv_sock_info& si, uint64_t now_mono_ns,
+                                    const SocketHolder* holder) const {
+  const nv_tuple& t = si.t;
+  nv_event r{};
+  r.type = si.attribution == NV_ATTR_CONNECT ? NV_EV_CONNECT : NV_EV_ACCEPT;
+  r.ts_ns = now_mono_ns;
+  r.sk = sk;
+  r.start_ns = si.start_ns;
+  r.latency_ns = si.latency_ns;
+  r.pid = si.pid;
+  r.netns = t.netns;
+  r.lport = t.lport;
+  r.rport = t.rport;
+  r.family = t.family;
+  r.proto = t.proto;
+  r.attribution = si.attribution;
+  memcpy(r.laddr, t.laddr, sizeof r.laddr);
+  memcpy(r.raddr, t.raddr, sizeof r.raddr);
+  memcpy(r.comm, si.comm, sizeof r.comm);
+  if (holder) {
+    r.attribution = NV_ATTR_HANDOFF;
+    r.prev_pid = si.pid;
+    r.prev_attribution = si.attribution == NV_ATTR_HANDOFF ? si.prev_attribution : si.attribution;
+    memcpy(r.prev_comm, si.comm, sizeof r.prev_comm);
+    r.pid = static_cast<uint32_t>(holder->first);
+    memset(r.comm, 0, sizeof r.comm);
+    memcpy(r.comm, holder->second.data(), std::min(sizeof r.comm, holder->second.size()));
+  }
+  return decode(r);
 }
 
 }  // namespace netviz

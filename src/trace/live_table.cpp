@@ -166,75 +166,19 @@ static std::string udp_direction(const TraceEvent& e) {
 }
 
 const Flow* LiveTable::apply(const TraceEvent& e) {
-  switch (e.kind) {
-    case EventKind::exec: {
-      note_process(e.pid, e.ppid, e.comm, true, e.time);
-      // Only this process's flows: one still open from an earlier holder of the pid keeps
-      // its name.
-      auto p = processes_.find(e.pid);
-      WallNs born = p != processes_.end() ? p->second.started : 0;
-      if (live_by_pid_.count(e.pid))
-        for (auto& [k, r] : live_)
-          if (r.flow.pid == e.pid && r.flow.first_seen >= born) r.flow.comm = e.comm;
-      return nullptr;
-    }
-    case EventKind::fork:
-      // A fork always makes a new process: an exited one held under this pid is another
-      // process, whose details must not become the new one's (nor its flows the new one's).
-      if (auto it = processes_.find(e.pid); it != processes_.end() && it->second.exited) {
-        processes_.erase(it);
-        ++pids_reused_;
-      }
-      note_process(e.pid, e.ppid, e.comm, false);
-      if (auto it = processes_.find(e.pid); it != processes_.end()) it->second.started = e.time;
-      return nullptr;
-    case EventKind::exit:
-      if (auto it = processes_.find(e.pid); it != processes_.end()) {
-        if (it->second.had_flows)
-          it->second.exited = true;
-        else
-          processes_.erase(it);
-      }
-      forget_if_done(e.pid);
-      return nullptr;
-    case EventKind::bind:
-      return nullptr;
-    case EventKind::listen: {
-      Owner o{e.pid, e.comm, -1};
-      listeners_[{e.netns, e.local.port}] = o;
-      note_process(e.pid, e.ppid, e.comm, false);
-      Socket s;
-      s.proto = e.proto;
-      s.family = e.family;
-      s.local = e.local;
-      s.state = "LISTEN";
-      s.netns = e.netns;
-      s.owners.push_back(o);
-      if (!streaming_) traced_listeners_.push_back(std::move(s));
-      return nullptr;
-    }
-    default:
-      break;
+  if (!is_socket_event(e.kind) || e.kind == EventKind::bind || e.kind == EventKind::listen) {
+    apply_non_flow(e);
+    return nullptr;
   }
-
   if (seen_closed(e)) return nullptr;
 
-  FlowKey k;
-  if (e.proto == "udp" && e.sk) {
-    k.sock = e.sk;
-  } else {
-    k.netns = e.netns;
-    k.pid = e.kind == EventKind::udp ? e.pid : 0;
-  }
-  k.proto = e.proto;
-  k.local = e.local;
-  k.remote = e.remote;
+  FlowKey k = event_key(e);
   end_unseen(k, e);
   bool created = false;
-  Record* r = nullptr;
   // A capture learns most connections from their close alone: such a flow goes straight to
   // the closed list, without a turn through the live map (an insert and an erase).
   auto live_it = live_.end();
+  Record* r = nullptr;
   if (e.kind == EventKind::close) {
     live_it = live_.find(k);
     if (live_it != live_.end()) {
@@ -254,9 +198,89 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
   Flow& f = r->flow;
   f.last_seen = std::max(f.last_seen, e.time);
   int32_t old_pid = created ? 0 : f.pid;
+  set_owner(*r, k, e, created);
+  apply_open(f, e, created);
+  if (f.pid != old_pid) move_owner(f, old_pid, e.ppid);
+  // connect and accept read comm in the process at that moment: a name set since the exec
+  // (prctl PR_SET_NAME, pthread_setname_np on the main thread) shows here first.
+  if ((e.kind == EventKind::connect || e.kind == EventKind::accept) && e.pid == f.pid &&
+      !e.comm.empty())
+    if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.process.comm = e.comm;
 
-  // Events win over the scan and over earlier guesses; a close keeps what connect/accept
-  // already said (and a comm updated by exec).
+  if (e.kind != EventKind::close) return &f;
+  return close_record(*r, e, live_it);
+}
+
+// Process events and listen: they change the processes and listeners, never a flow.
+void LiveTable::apply_non_flow(const TraceEvent& e) {
+  switch (e.kind) {
+    case EventKind::exec: {
+      note_process(e.pid, e.ppid, e.comm, true, e.time);
+      // Only this process's flows: one still open from an earlier holder of the pid keeps
+      // its name.
+      auto p = processes_.find(e.pid);
+      WallNs born = p != processes_.end() ? p->second.started : 0;
+      if (live_by_pid_.count(e.pid))
+        for (auto& [k, r] : live_)
+          if (r.flow.pid == e.pid && r.flow.first_seen >= born) r.flow.comm = e.comm;
+      return;
+    }
+    case EventKind::fork:
+      // A fork always makes a new process: an exited one held under this pid is another
+      // process, whose details must not become the new one's (nor its flows the new one's).
+      if (auto it = processes_.find(e.pid); it != processes_.end() && it->second.exited) {
+        processes_.erase(it);
+        ++pids_reused_;
+      }
+      note_process(e.pid, e.ppid, e.comm, false);
+      if (auto it = processes_.find(e.pid); it != processes_.end()) it->second.started = e.time;
+      return;
+    case EventKind::exit:
+      if (auto it = processes_.find(e.pid); it != processes_.end()) {
+        if (it->second.had_flows)
+          it->second.exited = true;
+        else
+          processes_.erase(it);
+      }
+      forget_if_done(e.pid);
+      return;
+    case EventKind::listen: {
+      Owner o{e.pid, e.comm, -1};
+      listeners_[{e.netns, e.local.port}] = o;
+      note_process(e.pid, e.ppid, e.comm, false);
+      Socket s;
+      s.proto = e.proto;
+      s.family = e.family;
+      s.local = e.local;
+      s.state = "LISTEN";
+      s.netns = e.netns;
+      s.owners.push_back(o);
+      if (!streaming_) traced_listeners_.push_back(std::move(s));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+FlowKey LiveTable::event_key(const TraceEvent& e) {
+  FlowKey k;
+  if (e.proto == "udp" && e.sk) {
+    k.sock = e.sk;
+  } else {
+    k.netns = e.netns;
+    k.pid = e.kind == EventKind::udp ? e.pid : 0;
+  }
+  k.proto = e.proto;
+  k.local = e.local;
+  k.remote = e.remote;
+  return k;
+}
+
+// Owner, direction and start. Events win over the scan and over earlier guesses; a close
+// keeps what connect/accept already said (and a comm updated by exec).
+void LiveTable::set_owner(Record& r, const FlowKey& k, const TraceEvent& e, bool created) {
+  Flow& f = r.flow;
   bool owner_from_event = e.pid != 0 && (created || e.kind != EventKind::close ||
                                          f.attribution == "scan" || f.pid == 0 ||
                                          e.attribution == "handoff");
@@ -290,11 +314,14 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
     else
       f.direction = is_listening(f.netns, k.local.port) ? "inbound" : "outbound";
   }
-  if (r->start_known == false && e.start && f.attribution != "scan") {
+  if (r.start_known == false && e.start && f.attribution != "scan") {
     f.first_seen = *e.start;
-    r->start_known = true;
+    r.start_known = true;
   }
+}
 
+// What connect, accept and a new UDP flow's first datagram say.
+void LiveTable::apply_open(Flow& f, const TraceEvent& e, bool created) {
   switch (e.kind) {
     case EventKind::connect:
       if (e.connect_latency_ns) f.connect_latency_ns = e.connect_latency_ns;
@@ -313,29 +340,30 @@ const Flow* LiveTable::apply(const TraceEvent& e) {
     default:
       break;
   }
-  if (f.pid != old_pid) {
-    if (old_pid) {
-      auto it = live_by_pid_.find(old_pid);
-      if (it != live_by_pid_.end() && --it->second == 0) live_by_pid_.erase(it);
-    }
-    if (f.pid) ++live_by_pid_[f.pid];
-    note_process(f.pid, e.ppid, f.comm, false);
-    if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
+}
+
+// The flow changed owner (or got its first): the live count per pid and the process list.
+void LiveTable::move_owner(const Flow& f, int32_t old_pid, int32_t ppid) {
+  if (old_pid) {
+    auto it = live_by_pid_.find(old_pid);
+    if (it != live_by_pid_.end() && --it->second == 0) live_by_pid_.erase(it);
   }
-  // connect and accept read comm in the process at that moment: a name set since the exec
-  // (prctl PR_SET_NAME, pthread_setname_np on the main thread) shows here first.
-  if ((e.kind == EventKind::connect || e.kind == EventKind::accept) && e.pid == f.pid &&
-      !e.comm.empty())
-    if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.process.comm = e.comm;
+  if (f.pid) ++live_by_pid_[f.pid];
+  note_process(f.pid, ppid, f.comm, false);
+  if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
+}
 
-  if (e.kind != EventKind::close) return &f;
-
+// A close: final counters and state, then the flow moves to the closed list.
+const Flow* LiveTable::close_record(
+    Record& r, const TraceEvent& e,
+    std::unordered_map<FlowKey, Record, FlowKeyHash>::iterator live_it) {
+  Flow& f = r.flow;
   f.bytes_sent = std::max(f.bytes_sent, e.bytes_sent);
   f.bytes_received = std::max(f.bytes_received, e.bytes_received);
   if (e.proto == "udp") f.packets = std::max(f.packets, e.packets);
   if (e.connect_latency_ns && !f.connect_latency_ns) f.connect_latency_ns = e.connect_latency_ns;
   f.state = e.failed ? "FAILED" : "CLOSED";
-  if (r->start_known) f.duration_ns = f.last_seen - f.first_seen;
+  if (r.start_known) f.duration_ns = f.last_seen - f.first_seen;
   int32_t pid = f.pid;
   if (pid) {
     auto it = live_by_pid_.find(pid);

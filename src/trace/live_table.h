@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "model/capture.h"
-#include "trace/trace_event.h"
+#include "model/event.h"
 #include "trace/closed_flows.h"
 #include "util/recent_map.h"
 
@@ -58,8 +58,8 @@ class LiveTable {
   explicit LiveTable(size_t max_flows = 1'000'000) : max_flows_(max_flows) {}
 
   // Scan flows become live flows ("scan"); LISTEN sockets give listener owners. The scan's
-  // flows are moved into the table (scan.flows is left empty): with 40,000 sockets a copy
-  // held next to the original was the tracer's peak memory.
+  // flows are moved into the table (scan.flows is left empty): with tens of thousands of
+  // sockets a copy held next to the original would set the tracer's peak memory.
   void seed(ScanResult& scan);
 
   // Applies one event. Returns the flow it created or changed (valid until the next call),
@@ -108,6 +108,14 @@ class LiveTable {
   Record new_record(const TraceEvent& e);
   Record closing_;  // a flow whose first event is its close, on its way to closed_
   Record* find_or_create(const FlowKey& k, const TraceEvent& e, bool& created);
+  // The steps of apply(TraceEvent).
+  void apply_non_flow(const TraceEvent& e);
+  static FlowKey event_key(const TraceEvent& e);
+  void set_owner(Record& r, const FlowKey& k, const TraceEvent& e, bool created);
+  static void apply_open(Flow& f, const TraceEvent& e, bool created);
+  void move_owner(const Flow& f, int32_t old_pid, int32_t ppid);
+  const Flow* close_record(Record& r, const TraceEvent& e,
+                           std::unordered_map<FlowKey, Record, FlowKeyHash>::iterator live_it);
   void note_process(int32_t pid, int32_t ppid, const std::string& comm, bool from_exec,
                     WallNs when = 0);
   void fill_owner_from_listener(Flow& f, const FlowKey& k);
@@ -134,10 +142,9 @@ class LiveTable {
   // the two state programs (bpf/tcp_state.bpf.c) can, rarely, report a transition twice, and a
   // connect repeated after its close would reopen the flow.
   bool seen_closed(const TraceEvent& e);
-  // A repeat comes within the same softirq batch (dozens of closes): 4,096 entries keep a
-  // close for about 4,000 more (a set of 4 takes one insert in 1,024), and stay in the L2
-  // cache. At 65,536 entries (1.2 MB) its lookup missed the cache on every close: 2-3 times
-  // the tracer's samples in it (perf, 10,000-connection storms). Value 0: start unknown.
+  // A repeat comes within the same softirq batch (dozens of closes), so a small map that
+  // stays in the L2 cache is enough (docs/benchmarks.md, "Sizes chosen by measurement").
+  // Value 0: start unknown.
   RecentMap<WallNs> closed_start_by_sk_{4096};
   uint64_t duplicates_ = 0;
   uint64_t pids_reused_ = 0;

@@ -30,11 +30,12 @@
 #include "sinks/event_jsonl.h"
 #include "sinks/event_table.h"
 #include "sinks/capture_document.h"
-#include "sinks/flow_capture.h"
+#include "trace/flow_capture.h"
 #include "sinks/tee_sink.h"
 #include "fleet/publish_sink.h"
-#include "scan/trace_publish.h"
+#include "trace/trace_publish.h"
 #include "trace/bpf_loader.h"
+#include "trace/decoder.h"
 #include "trace/live_table.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -64,26 +65,6 @@ void install_signals() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a closed pipe shows as a failed write instead
-}
-
-UdpCount to_udp_count(const Decoder& d, const nv_udp_key& k, const nv_udp_val& v) {
-  UdpCount c;
-  c.key.sock = k.cookie;
-  c.key.proto = "udp";
-  c.pid = static_cast<int32_t>(v.pid);
-  c.netns = v.netns;
-  c.key.local = {addr_text(k.family, k.laddr), k.lport};
-  c.key.remote = {addr_text(k.family, k.raddr), k.rport};
-  c.family = k.family == NV_AF_INET6 ? "ipv6" : "ipv4";
-  c.comm = comm_text(v.comm, NV_COMM_LEN);
-  c.attribution = v.attribution == NV_ATTR_UDP_RECV ? "udp_recv" : "udp_send";
-  c.first_seen = d.wall(v.first_ns);
-  c.last_seen = d.wall(v.last_ns);
-  c.sent = v.sent;
-  c.received = v.received;
-  c.bytes_sent = v.bytes_sent;
-  c.bytes_received = v.bytes_received;
-  return c;
 }
 
 // Resident and peak resident memory (VmRSS, VmHWM in kB) and the heap in use (mallinfo2),
@@ -141,14 +122,30 @@ class Session {
   std::function<void(std::ostream&)> on_tracing_;
 
  private:
+  // The pipeline, in order: start returns false when the stream's reader went away while
+  // the scan's flows were written, loop when it went away while tracing.
+  bool start();
+  bool loop();
+  void drain();
+  void report();
+  // Steps of start.
+  ScanOptions set_filters();
+  std::vector<nv_event> load_and_scan(const ScanOptions& so);
+  void open_output();
+  bool seed(std::vector<nv_event>& pending);
+  void announce();
+  // Steps of drain and report.
+  void read_kernel_counters();
+  Stats collect_stats() const;
+
   void handle(const nv_event& raw);
   void handle(const TraceEvent& e);
   void emit_flow(const char* event, const Flow* f, WallNs time);
   void progress(bool final, uint64_t lost);
-  void reconcile_tcp(TraceLoader& loader, const std::function<void(const nv_event&)>& on_raw);
-  using Holders = std::unordered_map<uint64_t, std::vector<std::pair<int32_t, std::string>>>;
+  void reconcile_tcp();
+  using Holders = std::unordered_map<uint64_t, std::vector<SocketHolder>>;
   Holders socket_holders();
-  void open_connections(const TraceLoader& loader, const KernelFilters& kf, const Holders& holders);
+  void open_connections(const Holders& holders);
   std::unique_ptr<SockFileIter> holders_iter_;
   uint64_t handoffs_at_end_ = 0;
 
@@ -172,6 +169,13 @@ class Session {
   bool sink_broken_ = false;
   int proc_fd_ = -1;
   std::chrono::steady_clock::time_point started_;
+  KernelFilters kf_;
+  std::unique_ptr<TraceLoader> loader_;
+  std::function<void(const nv_event&)> on_raw_ = [this](const nv_event& r) { handle(r); };
+  ScanResult scan_;
+  size_t scan_flow_count_ = 0;
+  size_t udp_flows_ = 0;
+  bool capture_mode_ = false;
 };
 
 void Session::emit_flow(const char* event, const Flow* f, WallNs time) {
@@ -222,8 +226,7 @@ void Session::handle(const nv_event& raw) {
 // tracer's network namespace (an unprivileged sock_diag dump): one the kernel no longer
 // holds open ended without its close reaching us, and is ended and counted instead of
 // being written as still open. Other namespaces would need privileges given up by now.
-void Session::reconcile_tcp(TraceLoader& loader,
-                            const std::function<void(const nv_event&)>& on_raw) {
+void Session::reconcile_tcp() {
   uint64_t own = own_netns(opts_.proc_root);
   if (!own) return;
   WallNs before = wall_now_ns();
@@ -240,7 +243,7 @@ void Session::reconcile_tcp(TraceLoader& loader,
     if (s.remote && s.state != "TIME_WAIT")
       alive.insert(LiveTable::tuple_text(s.local, *s.remote));
   // Closes from before the dump may still wait in the ring buffer.
-  while (loader.poll(0, on_raw) > 0) {
+  while (loader_->poll(0, on_raw_) > 0) {
   }
   table_.end_absent(own, alive, before);
 }
@@ -264,58 +267,35 @@ Session::Holders Session::socket_holders() {
 // event would have been, with the kernel's filters applied as it would have. Either way, a
 // connection whose recorded owner no longer holds it goes to the process that does
 // (attribution handoff), as the snapshot would show it; a stream gets an update line.
-void Session::open_connections(const TraceLoader& loader, const KernelFilters& kf,
-                               const Holders& holders) {
+void Session::open_connections(const Holders& holders) {
   timespec mono{};
   clock_gettime(CLOCK_MONOTONIC, &mono);
   const uint64_t now = static_cast<uint64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec;
-  for (const auto& [sk, si] : loader.open_tcp_records()) {
+  for (const auto& [sk, si] : loader_->open_tcp_records()) {
     const nv_tuple& t = si.t;
-    if ((kf.pid && si.pid != kf.pid) || (kf.netns && t.netns != kf.netns) ||
-        kf.port_filtered(t.lport, t.rport))
+    if ((kf_.pid && si.pid != kf_.pid) || (kf_.netns && t.netns != kf_.netns) ||
+        kf_.port_filtered(t.lport, t.rport))
       continue;
-    nv_event r{};
-    r.type = si.attribution == NV_ATTR_CONNECT ? NV_EV_CONNECT : NV_EV_ACCEPT;
-    r.ts_ns = now;
-    r.sk = sk;
-    r.start_ns = si.start_ns;
-    r.latency_ns = si.latency_ns;
-    r.pid = si.pid;
-    r.netns = t.netns;
-    r.lport = t.lport;
-    r.rport = t.rport;
-    r.family = t.family;
-    r.proto = t.proto;
-    r.attribution = si.attribution;
-    memcpy(r.laddr, t.laddr, sizeof r.laddr);
-    memcpy(r.raddr, t.raddr, sizeof r.raddr);
-    memcpy(r.comm, si.comm, sizeof r.comm);
-    bool moved = false;
+    const SocketHolder* holder = nullptr;
     const int32_t owner = static_cast<int32_t>(si.pid);  // clang 14 lambdas can't capture bindings
     if (auto h = holders.find(sk); h != holders.end() && !h->second.empty() &&
                                    std::none_of(h->second.begin(), h->second.end(),
                                                 [owner](const auto& o) { return o.first == owner; })) {
-      r.attribution = NV_ATTR_HANDOFF;
-      r.prev_pid = si.pid;
-      r.prev_attribution = si.attribution == NV_ATTR_HANDOFF ? si.prev_attribution : si.attribution;
-      memcpy(r.prev_comm, si.comm, sizeof r.prev_comm);
-      r.pid = static_cast<uint32_t>(h->second.front().first);
-      memset(r.comm, 0, sizeof r.comm);
-      memcpy(r.comm, h->second.front().second.data(),
-             std::min(sizeof r.comm, h->second.front().second.size()));
-      moved = true;
+      holder = &h->second.front();
       ++handoffs_at_end_;
     }
-    if (kf.quiet_opens) {
-      handle(r);
-    } else if (moved) {
-      try {
-        TraceEvent e = decoder_.decode(r);
-        emit_flow("update", table_.apply(e), e.time);
-      } catch (const Error&) {
-        ++undecodable_;
-      }
+    if (!kf_.quiet_opens && !holder) continue;  // streamed when it opened, and unchanged
+    TraceEvent e;
+    try {
+      e = decoder_.open_connection(sk, si, now, holder);
+    } catch (const Error&) {
+      ++undecodable_;
+      continue;
     }
+    if (kf_.quiet_opens)
+      handle(e);
+    else
+      emit_flow("update", table_.apply(e), e.time);
   }
 }
 
@@ -332,45 +312,71 @@ void Session::progress(bool final, uint64_t lost) {
 }
 
 int Session::run() {
+  if (!start()) return 0;
+  if (!loop()) return 0;  // the reader went away: end quietly
+  drain();
+  report();
+  return 0;
+}
+
+// Hooks loaded and attached, the host scanned, the table seeded with the scan and with what
+// the hooks saw meanwhile, the output open and the "tracing" line written.
+bool Session::start() {
+  ScanOptions so = set_filters();
+  install_signals();
+  std::vector<nv_event> pending = load_and_scan(so);
+  // Loading (kernel BTF for CO-RE) and the scan freed tens of MB; give them back before the
+  // long run instead of carrying them as resident memory.
+  malloc_trim(0);
+  open_output();
+  if (!seed(pending)) return false;
+  announce();
+  return true;
+}
+
+// The options as the session's filter, the scan's options and the kernel's filters.
+ScanOptions Session::set_filters() {
   filter_ = opts_.filter;
   ScanOptions so;
   so.proc_root = opts_.proc_root;
   so.allow_bpf = !opts_.no_bpf;
   so.with_cmdline = !opts_.no_cmdline;
-  KernelFilters kf;
   if (!opts_.netns.empty()) {
     uint64_t ino = resolve_netns(opts_.netns, opts_.proc_root);
     filter_.netns = ino;
     so.only_netns = ino;
-    kf.netns = static_cast<uint32_t>(ino);
+    kf_.netns = static_cast<uint32_t>(ino);
   }
-  if (filter_.pids.size() == 1) kf.pid = static_cast<uint32_t>(filter_.pids[0]);
-  kf.set_ports(filter_.ports);
+  if (filter_.pids.size() == 1) kf_.pid = static_cast<uint32_t>(filter_.pids[0]);
+  kf_.set_ports(filter_.ports);
   if (!filter_.protos.empty()) {
-    kf.tcp = kf.udp = false;
+    kf_.tcp = kf_.udp = false;
     for (const auto& p : filter_.protos) {
-      if (p.rfind("tcp", 0) == 0) kf.tcp = true;
-      if (p.rfind("udp", 0) == 0) kf.udp = true;
+      if (p.rfind("tcp", 0) == 0) kf_.tcp = true;
+      if (p.rfind("udp", 0) == 0) kf_.udp = true;
     }
   }
-
   publisher_ = make_trace_publisher(opts_, filter_.netns.value_or(0), err_);
   // A capture written at the end needs no open events; a published stream does.
-  kf.quiet_opens = !opts_.output.empty() && !publisher_;
+  kf_.quiet_opens = !opts_.output.empty() && !publisher_;
+  return so;
+}
 
-  install_signals();
+// Hooks first, then the scan. The ring buffer is consumed while the scan runs, so nothing
+// overflows and nothing opened in between is lost; records wait raw until the scan seeds the
+// table.
+std::vector<nv_event> Session::load_and_scan(const ScanOptions& so) {
   // Peak memory with tens of thousands of sockets is set by the scan's big vectors. A fixed
   // mmap threshold (glibc otherwise raises it after the first large free) gives each of them
   // back to the kernel when freed instead of leaving holes in the heap; two arenas keep the
   // scan's owner thread and the ring buffer consumer from holding memory of their own.
-  // Measured with 40,000 live sockets: about 10 MB less peak RSS (docs/benchmarks.md).
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   mallopt(M_ARENA_MAX, 2);
   mem_.push_back(mem_point("start"));
-  TraceLoader loader(features_, kf);
+  loader_ = std::make_unique<TraceLoader>(features_, kf_);
   mem_.push_back(mem_point("loaded"));
   // Loaded now, while the privileges to load it are still held; walked at the end.
-  if (kf.tcp && !opts_.no_bpf) {
+  if (kf_.tcp && !opts_.no_bpf) {
     try {
       holders_iter_ = std::make_unique<SockFileIter>(true);
     } catch (const BpfIterError& e) {
@@ -378,11 +384,10 @@ int Session::run() {
     }
   }
 
-  // Hooks are live: consume the ring buffer while the scan runs, so nothing overflows and
-  // nothing opened in between is lost. Records wait raw until the scan seeds the table.
   std::vector<nv_event> pending;
   std::mutex pending_mu;
   std::atomic<bool> scanning{true};
+  TraceLoader& loader = *loader_;
   std::thread consumer([&] {
     std::function<void(const nv_event&)> keep = [&](const nv_event& r) {
       std::lock_guard<std::mutex> lock(pending_mu);
@@ -391,9 +396,8 @@ int Session::run() {
     while (scanning.load()) loader.poll(50, keep);
     loader.poll(0, keep);
   });
-  ScanResult scan;
   try {
-    scan = scan_host(so);
+    scan_ = scan_host(so);
   } catch (const std::exception& ex) {
     scanning = false;
     consumer.join();
@@ -402,13 +406,15 @@ int Session::run() {
   scanning = false;
   consumer.join();
   mem_.push_back(mem_point("scanned"));
+  return pending;
+}
 
-  // Loading (kernel BTF for CO-RE) and the scan freed tens of MB; give them back before the
-  // long run instead of carrying them as resident memory.
-  malloc_trim(0);
-  if (filter_.netns) scan.host.scope_netns = *filter_.netns;
-  bool capture_mode = !opts_.output.empty();
-  if (capture_mode) {
+// A capture (-o FILE) is written at the end and reads each new process's details as it
+// appears; a stream goes to a sink as it happens.
+void Session::open_output() {
+  if (filter_.netns) scan_.host.scope_netns = *filter_.netns;
+  capture_mode_ = !opts_.output.empty();
+  if (capture_mode_) {
     proc_fd_ = open((opts_.proc_root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     bool with_cmdline = !opts_.no_cmdline;
     if (publisher_) {
@@ -425,57 +431,65 @@ int Session::run() {
       if (!comm.empty()) p.comm = comm;
       if (!p.ppid) p.ppid = ppid;
     };
-  } else {
-    bool json = opts_.format == "json" || (opts_.format == "auto" && !out_tty_);
-    if (json)
-      sink_ = std::make_unique<EventJsonSink>(out_);
-    else
-      sink_ = std::make_unique<EventTableSink>(out_);
-    if (publisher_)
-      sink_ = std::make_unique<TeeSink>(std::move(sink_), std::make_unique<PublishSink>(*publisher_));
-    table_.on_unseen_close = [this](const Flow& f) { emit_flow("close", &f, wall_now_ns()); };
-    table_.set_streaming(true);
+    return;
   }
+  bool json = opts_.format == "json" || (opts_.format == "auto" && !out_tty_);
+  if (json)
+    sink_ = std::make_unique<EventJsonSink>(out_);
+  else
+    sink_ = std::make_unique<EventTableSink>(out_);
+  if (publisher_)
+    sink_ = std::make_unique<TeeSink>(std::move(sink_), std::make_unique<PublishSink>(*publisher_));
+  table_.on_unseen_close = [this](const Flow& f) { emit_flow("close", &f, wall_now_ns()); };
+  table_.set_streaming(true);
+}
 
-  // The scan's flows go out first, then move into the table (no second copy).
+// The scan's flows go out first, then move into the table (no second copy); then the
+// records the hooks gave meanwhile. False: the stream's reader has gone.
+bool Session::seed(std::vector<nv_event>& pending) {
   WallNs now = wall_now_ns();
   if (sink_) {
-    sink_->host(scan.host, now);
-    for (const auto& f : scan.flows) emit_flow("flow", &f, now);
+    sink_->host(scan_.host, now);
+    for (const auto& f : scan_.flows) emit_flow("flow", &f, now);
   }
-  size_t scan_flow_count = scan.flows.size();
-  table_.seed(scan);
+  scan_flow_count_ = scan_.flows.size();
+  table_.seed(scan_);
   mem_.push_back(mem_point("seeded"));
   for (const auto& r : pending) handle(r);
   std::vector<nv_event>().swap(pending);
   malloc_trim(0);
   mem_.push_back(mem_point("reconciled"));
-  if (sink_ && !sink_->flush()) return 0;
-  if (sink_ && !capture_mode) table_.prune_closed();
+  if (sink_ && !sink_->flush()) return false;
+  if (sink_ && !capture_mode_) table_.prune_closed();
+  return true;
+}
 
+void Session::announce() {
   if (opts_.verbose) {
     for (const auto& m : mem_)
       err_ << "netviz-trace: memory " << m.step << ": rss " << m.rss_kb << " kB, peak "
            << m.hwm_kb << " kB, heap in use " << m.heap_kb << " kB\n";
-    for (const auto& h : loader.hooks())
+    for (const auto& h : loader_->hooks())
       err_ << "netviz-trace: hook " << h.kind << " " << h.target << " (" << h.program << ")\n";
-    for (const auto& n : loader.notes()) err_ << "netviz-trace: " << n << "\n";
-    err_ << "netviz-trace: scan: " << (scan.stats.scan_path.empty() ? "none" : scan.stats.scan_path)
-         << ", " << scan.sockets.size() << " sockets, " << scan_flow_count << " flows\n";
+    for (const auto& n : loader_->notes()) err_ << "netviz-trace: " << n << "\n";
+    err_ << "netviz-trace: scan: " << (scan_.stats.scan_path.empty() ? "none" : scan_.stats.scan_path)
+         << ", " << scan_.sockets.size() << " sockets, " << scan_flow_count_ << " flows\n";
   }
   // Privileges go before the line that says tracing has begun: whoever waits for it (a
   // user, a test reading /proc/PID/status) must find them already dropped.
   if (on_tracing_) on_tracing_(err_);
   if (publisher_) publisher_->start();  // its threads start after the capabilities went
-  err_ << "netviz-trace: tracing (" << loader.summary() << "); Ctrl-C to stop\n";
+  err_ << "netviz-trace: tracing (" << loader_->summary() << "); Ctrl-C to stop\n";
   err_.flush();
+}
 
+// Events until the duration ends or a signal comes. False: the stream's reader has gone.
+bool Session::loop() {
   started_ = std::chrono::steady_clock::now();
   auto deadline = opts_.duration
                       ? started_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                        std::chrono::duration<double>(*opts_.duration))
                       : std::chrono::steady_clock::time_point::max();
-  std::function<void(const nv_event&)> on_raw = [this](const nv_event& r) { handle(r); };
   auto last_progress = started_;
   while (!g_stop) {
     auto t = std::chrono::steady_clock::now();
@@ -485,48 +499,55 @@ int Session::run() {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - t).count();
       wait_ms = static_cast<int>(std::max<long long>(1, std::min<long long>(wait_ms, left)));
     }
-    int n = loader.poll(wait_ms, on_raw);
+    int n = loader_->poll(wait_ms, on_raw_);
     if (n < 0 && n != -EINTR) throw Error("ring buffer poll failed: " + std::string(strerror(-n)));
     if (sink_) {
-      if (!sink_->flush() || (!capture_mode && &out_ == &std::cout && stdout_reader_gone())) {
+      if (!sink_->flush() || (!capture_mode_ && &out_ == &std::cout && stdout_reader_gone())) {
         sink_broken_ = true;
-        break;
+        return false;
       }
-      if (!capture_mode) table_.prune_closed();
+      if (!capture_mode_) table_.prune_closed();
     }
     if (t - last_progress >= std::chrono::milliseconds(500)) {
       if (err_tty_ && opts_.duration)
-        progress(false, loader.kernel_drops() + undecodable_ + table_.refused());
+        progress(false, loader_->kernel_drops() + undecodable_ + table_.refused());
       last_progress = t;
     }
   }
-  if (sink_broken_) return 0;  // the reader went away: end quietly
+  return true;
+}
 
-  // Drain what is left, then the counters only the kernel kept.
-  while (loader.poll(0, on_raw) > 0) {
+// What is left in the ring buffer, the connections still open, then the counters only the
+// kernel kept.
+void Session::drain() {
+  while (loader_->poll(0, on_raw_) > 0) {
   }
-  open_connections(loader, kf, socket_holders());
-  reconcile_tcp(loader, on_raw);
-  auto udp = loader.udp_counts();
+  open_connections(socket_holders());
+  reconcile_tcp();
+  read_kernel_counters();
+  progress(true, loader_->kernel_drops() + undecodable_ + table_.refused());
+}
+
+void Session::read_kernel_counters() {
+  auto udp = loader_->udp_counts();
+  udp_flows_ = udp.size();
   for (const auto& [k, v] : udp) {
-    UdpCount c = to_udp_count(decoder_, k, v);
+    UdpCount c = decoder_.udp_count(k, v);
     const Flow* f = table_.apply(c);
     if (sink_) emit_flow("update", f, c.last_seen);
   }
-  for (const auto& [cookie, u] : loader.udp_conn_counts()) {
-    FlowKey k;
-    k.sock = cookie;
-    k.proto = "udp";
-    k.local = {addr_text(u.family, u.laddr), u.lport};
-    k.remote = {addr_text(u.family, u.raddr), u.rport};
-    const Flow* f = table_.update_counts(k, decoder_.wall(u.last_ns), u.sent + u.received,
-                                         u.bytes_sent, u.bytes_received);
-    if (sink_) emit_flow("update", f, decoder_.wall(u.last_ns));
+  for (const auto& [cookie, u] : loader_->udp_conn_counts()) {
+    UdpConnCount c = decoder_.udp_conn_count(cookie, u);
+    const Flow* f = table_.update_counts(c.key, c.last_seen, c.packets, c.bytes_sent,
+                                         c.bytes_received);
+    if (sink_) emit_flow("update", f, c.last_seen);
   }
-  progress(true, loader.kernel_drops() + undecodable_ + table_.refused());
+}
 
+Stats Session::collect_stats() const {
+  const TraceLoader& loader = *loader_;
   Stats st;
-  st.scan_path = scan.stats.scan_path;
+  st.scan_path = scan_.stats.scan_path;
   uint64_t missed = loader.missed_runs();
   uint64_t kernel_lost = loader.kernel_drops() + missed;
   st.counters["missed_hook_runs"] = static_cast<int64_t>(missed);
@@ -556,8 +577,8 @@ int Session::run() {
   }
   st.counters["events"] = static_cast<int64_t>(events_);
   st.counters["flows_traced"] = static_cast<int64_t>(flows_traced_);
-  st.counters["flows_scan"] = static_cast<int64_t>(scan_flow_count);
-  st.counters["udp_flows"] = static_cast<int64_t>(udp.size());
+  st.counters["flows_scan"] = static_cast<int64_t>(scan_flow_count_);
+  st.counters["udp_flows"] = static_cast<int64_t>(udp_flows_);
   st.counters["hooks"] = static_cast<int64_t>(loader.hooks().size());
   st.counters["lost_kernel"] = static_cast<int64_t>(kernel_lost);
   st.counters["lost_user"] = static_cast<int64_t>(user_lost);
@@ -565,16 +586,16 @@ int Session::run() {
   // Counters folded into a connected flow (a server that connect()s) left the map too.
   uint64_t absorbed = loader.kernel_stat(NV_STAT_UDP_ABSORBED);
   st.counters["udp_counters_merged_into_connected"] = static_cast<int64_t>(absorbed);
-  if (udp_announced_ > udp.size() + absorbed) {
+  if (udp_announced_ > udp_flows_ + absorbed) {
     // LRU eviction under pressure: those flows are in the output, their counts are partial.
-    uint64_t evicted = udp_announced_ - udp.size() - absorbed;
+    uint64_t evicted = udp_announced_ - udp_flows_ - absorbed;
     st.counters["udp_counters_evicted"] = static_cast<int64_t>(evicted);
     st.notes.push_back(std::to_string(evicted) +
                        " UDP flow counters were evicted from the kernel map; their packet "
                        "counts are lower bounds");
   }
-  for (const auto& [k, v] : scan.stats.counters) st.counters.emplace("scan_" + k, v);
-  for (const auto& n : scan.stats.notes) st.notes.push_back(n);
+  for (const auto& [k, v] : scan_.stats.counters) st.counters.emplace("scan_" + k, v);
+  for (const auto& n : scan_.stats.notes) st.notes.push_back(n);
   for (const auto& n : loader.notes()) st.notes.push_back(n);
   if (!reconcile_note_.empty()) st.notes.push_back(reconcile_note_);
   if (!holders_note_.empty()) st.notes.push_back(holders_note_);
@@ -583,14 +604,22 @@ int Session::run() {
                        " TCP connections ended without the kernel reporting their close (a "
                        "later connection on the same 4-tuple, or gone from the kernel at the "
                        "end): written as CLOSED without a duration");
-  st.notes.push_back(std::string("tcp state hook: ") +
-                     (loader.hooks().empty() ? "none" : [&] {
-                       for (const auto& h : loader.hooks())
-                         if (h.target.find("inet_sock_set_state") != std::string::npos)
-                           return h.kind;
-                       return std::string("none");
-                     }()));
+  std::string state_hook = "none";
+  for (const auto& h : loader.hooks())
+    if (h.target.find("inet_sock_set_state") != std::string::npos) {
+      state_hook = h.kind;
+      break;
+    }
+  st.notes.push_back("tcp state hook: " + state_hook);
+  return st;
+}
 
+// Losses on stderr, then the capture document or the stream's closing stats.
+void Session::report() {
+  Stats st = collect_stats();
+  uint64_t missed = loader_->missed_runs();
+  uint64_t kernel_lost = loader_->kernel_drops() + missed;
+  uint64_t user_lost = undecodable_ + table_.refused();
   if (st.lost_events)
     err_ << "netviz-trace: lost " << st.lost_events << " events (" << kernel_lost - missed
          << " ring buffer full, " << missed << " hook runs skipped by the kernel, " << user_lost
@@ -602,8 +631,8 @@ int Session::run() {
          << " TCP connections ended without the kernel reporting their close; written as "
             "CLOSED without a duration\n";
 
-  if (capture_mode) {
-    Capture c = assemble_trace_capture(scan, table_, filter_, st);
+  if (capture_mode_) {
+    Capture c = assemble_trace_capture(scan_, table_, filter_, st);
     AtomicFile file(opts_.output);
     write_capture_streamed(file.stream(), c, !opts_.no_cmdline);
     file.commit();
@@ -615,7 +644,6 @@ int Session::run() {
   }
   // Whatever NATS has not stored yet gets a moment; what is left is said on stderr.
   if (publisher_) publisher_->drain(10000);
-  return 0;
 }
 
 }  // namespace

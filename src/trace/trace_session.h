@@ -4,7 +4,7 @@
 #include <functional>
 #include <ostream>
 
-#include "cli/trace_options.h"
+#include "trace/trace_options.h"
 #include "trace/trace_features.h"
 
 namespace netviz {

@@ -1,9 +1,9 @@
 #pragma once
 // Memory for large append-only chunks. A chunk of 1 MiB or more is mapped on a 2 MiB boundary
 // and offered to transparent huge pages (madvise mode): a capture storing a closed flow per
-// connection otherwise takes a page fault every few flows, and a fault is the dearest thing
-// the tracer does on a virtual machine with shadow page tables (about 13 us each measured
-// here, against about 1 us to record a connection). Smaller chunks come from operator new.
+// connection otherwise takes a page fault every few flows, and on a virtual machine with
+// shadow page tables a fault costs more than recording a connection (docs/benchmarks.md).
+// Smaller chunks come from operator new.
 #include <cstddef>
 
 namespace netviz {

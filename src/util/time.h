@@ -1,11 +1,13 @@
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "model/capture.h"
-
 namespace netviz {
+
+// Wall-clock time in nanoseconds since the Unix epoch.
+using WallNs = int64_t;
 
 WallNs wall_now_ns();
 // RFC 3339 UTC with nanoseconds: "2026-11-21T23:30:01.123456789Z".

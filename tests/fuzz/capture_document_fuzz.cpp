@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "format/capture_json.h"
+#include "../support/json_tree.h"
 #include "util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "format/capture_json.h"
-#include "format/capture_reader_fast.h"
+#include "format/capture_reader.h"
 #include "util/error.h"
 
 namespace {
@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (fast_ok && fast.items != checked.items) __builtin_trap();
   Collect both;
   try {
-    netviz::read_capture_fast(text, "fuzz", both);
+    netviz::read_capture(text, "fuzz", both);
     if (!checked_ok) __builtin_trap();  // the combined reader judges errors like the checked one
   } catch (const netviz::Error&) {
     if (checked_ok) __builtin_trap();

@@ -1,4 +1,5 @@
 #include "format/capture_json.h"
+#include "../support/json_tree.h"
 
 #include <gtest/gtest.h>
 

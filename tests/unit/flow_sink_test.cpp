@@ -3,11 +3,12 @@
 #include <sstream>
 
 #include "format/event_json.h"
+#include "../support/json_tree.h"
 #include "scan/scan.h"
 #include "sinks/capture_document.h"
 #include "sinks/event_jsonl.h"
 #include "sinks/event_table.h"
-#include "sinks/flow_capture.h"
+#include "trace/flow_capture.h"
 #include "trace/live_table.h"
 
 using namespace netviz;

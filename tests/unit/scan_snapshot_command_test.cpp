@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "cli/trace_options.h"
+#include "commands/snapshot_command.h"
 #include "util/error.h"
 
 using namespace netviz;

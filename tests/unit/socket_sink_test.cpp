@@ -111,6 +111,7 @@ TEST(SocketSink, EmptyTableStillSummarises) {
 
 // The streamed document writer must produce exactly what src/format's to_json produces.
 #include "format/capture_json.h"
+#include "../support/json_tree.h"
 #include "sinks/capture_document.h"
 
 namespace {

@@ -7,8 +7,9 @@
 #include <sstream>
 
 #include "format/capture_json.h"
-#include "format/capture_reader_fast.h"
-#include "stitch/stitch_command.h"
+#include "../support/json_tree.h"
+#include "format/capture_reader.h"
+#include "commands/stitch_command.h"
 #include "stitch_test_util.h"
 #include "util/error.h"
 
@@ -106,7 +107,7 @@ TEST(StitchInput, FastPathGivesUpOnWhatItDoesNotKnow) {
   Collect fast;
   EXPECT_FALSE(read_capture_fast_path(doc, "t.json", fast));
   Collect all;
-  read_capture_fast(doc, "t.json", all);
+  read_capture(doc, "t.json", all);
   ASSERT_EQ(all.flows.size(), 1u);
   EXPECT_EQ(all.flows[0].comm, "aA");
   EXPECT_EQ(all.flows[0].first_seen, 1'795'000'000'500'000'000);
@@ -117,7 +118,7 @@ TEST(StitchInput, FastPathRejectsMalformedSkippedParts) {
   std::string doc = R"({"netviz":1,"host":{"name":"h"},"processes":[{"pid":12x}],"flows":[]})";
   Collect c;
   EXPECT_FALSE(read_capture_fast_path(doc, "t.json", c));
-  EXPECT_THROW(read_capture_fast(doc, "t.json", c), Error);
+  EXPECT_THROW(read_capture(doc, "t.json", c), Error);
 }
 
 TEST(StitchInput, DetectsStreamsByContent) {

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "stitch/follow.h"
+#include "commands/follow.h"
 #include "stitch/graph_diff.h"
 #include "stitch/graph_sinks.h"
-#include "stitch/stitch_command.h"
+#include "commands/stitch_command.h"
 #include "stitch_test_util.h"
 #include "util/error.h"
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "stitch/follow.h"
+#include "commands/follow.h"
 #include "util/error.h"
 #include "util/time.h"
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "netviz/events.h"
-#include "trace/trace_event.h"
+#include "trace/decoder.h"
 #include "util/error.h"
 
 using namespace netviz;

@@ -1,12 +1,11 @@
 #pragma once
-// A decoded ring buffer record (include/netviz/events.h struct nv_event) in model terms.
+// One traced event in model terms: what the decoder (src/trace/decoder.h) makes of a ring
+// buffer record, and what the live table and the sinks take.
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "model/capture.h"
-
-struct nv_event;
 
 namespace netviz {
 
@@ -45,26 +44,5 @@ struct TraceEvent {
 
 const char* event_name(EventKind k);
 bool is_socket_event(EventKind k);
-
-// Converts kernel CLOCK_MONOTONIC stamps to wall-clock time with an offset taken once.
-class Decoder {
- public:
-  Decoder();  // offset from the clocks now
-  explicit Decoder(int64_t mono_to_wall_ns) : offset_(mono_to_wall_ns) {}
-  // Throws netviz::Error for a record that is not a known event type.
-  TraceEvent decode(const nv_event& raw) const;
-  WallNs wall(uint64_t mono_ns) const { return static_cast<WallNs>(mono_ns) + offset_; }
-
- private:
-  int64_t offset_;
-};
-
-// "127.0.0.1", "::1"; family is NV_AF_INET or NV_AF_INET6.
-std::string addr_text(uint8_t family, const uint8_t* addr16);
-std::string tcp_state_name(int state);
-// An IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) as the IPv4 flow it is.
-void unmap_v4(uint8_t& family, uint8_t* laddr16, uint8_t* raddr16);
-// A kernel comm (up to max bytes, NUL-terminated or not) as valid UTF-8: bad bytes become '?'.
-std::string comm_text(const char* comm, size_t max);
 
 }  // namespace netviz

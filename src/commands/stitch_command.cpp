@@ -1,12 +1,11 @@
-#include "stitch/stitch_command.h"
+#include "commands/stitch_command.h"
 
 #include <iostream>
 
-#include "stitch/fleet_stitch.h"
-#include "stitch/follow.h"
-#include "stitch/graph_sinks.h"
+#include "commands/follow.h"
+#include "commands/graph_output.h"
+#include "commands/subscribe_command.h"
 #include "stitch/input_reader.h"
-#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace netviz {
@@ -23,34 +22,6 @@ StitchFormat parse_format(const std::string& s) {
   if (s == "dot") return StitchFormat::dot;
   if (s == "json") return StitchFormat::json;
   throw Error("--format: expected dot or json, got \"" + s + "\"");
-}
-
-GraphOptions graph_options(const StitchOptions& o) {
-  GraphOptions g;
-  g.view = o.view;
-  g.external = o.external;
-  g.listeners = o.listeners;
-  g.failed = o.failed;
-  g.join.skew_ns = static_cast<WallNs>(o.skew * 1e9);
-  return g;
-}
-
-void write_graph(std::ostream& out, const Graph& g, const StitchOptions& o) {
-  if (o.format == StitchFormat::json)
-    write_graph_json(out, g);
-  else
-    write_dot(out, g, o.view);
-}
-
-void emit_graph(const Graph& g, const StitchOptions& o, std::ostream& out) {
-  if (o.output.empty() || o.output == "-") {
-    write_graph(out, g, o);
-    out.flush();
-    return;
-  }
-  AtomicFile f(o.output);  // 0600, like captures: a graph still maps who talks to whom
-  write_graph(f.stream(), g, o);
-  f.commit();
 }
 
 int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {

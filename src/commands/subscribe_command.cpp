@@ -1,4 +1,4 @@
-#include "stitch/fleet_stitch.h"
+#include "commands/subscribe_command.h"
 
 #include <signal.h>
 
@@ -10,8 +10,8 @@
 
 #include "fleet/fleet_values.h"
 #include "fleet/subscriber.h"
-#include "stitch/follow.h"
-#include "stitch/stitch_command.h"
+#include "commands/follow.h"
+#include "commands/graph_output.h"
 #include "util/error.h"
 #include "util/time.h"
 

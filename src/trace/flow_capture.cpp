@@ -1,4 +1,4 @@
-#include "sinks/flow_capture.h"
+#include "trace/flow_capture.h"
 
 #include <set>
 

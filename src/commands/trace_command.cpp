@@ -1,4 +1,6 @@
 // netviz-trace without --snapshot: probe the kernel, then run the session on stdout/stderr.
+#include "commands/trace_command.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -6,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/trace_options.h"
+#include "trace/trace_options.h"
 #include "trace/trace_session.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

@@ -1,6 +1,6 @@
 #pragma once
 // netviz-trace's options, parsed once in src/apps/trace_main.cpp and handed to the snapshot
-// (src/scan/) or tracing (src/trace/) command.
+// or tracing command (src/commands/); the trace session reads them too.
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,13 +29,10 @@ struct TraceOptions {
   std::string stream_max = "1G";
   int replicas = 1;
   std::string test_spool_memory;   // --test-spool-memory SIZE: the spool's memory part (tests)
-  // Hidden switches for tests and benchmarks (src/trace/trace_command.cpp says what each does).
+  // Hidden switches for tests and benchmarks (src/commands/trace_command.cpp says what each does).
   bool test_classic_tracepoint = false;  // --test-tracepoint-flavour classic
   bool test_one_context = false;         // --test-one-context
   std::vector<std::string> bench_skip_hooks;  // --bench-skip-hooks NAME,...
 };
-
-int run_snapshot(const TraceOptions& opts);  // src/scan/snapshot_command.cpp
-int run_trace(const TraceOptions& opts);     // src/trace/trace_command.cpp
 
 }  // namespace netviz

@@ -7,10 +7,10 @@
 #include <optional>
 #include <set>
 
-#include "cli/trace_options.h"
+#include "commands/snapshot_command.h"
 #include "fleet/publish_sink.h"
 #include "scan/scan.h"
-#include "scan/trace_publish.h"
+#include "trace/trace_publish.h"
 #include "sinks/capture_document.h"
 #include "sinks/scan_warnings.h"
 #include "sinks/socket_jsonl.h"

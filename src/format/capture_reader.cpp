@@ -1,4 +1,4 @@
-#include "format/capture_reader_fast.h"
+#include "format/capture_reader.h"
 
 #include <algorithm>
 #include <vector>
@@ -224,7 +224,7 @@ void read_capture_checked(std::string_view text, const std::string& source, Capt
 
 bool read_capture_fast_path(std::string_view text, const std::string& source, CaptureVisitor& v);
 
-void read_capture_fast(std::string_view text, const std::string& source, CaptureVisitor& v) {
+void read_capture(std::string_view text, const std::string& source, CaptureVisitor& v) {
   if (read_capture_fast_path(text, source, v)) return;
   v.reset();
   read_capture_checked(text, source, v);

@@ -1,4 +1,4 @@
-#include "scan/trace_publish.h"
+#include "trace/trace_publish.h"
 
 #include "fleet/fleet_values.h"
 #include <algorithm>

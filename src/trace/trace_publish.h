@@ -5,7 +5,7 @@
 #include <memory>
 #include <ostream>
 
-#include "cli/trace_options.h"
+#include "trace/trace_options.h"
 #include "fleet/publisher.h"
 
 namespace netviz {

@@ -1,4 +1,4 @@
-#include "stitch/follow.h"
+#include "commands/follow.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,8 +11,8 @@
 #include <cstring>
 #include <ostream>
 
+#include "commands/graph_output.h"
 #include "stitch/graph_diff.h"
-#include "stitch/stitch_command.h"
 #include "util/error.h"
 
 namespace netviz {

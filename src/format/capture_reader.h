@@ -1,7 +1,7 @@
 #pragma once
-// Streaming reader for capture documents: the document is never held as one JSON tree.
-// Each item of "flows" and "sockets" is built, validated with the same rules as
-// capture_from_json (same messages: "<source>: flows[3].local.port: ..."), handed to the
+// The reader of capture documents (the one netviz-stitch uses); the document is never held
+// as one JSON tree. Each item of "flows" and "sockets" is built, validated by the item
+// readers of capture_json.h (messages like "<source>: flows[3].local.port: ..."), handed to the
 // visitor and dropped, so memory stays proportional to one item. "processes" and "stats"
 // are checked for JSON syntax only; stats.lost_events is reported.
 #include <cstdint>
@@ -30,7 +30,7 @@ class CaptureVisitor {
 // Flow structs; anything it is not sure about (escapes, odd numbers, any error) makes it
 // give up, and the checked reader below reads the whole text again with nlohmann's SAX
 // parser and the validation of capture_json, so errors and edge cases are judged once.
-void read_capture_fast(std::string_view text, const std::string& source, CaptureVisitor& v);
+void read_capture(std::string_view text, const std::string& source, CaptureVisitor& v);
 // The fast path alone: false when it gave up (the visitor may hold part of the items).
 bool read_capture_fast_path(std::string_view text, const std::string& source, CaptureVisitor& v);
 // The checked reader alone.

@@ -1,4 +1,6 @@
 #pragma once
+// The graph options and output both stitch modes share: one run (stitch_command.cpp) and
+// --follow (follow.cpp) build and write the graph the same way.
 #include <iosfwd>
 
 #include "stitch/graph.h"
@@ -11,8 +13,5 @@ GraphOptions graph_options(const StitchOptions& o);
 void write_graph(std::ostream& out, const Graph& g, const StitchOptions& o);
 // Writes to o.output through AtomicFile, or to `out` when no output file was named.
 void emit_graph(const Graph& g, const StitchOptions& o, std::ostream& out);
-
-// The whole command: returns the exit status; throws netviz::Error on bad input.
-int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err);
 
 }  // namespace netviz

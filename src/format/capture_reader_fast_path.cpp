@@ -1,11 +1,11 @@
-// The fast path of read_capture_fast: a strict subset of JSON as netviz writes it.
+// The fast path of read_capture: a strict subset of JSON as netviz writes it.
 // It never reports an error itself; it returns false and the checked reader takes over.
 #include <cctype>
 #include <charconv>
 #include <cstring>
 
 #include "format/capture_json.h"
-#include "format/capture_reader_fast.h"
+#include "format/capture_reader.h"
 #include "util/time.h"
 
 namespace netviz {

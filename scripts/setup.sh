@@ -10,6 +10,10 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libclang-rt-dev
   graphviz jq iproute2 procps iputils-ping
+  # Pictures, the live page and its metrics (netviz-stitch --format svg, --serve).
+  libgraphviz-dev libcpp-httplib-dev prometheus-cpp-dev
+  # The live page's browser test and the metrics check.
+  chromium chromium-driver python3-selenium prometheus
   lsof net-tools libbpf-tools python3 time
   # The real-server end-to-end tests (tests/e2e/real_*.sh) drive these.
   postgresql nginx-light redis-server redis-tools dnsmasq-base bind9-dnsutils iperf3 socat curl

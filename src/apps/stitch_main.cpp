@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
                  "Capture documents or JSON-lines streams from netviz-trace; - for stdin")
       ->required();
   app.add_option("--view", view, "process (default: host + command), pid, endpoint, host");
-  app.add_option("--format", format, "dot (default) or json");
+  app.add_option("--format", format, "dot (default), json, or a picture: svg, png, pdf");
+  app.add_option("--layout", o.layout,
+                 "Picture layout: dot (default), fdp, sfdp (large graphs) or neato");
   app.add_option("-o,--output", o.output, "Write the graph to FILE (default: stdout)");
   app.add_flag("--external", o.external, "Show peers outside the group as address nodes");
   app.add_flag("--listeners", o.listeners, "Also show listening sockets that had no flows");

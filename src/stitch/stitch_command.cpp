@@ -5,6 +5,7 @@
 #include "stitch/follow.h"
 #include "stitch/graph_sinks.h"
 #include "stitch/input_reader.h"
+#include "stitch/render_graph.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -21,7 +22,10 @@ StitchView parse_view(const std::string& s) {
 StitchFormat parse_format(const std::string& s) {
   if (s == "dot") return StitchFormat::dot;
   if (s == "json") return StitchFormat::json;
-  throw Error("--format: expected dot or json, got \"" + s + "\"");
+  if (s == "svg") return StitchFormat::svg;
+  if (s == "png") return StitchFormat::png;
+  if (s == "pdf") return StitchFormat::pdf;
+  throw Error("--format: expected dot, json, svg, png or pdf, got \"" + s + "\"");
 }
 
 GraphOptions graph_options(const StitchOptions& o) {
@@ -37,6 +41,12 @@ GraphOptions graph_options(const StitchOptions& o) {
 void write_graph(std::ostream& out, const Graph& g, const StitchOptions& o) {
   if (o.format == StitchFormat::json)
     write_graph_json(out, g);
+  else if (o.format == StitchFormat::svg || o.format == StitchFormat::png ||
+           o.format == StitchFormat::pdf)
+    out << render_graph(g, o.view, parse_layout(o.layout),
+                        o.format == StitchFormat::svg   ? "svg"
+                        : o.format == StitchFormat::png ? "png"
+                                                        : "pdf");
   else
     write_dot(out, g, o.view);
 }
@@ -60,6 +70,7 @@ int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
   if (o.skew < 0) throw Error("--skew: expected a number of seconds >= 0");
   if (o.every < 0) throw Error("--every: expected a number of seconds >= 0");
   if (o.every > 0 && !o.follow) throw Error("--every: only with --follow");
+  parse_layout(o.layout);  // a bad name fails before any input is read
   if (o.follow) {
     if (o.every > 0 && o.output.empty()) throw Error("--every: needs -o FILE");
     return run_follow(o, out, err);

@@ -7,7 +7,7 @@
 namespace netviz {
 
 enum class StitchView { process, pid, endpoint, host };
-enum class StitchFormat { dot, json };
+enum class StitchFormat { dot, json, svg, png, pdf };  // svg/png/pdf: drawn by graphviz
 
 struct StitchOptions {
   std::vector<std::string> inputs;  // files, "-" for stdin
@@ -22,6 +22,7 @@ struct StitchOptions {
   double skew = 2.0;       // seconds of clock skew tolerated between hosts when joining
   int threads = 1;         // reader threads; 0 = one per core
   bool verbose = false;
+  std::string layout = "dot";  // pictures and --serve: dot, fdp, sfdp or neato
 };
 
 StitchView parse_view(const std::string& s);

@@ -116,7 +116,7 @@ int run_serve(const StitchOptions& o, const ServeOptions& s, std::ostream& err) 
   // Event streams hold a thread each; the pool leaves room for the other requests.
   server.new_task_queue = [] { return new httplib::ThreadPool(max_streams + 8); };
   // httplib's default sets SO_REUSEPORT, which lets a second server share a port in use.
-  server.set_socket_options([](httplib::socket_t sock) {
+  server.set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });

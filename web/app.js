@@ -9,6 +9,7 @@ let graph = null;           // the /graph.json of the picture on the page
 let loading = false, again = false;
 let view = { x: 0, y: 0, k: 1 };
 let selected = null;        // {kind: 'node'|'edge', title}
+let userMoved = false;      // until the user pans or zooms, every new picture is fitted
 
 function params() {
   return new URLSearchParams(location.search);
@@ -116,7 +117,7 @@ async function load() {
         // The tooltips are the <a xlink:title> graphviz writes; the <title>s name the parts.
         if (t.parentNode.classList && t.parentNode.classList.contains('graph')) t.remove();
       }
-      if (first) fit(); else applyView();
+      if (first || !userMoved) fit(); else applyView();
     }
     graph = json;
     document.body.dataset.version = version || '';
@@ -215,12 +216,13 @@ function setup() {
     toUrl(c);
   };
   for (const f of FILTERS) $('f-' + f).onkeydown = (ev) => { if (ev.key === 'Enter') $('apply').click(); };
-  $('fit').onclick = fit;
+  $('fit').onclick = () => { userMoved = false; fit(); };
 
   const canvas = $('canvas');
   let drag = null, moved = false;
   canvas.addEventListener('wheel', (ev) => {
     ev.preventDefault();
+    userMoved = true;
     const r = canvas.getBoundingClientRect();
     const mx = ev.clientX - r.left, my = ev.clientY - r.top;
     const k = Math.min(8, Math.max(0.05, view.k * Math.exp(-ev.deltaY * 0.0015)));
@@ -237,6 +239,7 @@ function setup() {
   window.addEventListener('mousemove', (ev) => {
     if (!drag) return;
     moved = true;
+    userMoved = true;
     view.x = ev.clientX - drag.x;
     view.y = ev.clientY - drag.y;
     applyView();

@@ -50,6 +50,7 @@ Graph filter_graph(const Graph& g, const GraphFilter& f) {
   out.external_hidden = g.external_hidden;
   out.failed_hidden = g.failed_hidden;
   out.lost_events = g.lost_events;
+  out.lost_by_host = g.lost_by_host;
   out.notes = g.notes;
   std::set<std::string> keep;
   for (const auto& e : g.edges) {

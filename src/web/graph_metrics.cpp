@@ -23,9 +23,8 @@ GraphMetrics::GraphMetrics(size_t max_series)
                 .Register(*registry_);
   lost_ = &BuildCounter()
                .Name("netviz_lost_events_total")
-               .Help("Events the tracers reported lost, over all inputs")
-               .Register(*registry_)
-               .Add({});
+               .Help("Events the tracers reported lost, by capture host")
+               .Register(*registry_);
   cut_ = &BuildCounter()
               .Name("netviz_metrics_series_cut_total")
               .Help("Edges left out of the edge counters by --metrics-max-series")
@@ -80,8 +79,16 @@ void GraphMetrics::update(const Graph& g, WallNs now) {
     if (df > 0) it->second.flows->Increment(df);
     if (db > 0) it->second.bytes->Increment(db);
   }
-  double dl = static_cast<double>(g.lost_events) - lost_->Value();
-  if (dl > 0) lost_->Increment(dl);
+  // Every host of the graph has a series (0 when nothing was lost), so an alert on its rate
+  // sees the host from the start.
+  std::map<std::string, uint64_t> lost;
+  for (const auto& h : g.hosts) lost[h.substr(0, h.find('/'))] += 0;
+  for (const auto& [h, n] : g.lost_by_host) lost[h] += n;
+  for (const auto& [h, n] : lost) {
+    auto& c = lost_->Add({{"host", h}});
+    double dl = static_cast<double>(n) - c.Value();
+    if (dl > 0) c.Increment(dl);
+  }
   hosts_->Set(static_cast<double>(g.hosts.size()));
   nodes_->Set(static_cast<double>(g.nodes.size()));
   edges_->Set(static_cast<double>(g.edges.size()));

@@ -39,7 +39,7 @@ class GraphMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* flows_;
   prometheus::Family<prometheus::Counter>* bytes_;
-  prometheus::Counter* lost_;
+  prometheus::Family<prometheus::Counter>* lost_;
   prometheus::Counter* cut_;
   prometheus::Gauge *hosts_, *nodes_, *edges_, *lag_, *series_;
   std::map<Key, Series> series_map_;

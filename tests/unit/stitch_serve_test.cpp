@@ -68,6 +68,8 @@ TEST(GraphMetrics, CountersGaugesAndTheSeriesBound) {
             std::string::npos);
   EXPECT_NE(t.find("netviz_nodes " + std::to_string(g.nodes.size())), std::string::npos);
   EXPECT_NE(t.find("netviz_metrics_series_cut_total 0"), std::string::npos);
+  EXPECT_NE(t.find("netviz_lost_events_total{host=\"db1\"} 0"), std::string::npos) << t;
+  EXPECT_NE(t.find("netviz_lost_events_total{host=\"web1\"} 0"), std::string::npos);
   // Updating again with the same graph adds nothing: counters follow the graph's totals.
   m.update(g, 0);
   EXPECT_EQ(m.text(), t);
@@ -75,6 +77,11 @@ TEST(GraphMetrics, CountersGaugesAndTheSeriesBound) {
   size_t all = 0;
   for (size_t p = 0; (p = t.find("\nnetviz_edge_flows_total{", p)) != std::string::npos; ++p) ++all;
   ASSERT_GT(all, 2u);
+  Graph lossy = g;
+  lossy.lost_by_host["web1"] = 7;
+  GraphMetrics lm(1000);
+  lm.update(lossy, 0);
+  EXPECT_NE(lm.text().find("netviz_lost_events_total{host=\"web1\"} 7"), std::string::npos);
   GraphMetrics small(2);
   small.update(g, 0);
   small.update(g, 0);
@@ -88,4 +95,18 @@ TEST(GraphMetrics, CountersGaugesAndTheSeriesBound) {
   EXPECT_NE(s.find("netviz_metrics_series_cut_total " + std::to_string(all - 2)),
             std::string::npos)
       << s;
+}
+
+TEST(GraphMetrics, LostEventsAreKeptPerCaptureHost) {
+  std::string a = ::testing::TempDir() + "/lost-a.jsonl", b = ::testing::TempDir() + "/lost-b.json";
+  stitch_test::write_file(a, R"({"event":"host","time":"2026-11-21T10:00:00Z","netviz":1,"host":{"name":"ha","netns":[{"inode":1,"name":"","addresses":["10.9.0.2"]}]}}
+{"event":"stats","time":"2026-11-21T10:00:03Z","stats":{"lost_events":5}}
+{"event":"stats","time":"2026-11-21T10:00:04Z","stats":{"lost_events":2}}
+)");
+  stitch_test::write_file(b, R"({"netviz": 1, "host": {"name": "hb"}, "flows": []})");
+  Graph g = stitch({a, b});
+  EXPECT_EQ(g.lost_events, 7u);
+  EXPECT_EQ(g.lost_by_host, (std::map<std::string, uint64_t>{{"ha", 7}}));
+  std::remove(a.c_str());
+  std::remove(b.c_str());
 }

@@ -12,6 +12,10 @@ PACKAGES=(
   # The fleet transport (src/fleet/) and its tests: the NATS C client and a real server.
   libnats-dev nats-server
   graphviz jq iproute2 procps iputils-ping
+  # Pictures, the live page and its metrics (netviz-stitch --format svg, --serve).
+  libgraphviz-dev libcpp-httplib-dev prometheus-cpp-dev
+  # The live page's browser test and the metrics check.
+  chromium chromium-driver python3-selenium prometheus
   lsof net-tools libbpf-tools python3 time
   # The real-server end-to-end tests (tests/e2e/real_*.sh) drive these.
   postgresql nginx-light redis-server redis-tools dnsmasq-base bind9-dnsutils iperf3 socat curl

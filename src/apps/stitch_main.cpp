@@ -4,17 +4,21 @@
 #include <iostream>
 
 #include "commands/stitch_command.h"
+#include "web/serve_command.h"
 #include "cli/option_checks.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
   netviz::StitchOptions o;
+  netviz::ServeOptions serve;
   std::string view = "process", format = "dot";
   CLI::App app{"netviz-stitch: one process graph from the captures of a group of machines"};
   app.add_option("inputs", o.inputs,
                  "Capture documents or JSON-lines streams from netviz-trace; - for stdin");
   app.add_option("--view", view, "process (default: host + command), pid, endpoint, host");
-  app.add_option("--format", format, "dot (default) or json");
+  app.add_option("--format", format, "dot (default), json, or a picture: svg, png, pdf");
+  app.add_option("--layout", o.layout,
+                 "Picture layout: dot (default), fdp, sfdp (large graphs) or neato");
   app.add_option("-o,--output", o.output, "Write the graph to FILE (default: stdout)");
   app.add_flag("--external", o.external, "Show peers outside the group as address nodes");
   app.add_flag("--listeners", o.listeners, "Also show listening sockets that had no flows");
@@ -26,6 +30,16 @@ int main(int argc, char** argv) {
   app.add_option("--skew", o.skew,
                  "Clock skew tolerated between hosts when joining, in seconds (default 2)");
   app.add_option("--threads", o.threads, "Input reader threads (default 1; 0: one per core)");
+  auto* serve_opt = app.add_option(
+      "--serve", serve.address,
+      "Serve the live page, /graph.{json,dot,svg} and /metrics on [ADDRESS:]PORT "
+      "(default address 127.0.0.1)");
+  app.add_option("--serve-max-nodes", serve.max_nodes,
+                 "--serve: graphs with more nodes are not drawn (default 3000)");
+  app.add_option("--render-timeout", serve.render_timeout,
+                 "--serve: seconds a layout may take (default 10)");
+  app.add_option("--metrics-max-series", serve.metrics_max_series,
+                 "--serve: most edge label sets in /metrics (default 10000; the rest counted)");
   app.add_flag("-v,--verbose", o.verbose, "Say how the flow ends were joined");
   app.add_option("--subscribe", o.subscribe,
                  "Read every host's stream from NATS JetStream: nats://HOST:PORT[,...]")
@@ -53,6 +67,7 @@ int main(int argc, char** argv) {
   try {
     o.view = netviz::parse_view(view);
     o.format = netviz::parse_format(format);
+    if (serve_opt->count()) return netviz::run_serve(o, serve, std::cerr);
     return netviz::run_stitch(o, std::cout, std::cerr);
   } catch (const netviz::Error& e) {
     std::cerr << "netviz-stitch: " << e.what() << "\n";

@@ -147,7 +147,8 @@ struct Source {
 
 }  // namespace
 
-int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err) {
+int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err,
+               const FollowHooks& hooks) {
   FollowSession session(o, changes);
   std::vector<Source> sources;
   for (const auto& p : o.inputs) {
@@ -191,6 +192,8 @@ int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err)
         }
       int r = poll(pfds.data(), pfds.size(), 200);
       if (r < 0 && errno != EINTR) throw Error(std::string("poll: ") + std::strerror(errno));
+      std::unique_lock<std::mutex> turn;
+      if (hooks.session_mutex) turn = std::unique_lock(*hooks.session_mutex);
       for (size_t k = 0; r > 0 && k < pfds.size(); ++k) {
         if (!(pfds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         Source& s = sources[which[k]];
@@ -221,11 +224,13 @@ int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err)
         }
       }
       session.tick();
+      if (hooks.on_tick) hooks.on_tick(session);
+      if (turn.owns_lock()) turn.unlock();
       if (o.every > 0 && Clock::now() - last_write >= std::chrono::duration<double>(o.every)) {
         write_output();
         last_write = Clock::now();
       }
-      if (any_pipe) {
+      if (any_pipe && !hooks.until_signal) {
         bool open_pipe = false;
         for (const auto& s : sources) open_pipe |= !s.regular && !s.done;
         if (!open_pipe) break;
@@ -233,6 +238,8 @@ int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err)
     }
     // Files end where they are now; a half-written last line of a file still being
     // appended to is left out, and said so.
+    std::unique_lock<std::mutex> last;
+    if (hooks.session_mutex) last = std::unique_lock(*hooks.session_mutex);
     for (size_t i = 0; i < sources.size(); ++i) {
       if (sources[i].done) continue;
       if (sources[i].regular) {

@@ -1,6 +1,8 @@
 #pragma once
 // --follow: JSON-lines streams read as they grow; the graph's changes as JSON lines.
+#include <functional>
 #include <iosfwd>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,8 @@ class FollowSession {
   // was written by its earlier run.
   void settle();
   const Graph& graph() const { return graph_; }
+  // The same flows in another view or with other options (the live page's views).
+  Graph build(const GraphOptions& g) { return build_graph(store_, g); }
   bool is_document(size_t i) const { return inputs_.at(i)->mode == Input::Mode::document; }
   uint64_t seq() const { return seq_; }
 
@@ -55,8 +59,17 @@ class FollowSession {
   bool dirty_ = false;
 };
 
+// What a caller of the loop (the live page) adds: a lock held while the session changes,
+// a call after every tick, and running on after the pipes end.
+struct FollowHooks {
+  std::mutex* session_mutex = nullptr;
+  std::function<void(FollowSession&)> on_tick;  // called with session_mutex held
+  bool until_signal = false;                    // return on SIGINT/SIGTERM only
+};
+
 // The loop: polls the inputs, ticks a few times a second, rewrites o.output every
 // o.every seconds. Returns at EOF of every pipe input or on SIGINT/SIGTERM.
-int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err);
+int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err,
+               const FollowHooks& hooks = {});
 
 }  // namespace netviz

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "stitch/graph_sinks.h"
+#include "stitch/render_graph.h"
 #include "util/atomic_file.h"
 
 namespace netviz {
@@ -20,6 +21,12 @@ GraphOptions graph_options(const StitchOptions& o) {
 void write_graph(std::ostream& out, const Graph& g, const StitchOptions& o) {
   if (o.format == StitchFormat::json)
     write_graph_json(out, g);
+  else if (o.format == StitchFormat::svg || o.format == StitchFormat::png ||
+           o.format == StitchFormat::pdf)
+    out << render_graph(g, o.view, parse_layout(o.layout),
+                        o.format == StitchFormat::svg   ? "svg"
+                        : o.format == StitchFormat::png ? "png"
+                                                        : "pdf");
   else
     write_dot(out, g, o.view);
 }

@@ -4,6 +4,7 @@
 
 #include "commands/follow.h"
 #include "commands/graph_output.h"
+#include "stitch/render_graph.h"
 #include "commands/subscribe_command.h"
 #include "stitch/input_reader.h"
 #include "util/error.h"
@@ -21,7 +22,10 @@ StitchView parse_view(const std::string& s) {
 StitchFormat parse_format(const std::string& s) {
   if (s == "dot") return StitchFormat::dot;
   if (s == "json") return StitchFormat::json;
-  throw Error("--format: expected dot or json, got \"" + s + "\"");
+  if (s == "svg") return StitchFormat::svg;
+  if (s == "png") return StitchFormat::png;
+  if (s == "pdf") return StitchFormat::pdf;
+  throw Error("--format: expected dot, json, svg, png or pdf, got \"" + s + "\"");
 }
 
 int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
@@ -40,6 +44,7 @@ int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
   if (o.skew < 0) throw Error("--skew: expected a number of seconds >= 0");
   if (o.every < 0) throw Error("--every: expected a number of seconds >= 0");
   if (o.every > 0 && !o.follow) throw Error("--every: only with --follow");
+  parse_layout(o.layout);  // a bad name fails before any input is read
   if (o.follow) {
     if (o.every > 0 && o.output.empty()) throw Error("--every: needs -o FILE");
     return run_follow(o, out, err);

@@ -96,6 +96,7 @@ void FlowStore::merge(FlowStore&& o) {
       if (std::find(v.begin(), v.end(), host[h]) == v.end()) v.push_back(host[h]);
   }
   lost_events += o.lost_events;
+  for (const auto& [h, n] : o.lost_by_host) lost_by_host[h] += n;
   notes.insert(notes.end(), o.notes.begin(), o.notes.end());
   o = FlowStore();
 }

@@ -3,6 +3,7 @@
 // network namespace), flow ends and listening sockets, with strings interned to ids so a
 // million flow ends fit in tens of megabytes.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -81,6 +82,7 @@ class FlowStore {
   // Non-local address → hosts that have it configured (host.netns[].addresses).
   std::unordered_map<Sym, std::vector<uint32_t>> address_hosts;
   uint64_t lost_events = 0;
+  std::map<std::string, uint64_t> lost_by_host;  // capture host name -> events lost
   std::vector<std::string> notes;  // said once on stderr and in the JSON output
 
   // Where one capture's items go: its host and namespaces resolved once.
@@ -92,6 +94,7 @@ class FlowStore {
     void add_flow(const Flow& f) { store_.ends.push_back(make_end(f)); }
     void add_socket(const Socket& s);
     void add_listener(const Socket& s, int32_t pid, const std::string& comm);
+    const std::string& host_name() const { return info_.name; }
 
    private:
     FlowStore& store_;

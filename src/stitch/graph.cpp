@@ -282,6 +282,7 @@ Graph build_graph(FlowStore& store, const GraphOptions& o) {
   if (o.listeners) b.add_idle_listeners();
   Graph g = b.finish(st);
   g.lost_events = store.lost_events;
+  g.lost_by_host = store.lost_by_host;
   g.notes = store.notes;
   return g;
 }

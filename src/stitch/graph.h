@@ -2,6 +2,7 @@
 // The stitched graph in one of the views, with string ids, sorted: what the DOT, JSON and
 // follow sinks print.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ struct Graph {
   uint64_t external_hidden = 0;    // connections to peers outside the group left out
   uint64_t failed_hidden = 0;      // failed connects left out (no --failed)
   uint64_t lost_events = 0;        // reported by the captures
+  std::map<std::string, uint64_t> lost_by_host;  // the same, by capture host name
   std::vector<std::string> notes;
 };
 

@@ -102,6 +102,7 @@ bool StreamIngest::feed_line(std::string_view line) {
   }
   if (l.kind == StreamLine::Kind::stats) {
     store_.lost_events += l.stats.lost_events;
+    if (l.stats.lost_events) store_.lost_by_host[scope_->host_name()] += l.stats.lost_events;
     if (l.stats.lost_events)
       store_.notes.push_back(source_ + ": the tracer lost " + std::to_string(l.stats.lost_events) +
                              " events; some flows may be missing");
@@ -134,12 +135,13 @@ class StoreVisitor : public CaptureVisitor {
  public:
   StoreVisitor(FlowStore& s, const std::string& source)
       : store_(s), source_(source), ends_(s.ends.size()), listeners_(s.listeners.size()),
-        notes_(s.notes.size()), lost_(s.lost_events) {}
+        notes_(s.notes.size()), lost_(s.lost_events), lost_by_host_(s.lost_by_host) {}
   void reset() override {
     store_.ends.resize(ends_);
     store_.listeners.resize(listeners_);
     store_.notes.resize(notes_);
     store_.lost_events = lost_;
+    store_.lost_by_host = lost_by_host_;
     scope_.reset();
   }
   void on_host(const HostInfo& h) override { scope_.emplace(store_, h); }
@@ -147,6 +149,7 @@ class StoreVisitor : public CaptureVisitor {
   void on_socket(Socket&& s) override { scope_->add_socket(s); }
   void on_lost_events(uint64_t n) override {
     store_.lost_events += n;
+    if (n) store_.lost_by_host[scope_ ? scope_->host_name() : std::string()] += n;
     if (n)
       store_.notes.push_back(source_ + ": the tracer lost " + std::to_string(n) +
                              " events; some flows may be missing");
@@ -157,6 +160,7 @@ class StoreVisitor : public CaptureVisitor {
   const std::string& source_;
   size_t ends_, listeners_, notes_;
   uint64_t lost_;
+  std::map<std::string, uint64_t> lost_by_host_;
   std::optional<FlowStore::Scope> scope_;
 };
 

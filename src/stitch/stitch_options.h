@@ -7,7 +7,7 @@
 namespace netviz {
 
 enum class StitchView { process, pid, endpoint, host };
-enum class StitchFormat { dot, json };
+enum class StitchFormat { dot, json, svg, png, pdf };  // svg/png/pdf: drawn by graphviz
 
 struct StitchOptions {
   std::vector<std::string> inputs;  // files, "-" for stdin
@@ -28,6 +28,7 @@ struct StitchOptions {
   std::string since;       // new consumer: 10m or RFC 3339; "" = everything kept
   std::string window;      // drop edges whose last flow ended longer ago (1h); "" = keep all
   std::string nats_creds, nats_ca, nats_cert, nats_key;
+  std::string layout = "dot";  // pictures and --serve: dot, fdp, sfdp or neato
 };
 
 StitchView parse_view(const std::string& s);

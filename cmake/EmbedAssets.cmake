@@ -1,0 +1,16 @@
+# cmake -DOUT=header -DFILES="a;b" -P EmbedAssets.cmake: every file as a byte array in one
+# header, so the live page needs no files and no network at run time.
+set(body "// Generated from web/ by cmake/EmbedAssets.cmake; do not edit.\n#pragma once\n#include <string_view>\n\nnamespace netviz::web_assets {\n\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  string(MAKE_C_IDENTIFIER ${name} id)
+  file(READ ${f} hex HEX)
+  string(LENGTH "${hex}" n)
+  math(EXPR n "${n} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "inline constexpr unsigned char ${id}_bytes[] = {${bytes}0};\n")
+  string(APPEND body "inline const std::string_view ${id}(reinterpret_cast<const char*>(${id}_bytes), ${n});\n\n")
+endforeach()
+string(APPEND body "}  // namespace netviz::web_assets\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(RENAME ${OUT}.tmp ${OUT})

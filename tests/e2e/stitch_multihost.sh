@@ -93,12 +93,13 @@ else:
     time.sleep(secs)
     for c in conns: c.close()
 PY
-run_in() { local ns=$1; shift; ip netns exec "$p-$ns" python3 "$tmp/peer.py" "$@" & pids+=($!); }
+peers=()
+run_in() { local ns=$1; shift; ip netns exec "$p-$ns" python3 "$tmp/peer.py" "$@" & pids+=($!); peers+=($!); }
 
 # Tracers first, so every connection is seen from its start.
 if [[ $mode == trace ]]; then
   for n in 1 2 3; do
-    "$NETVIZ_TRACE" --netns "$p-ns$n" --duration 12 -o "$tmp/ns$n.json" 2>"$tmp/trace$n.log" &
+    "$NETVIZ_TRACE" --netns "$p-ns$n" --duration 120 -o "$tmp/ns$n.json" 2>"$tmp/trace$n.log" &
     tracer[$n]=$!
     pids+=($!)
   done
@@ -128,6 +129,9 @@ if [[ $mode == snapshot ]]; then
       fail "snapshot of ns$n failed"
   done
 else
+  # Every peer has ended (and closed) before the tracers stop, however slow they started.
+  for pid in "${peers[@]}"; do wait "$pid" || true; done
+  for n in 1 2 3; do kill -INT "${tracer[$n]}"; done
   for n in 1 2 3; do wait "${tracer[$n]}" || fail "netviz-trace for ns$n failed"; done
 fi
 for n in 1 2 3; do [[ -s $tmp/ns$n.json ]] || fail "no capture for ns$n"; done

@@ -25,8 +25,10 @@ namespace {
 
 // Runs `dot -Tsvg` on the text; returns dot's exit status.
 int render_with_dot(const std::string& dot_text) {
-  std::string in = ::testing::TempDir() + "/stitch-render.dot";
-  std::string out = ::testing::TempDir() + "/stitch-render.svg";
+  // Per process: ctest -j runs the tests that call this at the same time.
+  std::string base = ::testing::TempDir() + "/stitch-render-" + std::to_string(getpid());
+  std::string in = base + ".dot";
+  std::string out = base + ".svg";
   {
     std::ofstream f(in);
     f << dot_text;

@@ -14,6 +14,7 @@
 #include "commands/graph_output.h"
 #include "stitch/graph_diff.h"
 #include "util/error.h"
+#include "util/stop_signals.h"
 
 namespace netviz {
 
@@ -135,9 +136,6 @@ void FollowSession::settle() {
 
 namespace {
 
-volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
-
 struct Source {
   std::string path;
   int fd = -1;
@@ -167,13 +165,7 @@ int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err,
   bool any_pipe = false;
   for (const auto& s : sources) any_pipe |= !s.regular;
 
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  struct sigaction old_int{}, old_term{};
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  g_stop = 0;
+  StopSignals stop_signals;
 
   using Clock = std::chrono::steady_clock;
   auto last_write = Clock::now();
@@ -182,7 +174,7 @@ int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err,
   };
   std::vector<char> buf(1 << 16);
   try {
-    while (!g_stop) {
+    while (!StopSignals::requested()) {
       std::vector<pollfd> pfds;
       std::vector<size_t> which;
       for (size_t i = 0; i < sources.size(); ++i)
@@ -246,7 +238,7 @@ int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err,
         try {
           session.finish_input(i);
         } catch (const Error& e) {
-          if (!g_stop) throw;
+          if (!StopSignals::requested()) throw;
           err << "netviz-stitch: note: " << e.what() << " (left out at exit)\n";
         }
       } else {
@@ -256,14 +248,10 @@ int run_follow(const StitchOptions& o, std::ostream& changes, std::ostream& err,
     session.tick();
     write_output();
   } catch (...) {
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
     for (auto& s : sources)
       if (s.fd > 0) close(s.fd);
     throw;
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
   for (auto& s : sources)
     if (s.fd > 0) close(s.fd);
   return 0;

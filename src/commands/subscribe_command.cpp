@@ -13,14 +13,12 @@
 #include "commands/follow.h"
 #include "commands/graph_output.h"
 #include "util/error.h"
+#include "util/stop_signals.h"
 #include "util/time.h"
 
 namespace netviz {
 
 namespace {
-
-volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
 
 SubscribeOptions subscribe_options(const StitchOptions& o) {
   SubscribeOptions s;
@@ -122,20 +120,14 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
     pending = m.pending;
   };
 
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  struct sigaction old_int{}, old_term{};
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  g_stop = 0;
+  StopSignals stop_signals;
 
   using Clock = std::chrono::steady_clock;
   auto last_write = Clock::now(), last_tick = Clock::now();
   Clock::duration tick_every = std::chrono::milliseconds(100);
   bool opened = false;
   auto last_expire = Clock::now();
-  while (!g_stop) {
+  while (!StopSignals::requested()) {
     if (!opened) {
       if (!sub.open()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -175,8 +167,6 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
     }
     if (!o.follow && (n == 0 || pending == 0)) break;  // caught up with what the stream holds
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
   if (window) session.drop_ended_before(wall_now_ns() - window);
   session.tick();
   feed.report(o.verbose);

@@ -7,6 +7,24 @@
 
 namespace netviz {
 
+namespace {
+
+// The message's text and where it stands in the stream (sequence, how many wait behind it).
+FleetMessage fleet_message(natsMsg* m) {
+  FleetMessage fm;
+  fm.subject = natsMsg_GetSubject(m);
+  fm.data = std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+    fm.stream_seq = meta->Sequence.Stream;
+    fm.pending = meta->NumPending;
+    jsMsgMetaData_Destroy(meta);
+  }
+  return fm;
+}
+
+}  // namespace
+
 Subscriber::Subscriber(SubscribeOptions o, std::ostream& err) : o_(std::move(o)), err_(err) {
   check_access_files(o_.access);
   std::string down;
@@ -96,15 +114,7 @@ int Subscriber::fetch(int batch, int64_t timeout_ms,
   int n = 0;
   for (int i = 0; i < list.Count; ++i) {
     natsMsg* m = list.Msgs[i];
-    FleetMessage fm;
-    fm.subject = natsMsg_GetSubject(m);
-    fm.data = std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-    jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-      fm.stream_seq = meta->Sequence.Stream;
-      fm.pending = meta->NumPending;
-      jsMsgMetaData_Destroy(meta);
-    }
+    FleetMessage fm = fleet_message(m);
     on_msg(fm);
     ++n;
   }
@@ -138,15 +148,7 @@ bool Subscriber::replay_acknowledged(const std::function<void(const FleetMessage
       ok = false;
       break;
     }
-    FleetMessage fm;
-    fm.subject = natsMsg_GetSubject(m);
-    fm.data = std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-    jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-      fm.stream_seq = meta->Sequence.Stream;
-      fm.pending = meta->NumPending;
-      jsMsgMetaData_Destroy(meta);
-    }
+    FleetMessage fm = fleet_message(m);
     bool past = fm.stream_seq > ack_floor_;
     if (!past) on_msg(fm);
     bool last = fm.stream_seq >= ack_floor_ || fm.pending == 0;

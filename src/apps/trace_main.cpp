@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
   app.add_option("--nats-ca", o.nats_ca, "CA certificate for a TLS NATS server")->group("Fleet");
   app.add_option("--nats-cert", o.nats_cert, "Client certificate for NATS TLS")->group("Fleet");
   app.add_option("--nats-key", o.nats_key, "Client key for NATS TLS")->group("Fleet");
+  app.add_option("--metrics", o.metrics,
+                 "Serve Prometheus counters at http://[ADDRESS:]PORT/metrics (loopback by default)");
+  app.add_option("--metrics-max-series", o.metrics_max_series,
+                 "--metrics: most comm/remote label sets (default 10000; the rest counted)");
   app.add_option("--proc-root", o.proc_root, "Read process data from this proc tree")
       ->group("");  // for tests
   // Hidden (group ""): switches for tests and scripts/bench-trace, not for users.
@@ -84,6 +88,8 @@ int main(int argc, char** argv) {
     for (const auto& p : protos) netviz::check_proto_name(p);
     o.filter.protos = protos;
     o.test_classic_tracepoint = flavour == "classic";
+    if (o.snapshot && !o.metrics.empty())
+      throw netviz::Error("--metrics: only while tracing, not with --snapshot");
     if (!o.states.empty() && !o.snapshot)
       throw netviz::Error("--state: only with --snapshot (a trace follows connections, not states)");
     return o.snapshot ? netviz::run_snapshot(o) : netviz::run_trace(o);

@@ -28,6 +28,9 @@ struct TraceOptions {
   std::string retention = "24h";
   std::string stream_max = "1G";
   int replicas = 1;
+  // --metrics [ADDRESS:]PORT: Prometheus counters of this tracer (src/trace/trace_metrics.h).
+  std::string metrics;             // "" = none
+  size_t metrics_max_series = 10000;
   std::string test_spool_memory;   // --test-spool-memory SIZE: the spool's memory part (tests)
   // Hidden switches for tests and benchmarks (src/commands/trace_command.cpp says what each does).
   bool test_classic_tracepoint = false;  // --test-tracepoint-flavour classic

@@ -37,6 +37,8 @@
 #include "trace/bpf_loader.h"
 #include "trace/decoder.h"
 #include "trace/live_table.h"
+#include "trace/metrics_endpoint.h"
+#include "trace/trace_metrics.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/time.h"
@@ -159,6 +161,8 @@ class Session {
   LiveTable table_;
   std::unique_ptr<Publisher> publisher_;  // --publish; fed through sink_
   std::unique_ptr<EventSink> sink_;
+  std::unique_ptr<TraceMetrics> metrics_;     // --metrics; updated from this thread only
+  std::unique_ptr<MetricsEndpoint> endpoint_; // declared after metrics_: goes first
   std::string reconcile_note_;
   std::string holders_note_;
   uint64_t events_ = 0;
@@ -188,7 +192,10 @@ void Session::handle(const TraceEvent& e) {
   if (e.kind == EventKind::udp) ++udp_announced_;
   size_t before = table_.live_count() + table_.closed_count();
   const Flow* f = table_.apply(e);
-  if (table_.live_count() + table_.closed_count() > before) ++flows_traced_;
+  if (table_.live_count() + table_.closed_count() > before) {
+    ++flows_traced_;
+    if (metrics_ && f && filter_.matches(*f)) metrics_->flow(*f);
+  }
   if (!sink_) return;
   switch (e.kind) {
     case EventKind::connect:
@@ -357,6 +364,13 @@ ScanOptions Session::set_filters() {
     }
   }
   publisher_ = make_trace_publisher(opts_, filter_.netns.value_or(0), err_);
+  if (!opts_.metrics.empty()) {
+    // The port is taken now, before any hook loads: a port in use ends the run at once.
+    if (opts_.metrics_max_series == 0) throw Error("--metrics-max-series: expected a number > 0");
+    metrics_ = std::make_unique<TraceMetrics>(opts_.metrics_max_series);
+    endpoint_ = std::make_unique<MetricsEndpoint>(
+        opts_.metrics, [m = metrics_.get()] { return m->text(); });
+  }
   // A capture written at the end needs no open events; a published stream does.
   kf_.quiet_opens = !opts_.output.empty() && !publisher_;
   return so;
@@ -479,6 +493,11 @@ void Session::announce() {
   // user, a test reading /proc/PID/status) must find them already dropped.
   if (on_tracing_) on_tracing_(err_);
   if (publisher_) publisher_->start();  // its threads start after the capabilities went
+  if (endpoint_) {
+    metrics_->update(collect_stats());
+    endpoint_->start();  // as the publisher's: after the capabilities went
+    err_ << "netviz-trace: metrics at " << endpoint_->url() << "\n";
+  }
   err_ << "netviz-trace: tracing (" << loader_->summary() << "); Ctrl-C to stop\n";
   err_.flush();
 }
@@ -501,6 +520,7 @@ bool Session::loop() {
     }
     int n = loader_->poll(wait_ms, on_raw_);
     if (n < 0 && n != -EINTR) throw Error("ring buffer poll failed: " + std::string(strerror(-n)));
+    if (metrics_ && n > 0) metrics_->ring_batch(static_cast<uint64_t>(n));
     if (sink_) {
       if (!sink_->flush() || (!capture_mode_ && &out_ == &std::cout && stdout_reader_gone())) {
         sink_broken_ = true;
@@ -511,6 +531,10 @@ bool Session::loop() {
     if (t - last_progress >= std::chrono::milliseconds(500)) {
       if (err_tty_ && opts_.duration)
         progress(false, loader_->kernel_drops() + undecodable_ + table_.refused());
+      if (metrics_) {
+        metrics_->update(collect_stats());
+        metrics_->live_flows(table_.live_count());
+      }
       last_progress = t;
     }
   }
@@ -617,6 +641,7 @@ Stats Session::collect_stats() const {
 // Losses on stderr, then the capture document or the stream's closing stats.
 void Session::report() {
   Stats st = collect_stats();
+  if (metrics_) metrics_->update(st);
   uint64_t missed = loader_->missed_runs();
   uint64_t kernel_lost = loader_->kernel_drops() + missed;
   uint64_t user_lost = undecodable_ + table_.refused();

@@ -13,33 +13,13 @@
 #include "stitch/render_graph.h"
 #include "commands/graph_output.h"
 #include "util/error.h"
+#include "util/listen_address.h"
 #include "util/time.h"
 #include "web/graph_metrics.h"
 #include "web/live_graph.h"
 #include "web_assets.h"
 
 namespace netviz {
-
-HostPort parse_serve_address(const std::string& s) {
-  HostPort hp{"127.0.0.1", 0};
-  std::string port = s;
-  if (!s.empty() && s[0] == '[') {  // [::1]:8080
-    size_t close = s.find("]:");
-    if (close == std::string::npos) throw Error("--serve: expected [ADDRESS]:PORT, got \"" + s + "\"");
-    hp.host = s.substr(1, close - 1);
-    port = s.substr(close + 2);
-  } else if (size_t colon = s.rfind(':'); colon != std::string::npos) {
-    if (s.find(':') != colon) throw Error("--serve: an IPv6 address goes in brackets: [::1]:8080");
-    if (colon > 0) hp.host = s.substr(0, colon);
-    port = s.substr(colon + 1);
-  }
-  char* end = nullptr;
-  long p = port.empty() || port.size() > 5 ? -1 : strtol(port.c_str(), &end, 10);
-  if (p <= 0 || p > 65535 || (end && *end))
-    throw Error("--serve: expected [ADDRESS:]PORT with a port 1-65535, got \"" + s + "\"");
-  hp.port = static_cast<int>(p);
-  return hp;
-}
 
 namespace {
 
@@ -103,7 +83,7 @@ int run_serve(const StitchOptions& o, const ServeOptions& s, std::ostream& err) 
   if (s.render_timeout <= 0) throw Error("--render-timeout: expected a number of seconds > 0");
   if (s.metrics_max_series == 0) throw Error("--metrics-max-series: expected a number > 0");
   RenderLayout layout = parse_layout(o.layout);
-  HostPort hp = parse_serve_address(s.address);
+  ListenAddress hp = parse_listen_address("--serve", s.address);
 
   LiveGraph live(graph_options(o));
   GraphMetrics metrics(s.metrics_max_series);

@@ -16,13 +16,6 @@ struct ServeOptions {
   size_t metrics_max_series = 10000;
 };
 
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-// Throws netviz::Error naming --serve on a bad address.
-HostPort parse_serve_address(const std::string& s);
-
 // Serves until SIGINT/SIGTERM. Throws netviz::Error (exit 2) when the port cannot be bound.
 int run_serve(const StitchOptions& o, const ServeOptions& s, std::ostream& err);
 

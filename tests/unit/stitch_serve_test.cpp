@@ -6,6 +6,7 @@
 #include "stitch_test_util.h"
 #include "util/error.h"
 #include "web/graph_metrics.h"
+#include "util/listen_address.h"
 #include "web/serve_command.h"
 
 using namespace netviz;
@@ -43,14 +44,14 @@ TEST(GraphFilter, HostsCommsPortsProtos) {
 }
 
 TEST(ServeAddress, LoopbackUnlessGiven) {
-  EXPECT_EQ(parse_serve_address("8080").host, "127.0.0.1");
-  EXPECT_EQ(parse_serve_address(":8080").port, 8080);
-  EXPECT_EQ(parse_serve_address(":8080").host, "127.0.0.1");
-  EXPECT_EQ(parse_serve_address("0.0.0.0:81").host, "0.0.0.0");
-  EXPECT_EQ(parse_serve_address("[::1]:82").host, "::1");
-  EXPECT_EQ(parse_serve_address("[::1]:82").port, 82);
+  EXPECT_EQ(parse_listen_address("--serve", "8080").host, "127.0.0.1");
+  EXPECT_EQ(parse_listen_address("--serve", ":8080").port, 8080);
+  EXPECT_EQ(parse_listen_address("--serve", ":8080").host, "127.0.0.1");
+  EXPECT_EQ(parse_listen_address("--serve", "0.0.0.0:81").host, "0.0.0.0");
+  EXPECT_EQ(parse_listen_address("--serve", "[::1]:82").host, "::1");
+  EXPECT_EQ(parse_listen_address("--serve", "[::1]:82").port, 82);
   for (const char* bad : {"", "x", "1.2.3.4:", "1.2.3.4:0", "1.2.3.4:65536", "::1:80", "[::1]80"})
-    EXPECT_THROW(parse_serve_address(bad), Error) << bad;
+    EXPECT_THROW(parse_listen_address("--serve", bad), Error) << bad;
 }
 
 TEST(GraphMetrics, CountersGaugesAndTheSeriesBound) {

@@ -76,6 +76,7 @@ ojson to_json(const Flow& f) {
   if (f.handed_from)
     j[f.direction == "inbound" ? "accepted_by" : "connected_by"] =
         ojson{{"pid", f.handed_from->pid}, {"comm", f.handed_from->comm}};
+  if (f.peer) j["peer"] = ojson{{"pid", f.peer->pid}, {"comm", f.peer->comm}};
   return j;
 }
 
@@ -220,6 +221,14 @@ Flow flow_from_json(const json& j, const JsonPath& at) {
     o.pid = get_int<int32_t>(require(*h, "pid", hat), hat.field("pid"), 0, INT32_MAX);
     o.comm = opt_string(*h, "comm", hat);
     f.handed_from = std::move(o);
+  }
+  if (const json* h = find(j, "peer"); h && !h->is_null()) {
+    JsonPath hat = at.field("peer");
+    require_object(*h, hat);
+    Owner o;
+    o.pid = get_int<int32_t>(require(*h, "pid", hat), hat.field("pid"), 0, INT32_MAX);
+    o.comm = opt_string(*h, "comm", hat);
+    f.peer = std::move(o);
   }
   return f;
 }

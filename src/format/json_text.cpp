@@ -158,6 +158,13 @@ void append_flow_members(std::string& o, const Flow& f) {
     append_json_string(o, f.handed_from->comm);
     o += '}';
   }
+  if (f.peer) {
+    o += ",\"peer\":{\"pid\":";
+    append_int(o, f.peer->pid);
+    o += ",\"comm\":";
+    append_json_string(o, f.peer->comm);
+    o += '}';
+  }
 }
 
 void append_flow_json(std::string& out, const Flow& f) {

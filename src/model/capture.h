@@ -37,6 +37,7 @@ struct Socket {
   uint64_t netns = 0;  // inode of the network namespace
   std::vector<Owner> owners;
   uint64_t cookie = 0;  // the kernel's socket cookie (sock_diag); not written out
+  uint64_t peer_inode = 0;  // unix: the connected peer's inode (sock_diag); not written out
 };
 
 struct Process {
@@ -89,6 +90,8 @@ struct Flow {
   // attribution "handoff": the process that accepted (inbound) or connected (outbound) it
   // before handing it to the one in pid/comm.
   std::optional<Owner> handed_from;
+  // proto "unix": the process at the other end on the same host (local is the client end).
+  std::optional<Owner> peer;
 };
 
 struct Stats {

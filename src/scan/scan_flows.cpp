@@ -1,5 +1,6 @@
 #include "scan/scan_flows.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 namespace netviz {
@@ -25,6 +26,54 @@ struct ListenHash {
     return std::hash<std::string>()(k.addr) ^ (k.netns * 1000003) ^ (k.port * 31) ^ k.proto.size();
   }
 };
+
+// The server end of a unix pair: the end named for a listening path (an accepted socket
+// carries its listener's name), else the only named end; nullptr when that says nothing.
+const Socket* unix_server(const Socket& a, const Socket& b,
+                          const std::unordered_set<std::string>& listening) {
+  bool al = listening.count(a.local.addr) > 0, bl = listening.count(b.local.addr) > 0;
+  if (al != bl) return al ? &a : &b;
+  bool an = !a.local.addr.empty(), bn = !b.local.addr.empty();
+  if (an != bn) return an ? &a : &b;
+  return nullptr;
+}
+
+void add_unix_flows(const std::vector<Socket>& sockets, WallNs now, std::vector<Flow>& flows) {
+  std::unordered_set<std::string> listening;
+  std::unordered_map<uint64_t, const Socket*> by_inode;
+  for (const auto& s : sockets) {
+    if (s.proto != "unix") continue;
+    if (s.state == "LISTEN" && !s.local.addr.empty()) listening.insert(s.local.addr);
+    if (s.inode && !s.owners.empty()) by_inode.emplace(s.inode, &s);
+  }
+  for (const auto& s : sockets) {
+    if (s.proto != "unix" || !s.peer_inode || s.owners.empty()) continue;
+    auto it = by_inode.find(s.peer_inode);
+    if (it == by_inode.end()) continue;
+    const Socket& p = *it->second;
+    // A stream pair names each other: take it once. A datagram socket connected to a bound
+    // one is named by it alone, and the bound one is the server.
+    bool mutual = p.peer_inode == s.inode;
+    if (mutual && s.inode > p.inode) continue;
+    if (s.owners.front().pid == p.owners.front().pid) continue;  // both ends in one process
+    const Socket* server = mutual ? unix_server(s, p, listening) : &p;
+    if (!server) continue;
+    const Socket& client = server == &s ? p : s;
+    Flow f;
+    f.proto = "unix";
+    f.family = "unix";
+    f.local = Endpoint{client.local.addr, 0};
+    f.remote = Endpoint{server->local.addr, 0};
+    f.direction = "outbound";
+    f.pid = client.owners.front().pid;
+    f.comm = client.owners.front().comm;
+    f.peer = server->owners.front();
+    f.netns = client.netns;
+    f.first_seen = f.last_seen = now;
+    f.attribution = "scan";
+    flows.push_back(std::move(f));
+  }
+}
 
 }  // namespace
 
@@ -76,6 +125,7 @@ std::vector<Flow> flows_from_sockets(const std::vector<Socket>& sockets, WallNs 
     if (s.proto == "tcp") f.state = s.state;
     flows.push_back(std::move(f));
   }
+  add_unix_flows(sockets, now, flows);
   return flows;
 }
 

@@ -103,7 +103,13 @@ void scan_namespace(const NetnsRef& ns, bool entered, bool live, const std::stri
         read_table(dir, d.table, ns, sockets, {}, stats);
       }
     }
-    for (auto t : kOtherTables) read_table(dir, t, ns, sockets, live_ifname, stats);
+    // sock_diag also gives each unix socket's peer, which pairs the two ends of a connection.
+    std::string unix_err = sock_diag_unix(ns.inode, sockets);
+    if (!unix_err.empty())
+      stats.notes.push_back(ns_label(ns) + ": sock_diag unix: " + unix_err + "; read /proc instead");
+    for (auto t : kOtherTables)
+      if (t != ProcNetTable::unix_ || !unix_err.empty())
+        read_table(dir, t, ns, sockets, live_ifname, stats);
     std::string err = namespace_addresses(info.addresses);
     if (!err.empty()) stats.notes.push_back(ns_label(ns) + ": addresses: " + err);
     return;

@@ -2,8 +2,11 @@
 
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+
+#include <cstring>
 
 #include "scan/netlink_dump.h"
 #include "scan/proc_net_parser.h"
@@ -70,6 +73,64 @@ std::string sock_diag_tcp(uint64_t netns, std::vector<Socket>& out) {
   std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
     out.emplace_back();
     if (!parse_inet_diag_msg(h, IPPROTO_TCP, netns, out.back())) out.pop_back();
+  });
+  if (!err.empty()) out.resize(before);
+  return err;
+}
+
+bool parse_unix_diag_msg(const nlmsghdr* h, uint64_t netns, Socket& s) {
+  if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(unix_diag_msg)))
+    return false;
+  auto* m = static_cast<const unix_diag_msg*>(NLMSG_DATA(h));
+  if (m->udiag_family != AF_UNIX) return false;
+  s.proto = "unix";
+  s.family = "unix";
+  s.inode = m->udiag_ino;
+  s.cookie = m->udiag_cookie[0] | static_cast<uint64_t>(m->udiag_cookie[1]) << 32;
+  s.netns = netns;
+  // sk_state as unix sockets use it: TCP_LISTEN (10), TCP_ESTABLISHED (1), else unconnected.
+  s.state = m->udiag_state == 10 ? "LISTEN" : m->udiag_state == 1 ? "ESTABLISHED" : "UNCONN";
+  const char* base = static_cast<const char*>(NLMSG_DATA(h));
+  size_t off = NLMSG_ALIGN(sizeof(unix_diag_msg));
+  size_t end = h->nlmsg_len - NLMSG_HDRLEN;
+  while (off + sizeof(nlattr) <= end) {
+    nlattr a;
+    std::memcpy(&a, base + off, sizeof a);
+    if (a.nla_len < sizeof(nlattr) || off + a.nla_len > end) return false;
+    const char* data = base + off + NLA_HDRLEN;
+    size_t len = a.nla_len - NLA_HDRLEN;
+    if (a.nla_type == UNIX_DIAG_NAME && len > 0) {
+      // A path comes with its terminating NUL. Abstract names start with a NUL and are
+      // shown "@name" with every NUL as '@', as /proc/net/unix and ss show them.
+      if (data[0] != '\0' && data[len - 1] == '\0') --len;
+      s.local.addr.assign(data, len);
+      for (char& c : s.local.addr)
+        if (c == '\0') c = '@';
+    } else if (a.nla_type == UNIX_DIAG_PEER && len >= sizeof(uint32_t)) {
+      uint32_t peer;
+      std::memcpy(&peer, data, sizeof peer);
+      s.peer_inode = peer;
+    }
+    off += NLA_ALIGN(a.nla_len);
+  }
+  return true;
+}
+
+std::string sock_diag_unix(uint64_t netns, std::vector<Socket>& out) {
+  struct {
+    nlmsghdr nh;
+    unix_diag_req req;
+  } msg{};
+  msg.nh.nlmsg_len = sizeof msg;
+  msg.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.sdiag_family = AF_UNIX;
+  msg.req.udiag_states = ~0u;
+  msg.req.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER;
+  size_t before = out.size();
+  std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
+    out.emplace_back();
+    if (!parse_unix_diag_msg(h, netns, out.back())) out.pop_back();
   });
   if (!err.empty()) out.resize(before);
   return err;

@@ -1,5 +1,5 @@
 #pragma once
-// TCP and UDP sockets (IPv4 and IPv6) of the calling thread's network namespace through
+// TCP, UDP (IPv4 and IPv6) and unix sockets of the calling thread's network namespace through
 // NETLINK_SOCK_DIAG inet_diag dumps, no text parsing.
 #include <linux/netlink.h>
 
@@ -22,5 +22,13 @@ std::string sock_diag_inet(int protocol, int family, uint64_t netns, std::vector
 // TCP sockets of both families in one kernel walk (the TCPDIAG_GETSOCK request, replies
 // parsed as above). Same contract as sock_diag_inet.
 std::string sock_diag_tcp(uint64_t netns, std::vector<Socket>& out);
+
+// One AF_UNIX SOCK_DIAG_BY_FAMILY reply (unix_diag_msg with UNIX_DIAG_NAME/PEER attributes)
+// → a socket: path or "@name" for abstract names, inode, peer_inode. Pure, like the above.
+bool parse_unix_diag_msg(const nlmsghdr* h, uint64_t netns, Socket& out);
+
+// Every unix socket of the namespace with its name and peer inode. Same contract as
+// sock_diag_inet.
+std::string sock_diag_unix(uint64_t netns, std::vector<Socket>& out);
 
 }  // namespace netviz

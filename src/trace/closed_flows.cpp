@@ -3,7 +3,7 @@
 namespace netviz {
 
 // Every field of Flow is copied in push_back and unpack: a new one must be added there.
-static_assert(sizeof(Flow) == 424 || sizeof(void*) != 8,
+static_assert(sizeof(Flow) == 480 || sizeof(void*) != 8,
               "Flow changed: update ClosedFlows::push_back and unpack");
 
 uint32_t ClosedFlows::intern(Field field, const std::string& s) {
@@ -58,6 +58,10 @@ void ClosedFlows::push_back(const Flow& f) {
     p.flags |= kHasFrom;
     p.from_pid = f.handed_from->pid;
     p.text[kFromComm] = intern(kFromComm, f.handed_from->comm);
+  } else if (f.peer) {  // a unix flow is never handed on: it shares the slots
+    p.flags |= kHasPeer;
+    p.from_pid = f.peer->pid;
+    p.text[kFromComm] = intern(kFromComm, f.peer->comm);
   }
   items_.push_back(std::move(p));
 }
@@ -88,6 +92,8 @@ void ClosedFlows::unpack(const Packed& p, Flow& f) const {
   f.state = texts_[p.text[kState]];
   f.handed_from.reset();
   if (p.flags & kHasFrom) f.handed_from = Owner{p.from_pid, texts_[p.text[kFromComm]], -1};
+  f.peer.reset();
+  if (p.flags & kHasPeer) f.peer = Owner{p.from_pid, texts_[p.text[kFromComm]], -1};
 }
 
 void ClosedFlows::clear() {

@@ -43,13 +43,14 @@ class ClosedFlows {
     uint64_t bytes_received;
     uint64_t packets;
     int32_t pid;
-    int32_t from_pid;  // handed_from, when kHasFrom
+    int32_t from_pid;  // handed_from when kHasFrom, else peer when kHasPeer (unix flows)
     uint32_t local_port;
     uint32_t remote_port;
     std::array<uint32_t, kFields> text;
     uint8_t flags;
   };
-  static constexpr uint8_t kHasRemote = 1, kHasDuration = 2, kHasLatency = 4, kHasFrom = 8;
+  static constexpr uint8_t kHasRemote = 1, kHasDuration = 2, kHasLatency = 4, kHasFrom = 8,
+                           kHasPeer = 16;
 
   uint32_t intern(Field field, const std::string& s);
   void unpack(const Packed& p, Flow& f) const;

@@ -3,6 +3,7 @@
 #include <linux/inet_diag.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -124,4 +125,65 @@ TEST(NetlinkParse, WalkStopsAtDoneAndReportsTruncatedErrors) {
   EXPECT_EQ(walk_netlink_buffer(e.words.data(), e.used, [&](const nlmsghdr*) {}, done),
             "netlink: truncated error reply");
   EXPECT_TRUE(done);
+}
+
+namespace {
+// Appends one netlink attribute after the message body at *off (bytes from NLMSG_DATA).
+void add_attr(char* data, size_t& off, uint16_t type, const void* payload, size_t len) {
+  nlattr a{static_cast<uint16_t>(NLA_HDRLEN + len), type};
+  std::memcpy(data + off, &a, sizeof a);
+  std::memcpy(data + off + NLA_HDRLEN, payload, len);
+  off += NLA_ALIGN(a.nla_len);
+}
+}  // namespace
+
+TEST(NetlinkParse, UnixDiagMessageGivesNameAndPeer) {
+  const char path[] = "/run/pg/.s.PGSQL.5432";  // the kernel counts the terminating NUL
+  uint32_t peer = 4242;
+  size_t extra = NLA_ALIGN(NLA_HDRLEN + sizeof path) + NLA_ALIGN(NLA_HDRLEN + sizeof peer);
+  Buffer b;
+  auto* m = b.add<unix_diag_msg>(SOCK_DIAG_BY_FAMILY, extra);
+  m->udiag_family = AF_UNIX;
+  m->udiag_state = 1;  // TCP_ESTABLISHED
+  m->udiag_ino = 4241;
+  size_t off = NLMSG_ALIGN(sizeof(unix_diag_msg));
+  add_attr(reinterpret_cast<char*>(m), off, UNIX_DIAG_NAME, path, sizeof path);
+  add_attr(reinterpret_cast<char*>(m), off, UNIX_DIAG_PEER, &peer, sizeof peer);
+  Socket s;
+  ASSERT_TRUE(parse_unix_diag_msg(b.first(), 7, s));
+  EXPECT_EQ(s.proto, "unix");
+  EXPECT_EQ(s.family, "unix");
+  EXPECT_EQ(s.local.addr, "/run/pg/.s.PGSQL.5432");
+  EXPECT_EQ(s.state, "ESTABLISHED");
+  EXPECT_EQ(s.inode, 4241u);
+  EXPECT_EQ(s.peer_inode, 4242u);
+  EXPECT_EQ(s.netns, 7u);
+}
+
+TEST(NetlinkParse, UnixDiagAbstractNameAndBadAttribute) {
+  const char name[] = {'\0', 'b', 'u', 's', '\0', 'x'};  // abstract: NULs shown as '@'
+  Buffer b;
+  auto* m = b.add<unix_diag_msg>(SOCK_DIAG_BY_FAMILY, NLA_ALIGN(NLA_HDRLEN + sizeof name));
+  m->udiag_family = AF_UNIX;
+  m->udiag_state = 10;  // TCP_LISTEN
+  size_t off = NLMSG_ALIGN(sizeof(unix_diag_msg));
+  add_attr(reinterpret_cast<char*>(m), off, UNIX_DIAG_NAME, name, sizeof name);
+  Socket s;
+  ASSERT_TRUE(parse_unix_diag_msg(b.first(), 0, s));
+  EXPECT_EQ(s.local.addr, "@bus@x");
+  EXPECT_EQ(s.state, "LISTEN");
+  EXPECT_EQ(s.peer_inode, 0u);
+
+  // An attribute claiming more bytes than the message holds: rejected, not read past.
+  Buffer bad;
+  auto* m2 = bad.add<unix_diag_msg>(SOCK_DIAG_BY_FAMILY, 8);
+  m2->udiag_family = AF_UNIX;
+  nlattr a{64, UNIX_DIAG_NAME};
+  std::memcpy(reinterpret_cast<char*>(m2) + NLMSG_ALIGN(sizeof(unix_diag_msg)), &a, sizeof a);
+  Socket s2;
+  EXPECT_FALSE(parse_unix_diag_msg(bad.first(), 0, s2));
+  // Another family's message is not a unix socket.
+  Buffer inet;
+  inet.add<unix_diag_msg>(SOCK_DIAG_BY_FAMILY)->udiag_family = AF_INET;
+  EXPECT_FALSE(parse_unix_diag_msg(inet.first(), 0, s2));
 }

@@ -299,6 +299,34 @@ class Fast {
       out.assign(str());
   }
 
+  // {"pid": N, "comm": "..."} or null, as the checked reader takes it (pid required).
+  void owner(std::optional<Owner>& out) {
+    if (null()) return;
+    Owner o;
+    bool has_pid = false;
+    expect('{');
+    if (peek() != '}') {
+      for (;;) {
+        std::string_view k = key();
+        if (k == "pid") {
+          int64_t v = integer();
+          if (v < 0 || v > INT32_MAX) throw Bail{};
+          o.pid = static_cast<int32_t>(v);
+          has_pid = true;
+        } else if (k == "comm") {
+          opt_string(o.comm);
+        } else {
+          skip_value();
+        }
+        if (peek() != ',') break;
+        ++p_;
+      }
+    }
+    expect('}');
+    if (!has_pid) throw Bail{};
+    out = std::move(o);
+  }
+
   void flow() {
     Flow& f = flow_;
     f.proto.clear();
@@ -313,6 +341,8 @@ class Fast {
     f.connect_latency_ns.reset();
     f.attribution.clear();
     f.state.clear();
+    f.handed_from.reset();
+    f.peer.reset();
     enum : unsigned { kProto = 1, kFamily = 2, kLocal = 4, kRemote = 8, kDir = 16, kPid = 32,
                       kComm = 64, kLast = 128 };
     unsigned seen = 0;
@@ -333,7 +363,7 @@ class Fast {
           } else if (k == "packets") {
             f.packets = null() ? 0 : unsigned_int();
           } else if (k == "peer") {
-            throw Bail{};  // a unix flow's peer: the checked path reads it
+            owner(f.peer);
           } else {
             skip_value();
           }
@@ -393,6 +423,8 @@ class Fast {
             seen |= kComm;
           } else if (k == "connect_latency_us") {
             f.connect_latency_ns = scaled(1e3);
+          } else if (k == "connected_by") {
+            owner(f.handed_from);
           } else {
             skip_value();
           }
@@ -414,6 +446,8 @@ class Fast {
         case 'a':
           if (k == "attribution")
             opt_string(f.attribution);
+          else if (k == "accepted_by")
+            owner(f.handed_from);
           else
             skip_value();
           break;

@@ -67,6 +67,9 @@ Capture sample_capture() {
     f.connect_latency_ns = i == 0 ? std::optional<int64_t>(120'000) : std::nullopt;
     f.attribution = "connect";
     f.state = "ESTABLISHED";
+    // Owners given on one flow only: a reader must neither drop them nor carry them on.
+    if (i == 0) f.handed_from = Owner{7, "postmaster", -1};
+    if (i == 2) f.peer = Owner{8, "socat", -1};
     c.flows.push_back(f);
   }
   Socket s;
@@ -97,6 +100,11 @@ TEST(StitchInput, FastPathReadsWhatNetvizWrites) {
   EXPECT_EQ(fast.host.name, "w\"eb");
   EXPECT_EQ(fast.sockets.size(), 1u);
   EXPECT_EQ(fast.flows[0].bytes_sent, 1ull << 40);
+  ASSERT_TRUE(fast.flows[0].handed_from);
+  EXPECT_EQ(fast.flows[0].handed_from->pid, 7);
+  EXPECT_FALSE(fast.flows[1].handed_from);
+  ASSERT_TRUE(fast.flows[2].peer);
+  EXPECT_EQ(fast.flows[2].peer->comm, "socat");
 }
 
 TEST(StitchInput, FastPathGivesUpOnWhatItDoesNotKnow) {

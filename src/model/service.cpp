@@ -1,5 +1,6 @@
 #include "model/service.h"
 
+#include <unordered_map>
 #include <vector>
 
 namespace netviz {
@@ -93,6 +94,15 @@ std::string service_of_cgroup(std::string_view cgroup) {
     return std::string(parts[i]);
   }
   return {};
+}
+
+void fill_flow_services(std::vector<Flow>& flows, const std::vector<Process>& processes) {
+  std::unordered_map<int32_t, std::string> by_pid;
+  for (const auto& p : processes)
+    if (auto s = service_of_cgroup(p.cgroup); !s.empty()) by_pid.emplace(p.pid, std::move(s));
+  if (by_pid.empty()) return;
+  for (auto& f : flows)
+    if (auto it = by_pid.find(f.pid); it != by_pid.end()) f.service = it->second;
 }
 
 }  // namespace netviz

@@ -81,6 +81,7 @@ void FlowStore::merge(FlowStore&& o) {
     e.laddr = map(e.laddr);
     e.raddr = map(e.raddr);
     e.comm = map(e.comm);
+    e.service = map(e.service);
     ends.push_back(e);
   }
   for (Listener l : o.listeners) {
@@ -173,6 +174,7 @@ FlowEnd FlowStore::Scope::make_end(const Flow& f) {
                  (f.remote && is_host_local(f.remote->addr, f.family));
   e.pid = f.pid;
   e.comm = store_.strings.id(f.comm);
+  if (!f.service.empty()) e.service = store_.strings.id(f.service);
   e.first = f.first_seen;
   e.last = f.last_seen;
   e.bytes = f.bytes_sent + f.bytes_received;

@@ -54,6 +54,7 @@ struct FlowEnd {
   bool failed = false;       // a connect that never reached ESTABLISHED (state FAILED)
   int32_t pid = 0;
   Sym comm = kNoSym;
+  Sym service = kNoSym;
   WallNs first = 0;
   WallNs last = 0;
   uint64_t bytes = 0;  // sent + received, as seen from this end

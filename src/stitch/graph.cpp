@@ -15,7 +15,7 @@ std::string endpoint_text(const std::string& addr, uint32_t port) {
 
 namespace {
 
-enum class NType : uint8_t { process, pid, unknown, external, host, endpoint, ext_endpoint };
+enum class NType : uint8_t { process, pid, unknown, external, host, endpoint, ext_endpoint, service };
 
 struct NodeKey {
   NType type;
@@ -128,6 +128,12 @@ class Builder {
     g.nodes.reserve(keys_.size());
     for (uint32_t i = 0; i < keys_.size(); ++i) {
       GraphNode n = make_node(keys_[i]);
+      if (!services_[i].empty()) {
+        std::vector<std::string> names;
+        for (Sym s : services_[i]) names.push_back(s_.strings.str(s));
+        std::sort(names.begin(), names.end());
+        for (const auto& name : names) n.service += (n.service.empty() ? "" : ", ") + name;
+      }
       auto& p = pids_[i];
       std::sort(p.begin(), p.end());
       p.erase(std::unique(p.begin(), p.end()), p.end());
@@ -173,8 +179,15 @@ class Builder {
     if (fresh) {
       keys_.push_back(k);
       pids_.emplace_back();
+      services_.emplace_back();
     }
     return it->second;
+  }
+
+  void note_service(uint32_t n, Sym service) {
+    if (service == kNoSym) return;
+    auto& v = services_[n];
+    if (std::find(v.begin(), v.end(), service) == v.end()) v.push_back(service);
   }
 
   uint32_t side_node(const ConnSide& s) {
@@ -186,12 +199,22 @@ class Builder {
       case StitchView::pid: {
         uint32_t n = node({NType::pid, s.host, s.comm, s.pid});
         if (pids_[n].empty()) pids_[n].push_back(s.pid);
+        note_service(n, s.service);
+        return n;
+      }
+      case StitchView::service: {
+        // A process without a service stands for itself by comm (pid 1 in the key marks it).
+        uint32_t n = s.service != kNoSym ? node({NType::service, s.host, s.service})
+                                         : node({NType::service, s.host, s.comm, 1});
+        auto& p = pids_[n];
+        if (p.empty() || p.back() != s.pid) p.push_back(s.pid);
         return n;
       }
       default: {
         uint32_t n = node({NType::process, s.host, s.comm});
         auto& p = pids_[n];
         if (p.empty() || p.back() != s.pid) p.push_back(s.pid);
+        note_service(n, s.service);
         return n;
       }
     }
@@ -230,6 +253,16 @@ class Builder {
         n.comm = str(k.comm);
         n.id = "p:" + host + "|" + n.comm + "|" + std::to_string(k.pid);
         break;
+      case NType::service:
+        n.type = "service";
+        if (k.pid) {
+          n.comm = str(k.comm);
+          n.id = "s:" + host + "|(comm) " + n.comm;
+        } else {
+          n.service = str(k.comm);
+          n.id = "s:" + host + "|" + n.service;
+        }
+        break;
       case NType::unknown:
         n.type = "unknown";
         n.id = "u:" + host;
@@ -266,6 +299,7 @@ class Builder {
   std::unordered_map<NodeKey, uint32_t, NodeKeyHash> index_;
   std::vector<NodeKey> keys_;
   std::vector<std::vector<int32_t>> pids_;
+  std::vector<std::vector<Sym>> services_;  // process and pid nodes: services seen
   std::unordered_map<uint32_t, std::vector<std::string>> listens_;
   std::unordered_map<EdgeKey, EdgeAgg, EdgeKeyHash> edges_;
   std::unordered_set<uint64_t> served_;

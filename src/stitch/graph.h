@@ -13,9 +13,12 @@ namespace netviz {
 
 struct GraphNode {
   std::string id;
-  std::string type;   // process, pid, unknown, external, host, endpoint
+  std::string type;   // process, pid, service, unknown, external, host, endpoint
   std::string host;   // host label; "" for peers outside the group
-  std::string comm;   // "" when not a process
+  std::string comm;   // "" when not a process; a service node without a service: its comm
+  // process and pid nodes: their flows' services, ", "-joined; service nodes: the service
+  // ("" when the node stands for a comm whose processes have none)
+  std::string service;
   std::vector<int32_t> pids;
   std::string addr;   // endpoint and external nodes
   uint32_t port = 0;  // endpoint nodes

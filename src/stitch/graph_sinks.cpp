@@ -81,11 +81,16 @@ std::string pid_list(const std::vector<int32_t>& pids) {
 std::string node_label(const GraphNode& n) {
   std::string listens;
   for (const auto& l : n.listens) listens += (listens.empty() ? "listens " : ", ") + l;
+  std::string service = n.service.empty() ? "" : "service " + n.service;
   if (n.type == "process")
-    return lines({n.comm, n.pids.size() == 1 ? "pid " + pid_list(n.pids)
-                                             : "pids " + pid_list(n.pids),
+    return lines({n.comm, service, n.pids.size() == 1 ? "pid " + pid_list(n.pids)
+                                                      : "pids " + pid_list(n.pids),
                   listens});
-  if (n.type == "pid") return lines({n.comm, "pid " + pid_list(n.pids), listens});
+  if (n.type == "pid") return lines({n.comm, service, "pid " + pid_list(n.pids), listens});
+  if (n.type == "service")
+    return lines({n.service.empty() ? n.comm + " (no service)" : n.service,
+                  n.pids.size() == 1 ? "pid " + pid_list(n.pids) : "pids " + pid_list(n.pids),
+                  listens});
   if (n.type == "unknown") return lines({"(unknown process)"});
   if (n.type == "host") return lines({n.host, listens});
   if (n.type == "endpoint" || (n.type == "external" && n.port))
@@ -167,6 +172,7 @@ ojson node_json(const GraphNode& n) {
   j["host"] = n.host.empty() ? ojson(nullptr) : ojson(n.host);
   j["comm"] = n.comm.empty() && n.type != "process" && n.type != "pid" ? ojson(nullptr)
                                                                         : ojson(n.comm);
+  if (!n.service.empty()) j["service"] = n.service;
   j["pids"] = n.pids;
   if (!n.addr.empty()) j["addr"] = n.addr;
   if (n.type == "endpoint" || (n.type == "external" && n.port)) j["port"] = n.port;

@@ -49,7 +49,13 @@ std::string pids_text(const std::vector<int32_t>& pids, size_t max) {
 std::string node_label(const GraphNode& n) {
   if (n.type == "process" || n.type == "pid") {
     std::string p = pids_text(n.pids, 3);
-    return join({n.comm.empty() ? "(no comm)" : n.comm, p.empty() ? "" : "pid " + p}, "\n");
+    return join({n.comm.empty() ? "(no comm)" : n.comm, n.service, p.empty() ? "" : "pid " + p},
+                "\n");
+  }
+  if (n.type == "service") {
+    std::string p = pids_text(n.pids, 3);
+    return join({n.service.empty() ? n.comm + " (no service)" : n.service,
+                 p.empty() ? "" : "pid " + p}, "\n");
   }
   if (n.type == "unknown") return "(unknown process)";
   if (n.type == "host") return n.host;
@@ -61,6 +67,7 @@ std::string node_tooltip(const GraphNode& n) {
   std::vector<std::string> l{n.type + " " + n.id};
   if (!n.host.empty()) l.push_back("host " + n.host);
   if (!n.comm.empty()) l.push_back("comm " + n.comm);
+  if (!n.service.empty()) l.push_back("service " + n.service);
   if (!n.pids.empty()) l.push_back("pids " + pids_text(n.pids, 64));
   if (!n.addr.empty()) l.push_back("address " + n.addr);
   for (const auto& s : n.listens) l.push_back("listens " + s);

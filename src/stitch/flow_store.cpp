@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "format/ingress_text.h"
+
 namespace netviz {
 
 Sym Interner::id(std::string_view s) {
@@ -90,6 +92,12 @@ void FlowStore::merge(FlowStore&& o) {
     l.addr = map(l.addr);
     l.comm = map(l.comm);
     listeners.push_back(l);
+  }
+  for (Ingress i : o.ingress) {
+    i.host = host[i.host];
+    i.comm = map(i.comm);
+    i.what = map(i.what);
+    ingress.push_back(i);
   }
   for (const auto& [addr, hs] : o.address_hosts) {
     auto& v = address_hosts[map(addr)];
@@ -193,6 +201,12 @@ void FlowStore::Scope::add_listener(const Socket& s, int32_t pid, const std::str
 }
 
 void FlowStore::Scope::add_socket(const Socket& s) {
+  if (s.proto == "raw" || s.proto == "packet") {
+    Sym what = store_.strings.id(ingress_text(s));
+    for (const auto& o : s.owners)
+      store_.ingress.push_back({host_for(s.netns), o.pid, store_.strings.id(o.comm), what});
+    return;
+  }
   bool listening = s.state == "LISTEN" ||
                    (s.proto.starts_with("udp") && !s.remote && s.local.port != 0);
   if (!listening) return;

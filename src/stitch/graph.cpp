@@ -114,6 +114,22 @@ class Builder {
     }
   }
 
+  // Raw and packet sockets mark their owner's node in every view, with or without flows.
+  void add_ingress() {
+    if (s_.ingress.empty()) return;
+    std::unordered_map<uint64_t, Sym> service;  // (host, pid) -> a service its flows named
+    for (const auto& e : s_.ends)
+      if (e.service != kNoSym) service.emplace(uint64_t(e.host) << 32 | uint32_t(e.pid), e.service);
+    for (const auto& i : s_.ingress) {
+      auto it = service.find(uint64_t(i.host) << 32 | uint32_t(i.pid));
+      ConnSide side{ConnSide::Kind::process, i.host, i.pid, i.comm, kNoSym, 0,
+                    it == service.end() ? kNoSym : it->second};
+      auto& marks = ingress_[side_node(side)];
+      std::string what = s_.strings.str(i.what);
+      if (std::find(marks.begin(), marks.end(), what) == marks.end()) marks.push_back(what);
+    }
+  }
+
   Graph finish(const JoinStats& st) {
     Graph g;
     g.stats = st;
@@ -141,6 +157,10 @@ class Builder {
       if (auto it = listens_.find(i); it != listens_.end()) {
         n.listens = std::move(it->second);
         std::sort(n.listens.begin(), n.listens.end());
+      }
+      if (auto it = ingress_.find(i); it != ingress_.end()) {
+        n.ingress = std::move(it->second);
+        std::sort(n.ingress.begin(), n.ingress.end());
       }
       ids[i] = n.id;
       g.nodes.push_back(std::move(n));
@@ -301,6 +321,7 @@ class Builder {
   std::vector<std::vector<int32_t>> pids_;
   std::vector<std::vector<Sym>> services_;  // process and pid nodes: services seen
   std::unordered_map<uint32_t, std::vector<std::string>> listens_;
+  std::unordered_map<uint32_t, std::vector<std::string>> ingress_;
   std::unordered_map<EdgeKey, EdgeAgg, EdgeKeyHash> edges_;
   std::unordered_set<uint64_t> served_;
   uint64_t hidden_ = 0;
@@ -314,6 +335,7 @@ Graph build_graph(FlowStore& store, const GraphOptions& o) {
   Builder b(store, o);
   JoinStats st = join_ends(store, o.join, [&b](const Connection& c) { b.add(c); });
   if (o.listeners) b.add_idle_listeners();
+  b.add_ingress();
   Graph g = b.finish(st);
   g.lost_events = store.lost_events;
   g.lost_by_host = store.lost_by_host;

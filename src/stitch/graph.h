@@ -23,6 +23,7 @@ struct GraphNode {
   std::string addr;   // endpoint and external nodes
   uint32_t port = 0;  // endpoint nodes
   std::vector<std::string> listens;  // --listeners: idle listening sockets, "tcp 0.0.0.0:80"
+  std::vector<std::string> ingress;  // raw and packet sockets of its processes, "raw icmp"
   bool operator==(const GraphNode&) const = default;
 };
 

@@ -334,7 +334,7 @@ TEST(StitchViews, ServiceViewOneNodePerHostAndService) {
   write_dot(dot, g, StitchView::service);
   EXPECT_NE(dot.str().find("label=\"psql (no service)\\npids 200,201\""), std::string::npos)
       << dot.str();
-  EXPECT_NE(dot.str().find("label=\"nginx.service\\npids 100,101\""), std::string::npos);
+  EXPECT_NE(dot.str().find("label=\"nginx.service\\npids 100,101\\ningress packet any ipv4\""), std::string::npos);
   std::stringstream js;
   write_graph_json(js, g);
   json j = json::parse(js.str());
@@ -357,7 +357,7 @@ TEST(StitchViews, ProcessViewLabelsNodesWithTheirService) {
   EXPECT_EQ(find_node(g, "p:db1|postgres")->service, "postgresql.service");
   std::stringstream dot;
   write_dot(dot, g, StitchView::process);
-  EXPECT_NE(dot.str().find("\"nginx\\nservice nginx.service\\npids 100,101\""), std::string::npos)
+  EXPECT_NE(dot.str().find("\"nginx\\nservice nginx.service\\npids 100,101\\ningress packet any ipv4\""), std::string::npos)
       << dot.str();
   std::stringstream js;
   write_graph_json(js, g);

@@ -1,6 +1,7 @@
 #include "stitch/graph.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -116,14 +117,9 @@ class Builder {
 
   // Raw and packet sockets mark their owner's node in every view, with or without flows.
   void add_ingress() {
-    if (s_.ingress.empty()) return;
-    std::unordered_map<uint64_t, Sym> service;  // (host, pid) -> a service its flows named
-    for (const auto& e : s_.ends)
-      if (e.service != kNoSym) service.emplace(uint64_t(e.host) << 32 | uint32_t(e.pid), e.service);
     for (const auto& i : s_.ingress) {
-      auto it = service.find(uint64_t(i.host) << 32 | uint32_t(i.pid));
       ConnSide side{ConnSide::Kind::process, i.host, i.pid, i.comm, kNoSym, 0,
-                    it == service.end() ? kNoSym : it->second};
+                    service_of(i.host, i.pid)};
       auto& marks = ingress_[side_node(side)];
       std::string what = s_.strings.str(i.what);
       if (std::find(marks.begin(), marks.end(), what) == marks.end()) marks.push_back(what);
@@ -204,6 +200,18 @@ class Builder {
     return it->second;
   }
 
+  // A service the process's flows named; for ends that carry none themselves (listeners,
+  // ingress sockets). The map is made on first use.
+  Sym service_of(uint32_t host, int32_t pid) {
+    if (!pid_service_) {
+      pid_service_.emplace();
+      for (const auto& e : s_.ends)
+        if (e.service != kNoSym) pid_service_->emplace(uint64_t(e.host) << 32 | uint32_t(e.pid), e.service);
+    }
+    auto it = pid_service_->find(uint64_t(host) << 32 | uint32_t(pid));
+    return it == pid_service_->end() ? kNoSym : it->second;
+  }
+
   void note_service(uint32_t n, Sym service) {
     if (service == kNoSym) return;
     auto& v = services_[n];
@@ -224,8 +232,9 @@ class Builder {
       }
       case StitchView::service: {
         // A process without a service stands for itself by comm (pid 1 in the key marks it).
-        uint32_t n = s.service != kNoSym ? node({NType::service, s.host, s.service})
-                                         : node({NType::service, s.host, s.comm, 1});
+        Sym service = s.service != kNoSym || !s.pid ? s.service : service_of(s.host, s.pid);
+        uint32_t n = service != kNoSym ? node({NType::service, s.host, service})
+                                       : node({NType::service, s.host, s.comm, 1});
         auto& p = pids_[n];
         if (p.empty() || p.back() != s.pid) p.push_back(s.pid);
         return n;
@@ -322,6 +331,7 @@ class Builder {
   std::vector<std::vector<Sym>> services_;  // process and pid nodes: services seen
   std::unordered_map<uint32_t, std::vector<std::string>> listens_;
   std::unordered_map<uint32_t, std::vector<std::string>> ingress_;
+  std::optional<std::unordered_map<uint64_t, Sym>> pid_service_;  // (host, pid) -> service
   std::unordered_map<EdgeKey, EdgeAgg, EdgeKeyHash> edges_;
   std::unordered_set<uint64_t> served_;
   uint64_t hidden_ = 0;

@@ -311,10 +311,11 @@ TEST(StitchDot, FailedConnectsAreRedDashedAndCountedInJson) {
 TEST(StitchViews, ServiceViewOneNodePerHostAndService) {
   Graph g = stitch({"svc_web1.json", "svc_db1.json"}, StitchView::service);
   // nginx's two pids are one service node; psql has none and stands for itself by comm; a
-  // listener-joined end (redis, web1's postgres) has no flow of its own to carry a service.
+  // listener-joined end takes the service its process's flows named (web1's postgres), else
+  // its comm (redis).
   std::vector<std::string> want = {
-      "s:web1|(comm) psql -> s:web1|(comm) postgres tcp/5432 listener x1",
       "s:web1|(comm) psql -> s:web1|postgresql@15-main.service tcp/5432 both x1",
+      "s:web1|(comm) psql -> s:web1|postgresql@15-main.service tcp/5432 listener x1",
       "s:web1|container:3f4e5d6c7b8a -> s:db1|(comm) redis-server tcp/6379 listener x1",
       "s:web1|container:3f4e5d6c7b8a -> u:db1 tcp/9999 one-side x1",
       "s:web1|nginx.service -> s:db1|postgresql.service tcp/5432 both x2",

@@ -117,6 +117,11 @@ void LiveTable::note_process(int32_t pid, int32_t ppid, const std::string& comm,
     p.comm = comm;
     if (on_new_process) on_new_process(p);
     if (p.comm.empty()) p.comm = comm;
+    // Gone before /proc could be read (a short-lived forked child): a child starts in its
+    // parent's cgroup.
+    if (p.cgroup.empty() && p.ppid)
+      if (auto parent = processes_.find(p.ppid); parent != processes_.end())
+        p.cgroup = parent->second.process.cgroup;
     it->second.service = service_of_cgroup(p.cgroup);
     return;
   }

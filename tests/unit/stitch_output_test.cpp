@@ -285,7 +285,8 @@ TEST(StitchFollow, RunsOnFilesAndWritesTheDotFile) {
 TEST(StitchDot, FailedConnectsAreRedDashedAndCountedInJson) {
   Graph g;
   g.hosts = {"c", "s"};
-  g.nodes = {{"p:c|mid", "process", "c", "mid", {7}, "", 0, {}}, {"u:s", "unknown", "s", "", {}, "", 0, {}}};
+  g.nodes = {{"p:c|mid", "process", "c", "mid", {7}, "", 0, {}, {}, ""},
+               {"u:s", "unknown", "s", "", {}, "", 0, {}, {}, ""}};
   GraphEdge e;
   e.from = "p:c|mid";
   e.to = "u:s";

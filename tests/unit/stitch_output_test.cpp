@@ -364,7 +364,8 @@ TEST(StitchViews, ProcessViewLabelsNodesWithTheirService) {
   std::stringstream js;
   write_graph_json(js, g);
   bool labelled = false;
-  for (const auto& n : json::parse(js.str())["nodes"])
+  json pj_nodes = json::parse(js.str())["nodes"];
+  for (const auto& n : pj_nodes)
     if (n["id"] == "p:web1|nginx") labelled = n.value("service", "") == "nginx.service";
   EXPECT_TRUE(labelled);
   // Captures without services give the same output as before: no service key at all.
@@ -388,7 +389,8 @@ TEST(StitchViews, RawAndPacketSocketsMarkTheirOwnersInEveryView) {
   std::stringstream js;
   write_graph_json(js, p);
   bool found = false;
-  for (const auto& n : json::parse(js.str())["nodes"])
+  json nodes = json::parse(js.str())["nodes"];
+  for (const auto& n : nodes)
     if (n["id"] == "p:web1|tcpdump") found = n["ingress"] == json({"packet eth0 all"});
   EXPECT_TRUE(found);
   // The marks follow the owner into the other views.

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   CLI::App app{"netviz-stitch: one process graph from the captures of a group of machines"};
   app.add_option("inputs", o.inputs,
                  "Capture documents or JSON-lines streams from netviz-trace; - for stdin");
-  app.add_option("--view", view, "process (default: host + command), pid, endpoint, host");
+  app.add_option("--view", view, "process (default: host + command), pid, endpoint, host, service");
   app.add_option("--format", format, "dot (default), json, or a picture: svg, png, pdf");
   app.add_option("--layout", o.layout,
                  "Picture layout: dot (default), fdp, sfdp (large graphs) or neato");

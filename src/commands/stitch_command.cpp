@@ -16,7 +16,8 @@ StitchView parse_view(const std::string& s) {
   if (s == "pid") return StitchView::pid;
   if (s == "endpoint") return StitchView::endpoint;
   if (s == "host") return StitchView::host;
-  throw Error("--view: expected process, pid, endpoint or host, got \"" + s + "\"");
+  if (s == "service") return StitchView::service;
+  throw Error("--view: expected process, pid, endpoint, host or service, got \"" + s + "\"");
 }
 
 StitchFormat parse_format(const std::string& s) {

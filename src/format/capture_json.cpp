@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "model/service.h"
 #include "util/error.h"
 #include "util/time.h"
 
@@ -34,6 +35,7 @@ ojson to_json(const Process& p, bool with_cmdline) {
   j["user"] = p.user;
   j["security_context"] = p.security_context;
   j["cgroup"] = p.cgroup;
+  if (auto service = service_of_cgroup(p.cgroup); !service.empty()) j["service"] = service;
   j["netns"] = p.netns;
   return j;
 }
@@ -61,10 +63,11 @@ ojson to_json(const Flow& f) {
           {"remote", optional_endpoint(f.remote)},
           {"direction", f.direction},
           {"pid", f.pid},
-          {"comm", f.comm},
-          {"netns", f.netns},
-          {"first_seen", format_time(f.first_seen)},
-          {"last_seen", format_time(f.last_seen)}};
+          {"comm", f.comm}};
+  if (!f.service.empty()) j["service"] = f.service;
+  j["netns"] = f.netns;
+  j["first_seen"] = format_time(f.first_seen);
+  j["last_seen"] = format_time(f.last_seen);
   j["duration_ms"] = f.duration_ns ? ojson(*f.duration_ns / 1e6) : ojson(nullptr);
   j["bytes_sent"] = f.bytes_sent;
   j["bytes_received"] = f.bytes_received;
@@ -195,6 +198,7 @@ Flow flow_from_json(const json& j, const JsonPath& at) {
     at.field("direction").fail("expected \"inbound\" or \"outbound\", got \"" + f.direction + "\"");
   f.pid = get_int<int32_t>(require(j, "pid", at), at.field("pid"), -1, INT32_MAX);
   f.comm = get_string(require(j, "comm", at), at.field("comm"));
+  f.service = opt_string(j, "service", at);
   f.netns = opt_int<uint64_t>(j, "netns", at, 0, UINT64_MAX);
   if (const json* v = find(j, "first_seen"); v && !v->is_null())
     f.first_seen = get_time(*v, at.field("first_seen"));

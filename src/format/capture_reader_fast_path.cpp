@@ -334,6 +334,7 @@ class Fast {
     f.remote.reset();
     f.direction.clear();
     f.comm.clear();
+    f.service.clear();
     f.netns = 0;
     f.first_seen = f.last_seen = 0;
     f.duration_ns.reset();
@@ -454,6 +455,8 @@ class Fast {
         case 's':
           if (k == "state")
             opt_string(f.state);
+          else if (k == "service")
+            opt_string(f.service);
           else
             skip_value();
           break;

@@ -121,6 +121,10 @@ void append_flow_members(std::string& o, const Flow& f) {
   append_int(o, f.pid);
   o += ",\"comm\":";
   append_json_string(o, f.comm);
+  if (!f.service.empty()) {
+    o += ",\"service\":";
+    append_json_string(o, f.service);
+  }
   o += ",\"netns\":";
   append_int(o, f.netns);
   o += ",\"first_seen\":";

@@ -77,6 +77,7 @@ struct Flow {
   std::string direction;  // "inbound" or "outbound"
   int32_t pid = 0;
   std::string comm;
+  std::string service;  // see model/service.h; "" when the owner's cgroup names none
   uint64_t netns = 0;
   WallNs first_seen = 0;
   WallNs last_seen = 0;

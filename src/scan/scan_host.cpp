@@ -15,6 +15,7 @@
 #include <map>
 #include <thread>
 
+#include "model/service.h"
 #include "scan/host_info.h"
 #include "scan/netns.h"
 #include "scan/owners.h"
@@ -229,6 +230,7 @@ ScanResult scan_host(const ScanOptions& opts) {
   stats.counters["processes_us"] = us_since(t);
 
   r.flows = flows_from_sockets(r.sockets, scan_time);
+  fill_flow_services(r.flows, r.processes);
   stats.counters["netns"] = static_cast<int64_t>(all.size());
   stats.counters["sockets"] = static_cast<int64_t>(r.sockets.size());
   stats.counters["processes"] = static_cast<int64_t>(r.processes.size());

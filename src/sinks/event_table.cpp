@@ -18,13 +18,14 @@ static std::string clock_text(WallNs t) {
 }
 
 void EventTableSink::line(std::string_view event, WallNs time, int32_t pid,
-                          const std::string& comm, const std::string& proto,
-                          const std::string& local, const std::string& remote,
-                          const std::string& extra) {
-  char buf[512];
-  snprintf(buf, sizeof buf, "%-12s %-7.*s %7d %-15.15s %-4s %-28s %-28s %s",
+                          const std::string& comm, const std::string& service,
+                          const std::string& proto, const std::string& local,
+                          const std::string& remote, const std::string& extra) {
+  char buf[560];
+  snprintf(buf, sizeof buf, "%-12s %-7.*s %7d %-15.15s %-22.22s %-4s %-28s %-28s %s",
            clock_text(time).c_str(), static_cast<int>(event.size()), event.data(), pid,
-           comm.c_str(), proto.c_str(), local.c_str(), remote.c_str(), extra.c_str());
+           comm.c_str(), service.empty() ? "-" : service.c_str(), proto.c_str(), local.c_str(),
+           remote.c_str(), extra.c_str());
   out_ << buf << '\n';
 }
 
@@ -33,8 +34,8 @@ void EventTableSink::host(const HostInfo& h, WallNs) {
   if (h.scope_netns) out_ << ", network namespace " << *h.scope_netns;
   out_ << '\n';
   char buf[256];
-  snprintf(buf, sizeof buf, "%-12s %-7s %7s %-15s %-4s %-28s %-28s %s", "TIME(UTC)", "EVENT",
-           "PID", "COMM", "PROTO", "LOCAL", "REMOTE", "DETAILS");
+  snprintf(buf, sizeof buf, "%-12s %-7s %7s %-15s %-22s %-4s %-28s %-28s %s", "TIME(UTC)",
+           "EVENT", "PID", "COMM", "SERVICE", "PROTO", "LOCAL", "REMOTE", "DETAILS");
   out_ << buf << '\n';
 }
 
@@ -55,20 +56,20 @@ void EventTableSink::flow(std::string_view event, const Flow& f, WallNs time) {
   if (f.proto == "udp" && f.packets) extra += " pkts=" + std::to_string(f.packets);
   if (f.state == "FAILED") extra += " FAILED";
   std::string proto = f.proto + (f.family == "ipv6" ? "6" : "");
-  line(event, time, f.pid, f.comm, proto, endpoint_text(f.local, f.family),
+  line(event, time, f.pid, f.comm, f.service, proto, endpoint_text(f.local, f.family),
        f.remote ? endpoint_text(*f.remote, f.family) : "-", extra);
 }
 
 void EventTableSink::socket(const TraceEvent& e) {
   std::string proto = e.proto + (e.family == "ipv6" ? "6" : "");
-  line(event_name(e.kind), e.time, e.pid, e.comm, proto, endpoint_text(e.local, e.family), "-",
+  line(event_name(e.kind), e.time, e.pid, e.comm, "", proto, endpoint_text(e.local, e.family), "-",
        "netns " + std::to_string(e.netns));
 }
 
 void EventTableSink::process(const TraceEvent& e) {
   std::string extra = "ppid " + std::to_string(e.ppid);
   if (e.kind == EventKind::exit) extra += " status " + std::to_string((e.exit_code >> 8) & 0xff);
-  line(event_name(e.kind), e.time, e.pid, e.comm, "", "", "", extra);
+  line(event_name(e.kind), e.time, e.pid, e.comm, "", "", "", "", extra);
 }
 
 void EventTableSink::stats(const Stats& s, WallNs) {

@@ -18,7 +18,7 @@ class EventTableSink : public EventSink {
 
  private:
   void line(std::string_view event, WallNs time, int32_t pid, const std::string& comm,
-            const std::string& proto, const std::string& local, const std::string& remote,
+            const std::string& service, const std::string& proto, const std::string& local, const std::string& remote,
             const std::string& extra);
   std::ostream& out_;
 };

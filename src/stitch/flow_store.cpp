@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "format/ingress_text.h"
+
 namespace netviz {
 
 Sym Interner::id(std::string_view s) {
@@ -81,6 +83,7 @@ void FlowStore::merge(FlowStore&& o) {
     e.laddr = map(e.laddr);
     e.raddr = map(e.raddr);
     e.comm = map(e.comm);
+    e.service = map(e.service);
     ends.push_back(e);
   }
   for (Listener l : o.listeners) {
@@ -89,6 +92,12 @@ void FlowStore::merge(FlowStore&& o) {
     l.addr = map(l.addr);
     l.comm = map(l.comm);
     listeners.push_back(l);
+  }
+  for (Ingress i : o.ingress) {
+    i.host = host[i.host];
+    i.comm = map(i.comm);
+    i.what = map(i.what);
+    ingress.push_back(i);
   }
   for (const auto& [addr, hs] : o.address_hosts) {
     auto& v = address_hosts[map(addr)];
@@ -173,6 +182,7 @@ FlowEnd FlowStore::Scope::make_end(const Flow& f) {
                  (f.remote && is_host_local(f.remote->addr, f.family));
   e.pid = f.pid;
   e.comm = store_.strings.id(f.comm);
+  if (!f.service.empty()) e.service = store_.strings.id(f.service);
   e.first = f.first_seen;
   e.last = f.last_seen;
   e.bytes = f.bytes_sent + f.bytes_received;
@@ -191,6 +201,12 @@ void FlowStore::Scope::add_listener(const Socket& s, int32_t pid, const std::str
 }
 
 void FlowStore::Scope::add_socket(const Socket& s) {
+  if (s.proto == "raw" || s.proto == "packet") {
+    Sym what = store_.strings.id(ingress_text(s));
+    for (const auto& o : s.owners)
+      store_.ingress.push_back({host_for(s.netns), o.pid, store_.strings.id(o.comm), what});
+    return;
+  }
   bool listening = s.state == "LISTEN" ||
                    (s.proto.starts_with("udp") && !s.remote && s.local.port != 0);
   if (!listening) return;

@@ -54,6 +54,7 @@ struct FlowEnd {
   bool failed = false;       // a connect that never reached ESTABLISHED (state FAILED)
   int32_t pid = 0;
   Sym comm = kNoSym;
+  Sym service = kNoSym;
   WallNs first = 0;
   WallNs last = 0;
   uint64_t bytes = 0;  // sent + received, as seen from this end
@@ -68,6 +69,14 @@ struct Listener {
   Sym comm = kNoSym;
 };
 
+// A raw or packet socket: its owner reads packets off the wire ("raw icmp", "packet eth0 all").
+struct Ingress {
+  uint32_t host = 0;
+  int32_t pid = 0;
+  Sym comm = kNoSym;
+  Sym what = kNoSym;
+};
+
 // Addresses that never leave their host: loopback, unspecified, and non-IP families.
 bool is_host_local(std::string_view addr, std::string_view family);
 // "::ffff:10.0.0.1" → "10.0.0.1": one spelling per IPv4 address, for joining.
@@ -79,6 +88,7 @@ class FlowStore {
   std::vector<GraphHost> hosts;
   std::vector<FlowEnd> ends;
   std::vector<Listener> listeners;
+  std::vector<Ingress> ingress;
   // Non-local address → hosts that have it configured (host.netns[].addresses).
   std::unordered_map<Sym, std::vector<uint32_t>> address_hosts;
   uint64_t lost_events = 0;

@@ -1,6 +1,7 @@
 #include "stitch/graph.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -15,7 +16,7 @@ std::string endpoint_text(const std::string& addr, uint32_t port) {
 
 namespace {
 
-enum class NType : uint8_t { process, pid, unknown, external, host, endpoint, ext_endpoint };
+enum class NType : uint8_t { process, pid, unknown, external, host, endpoint, ext_endpoint, service };
 
 struct NodeKey {
   NType type;
@@ -114,6 +115,17 @@ class Builder {
     }
   }
 
+  // Raw and packet sockets mark their owner's node in every view, with or without flows.
+  void add_ingress() {
+    for (const auto& i : s_.ingress) {
+      ConnSide side{ConnSide::Kind::process, i.host, i.pid, i.comm, kNoSym, 0,
+                    service_of(i.host, i.pid)};
+      auto& marks = ingress_[side_node(side)];
+      std::string what = s_.strings.str(i.what);
+      if (std::find(marks.begin(), marks.end(), what) == marks.end()) marks.push_back(what);
+    }
+  }
+
   Graph finish(const JoinStats& st) {
     Graph g;
     g.stats = st;
@@ -128,6 +140,12 @@ class Builder {
     g.nodes.reserve(keys_.size());
     for (uint32_t i = 0; i < keys_.size(); ++i) {
       GraphNode n = make_node(keys_[i]);
+      if (!services_[i].empty()) {
+        std::vector<std::string> names;
+        for (Sym s : services_[i]) names.push_back(s_.strings.str(s));
+        std::sort(names.begin(), names.end());
+        for (const auto& name : names) n.service += (n.service.empty() ? "" : ", ") + name;
+      }
       auto& p = pids_[i];
       std::sort(p.begin(), p.end());
       p.erase(std::unique(p.begin(), p.end()), p.end());
@@ -135,6 +153,10 @@ class Builder {
       if (auto it = listens_.find(i); it != listens_.end()) {
         n.listens = std::move(it->second);
         std::sort(n.listens.begin(), n.listens.end());
+      }
+      if (auto it = ingress_.find(i); it != ingress_.end()) {
+        n.ingress = std::move(it->second);
+        std::sort(n.ingress.begin(), n.ingress.end());
       }
       ids[i] = n.id;
       g.nodes.push_back(std::move(n));
@@ -173,8 +195,27 @@ class Builder {
     if (fresh) {
       keys_.push_back(k);
       pids_.emplace_back();
+      services_.emplace_back();
     }
     return it->second;
+  }
+
+  // A service the process's flows named; for ends that carry none themselves (listeners,
+  // ingress sockets). The map is made on first use.
+  Sym service_of(uint32_t host, int32_t pid) {
+    if (!pid_service_) {
+      pid_service_.emplace();
+      for (const auto& e : s_.ends)
+        if (e.service != kNoSym) pid_service_->emplace(uint64_t(e.host) << 32 | uint32_t(e.pid), e.service);
+    }
+    auto it = pid_service_->find(uint64_t(host) << 32 | uint32_t(pid));
+    return it == pid_service_->end() ? kNoSym : it->second;
+  }
+
+  void note_service(uint32_t n, Sym service) {
+    if (service == kNoSym) return;
+    auto& v = services_[n];
+    if (std::find(v.begin(), v.end(), service) == v.end()) v.push_back(service);
   }
 
   uint32_t side_node(const ConnSide& s) {
@@ -186,12 +227,23 @@ class Builder {
       case StitchView::pid: {
         uint32_t n = node({NType::pid, s.host, s.comm, s.pid});
         if (pids_[n].empty()) pids_[n].push_back(s.pid);
+        note_service(n, s.service);
+        return n;
+      }
+      case StitchView::service: {
+        // A process without a service stands for itself by comm (pid 1 in the key marks it).
+        Sym service = s.service != kNoSym || !s.pid ? s.service : service_of(s.host, s.pid);
+        uint32_t n = service != kNoSym ? node({NType::service, s.host, service})
+                                       : node({NType::service, s.host, s.comm, 1});
+        auto& p = pids_[n];
+        if (p.empty() || p.back() != s.pid) p.push_back(s.pid);
         return n;
       }
       default: {
         uint32_t n = node({NType::process, s.host, s.comm});
         auto& p = pids_[n];
         if (p.empty() || p.back() != s.pid) p.push_back(s.pid);
+        note_service(n, s.service);
         return n;
       }
     }
@@ -230,6 +282,16 @@ class Builder {
         n.comm = str(k.comm);
         n.id = "p:" + host + "|" + n.comm + "|" + std::to_string(k.pid);
         break;
+      case NType::service:
+        n.type = "service";
+        if (k.pid) {
+          n.comm = str(k.comm);
+          n.id = "s:" + host + "|(comm) " + n.comm;
+        } else {
+          n.service = str(k.comm);
+          n.id = "s:" + host + "|" + n.service;
+        }
+        break;
       case NType::unknown:
         n.type = "unknown";
         n.id = "u:" + host;
@@ -266,7 +328,10 @@ class Builder {
   std::unordered_map<NodeKey, uint32_t, NodeKeyHash> index_;
   std::vector<NodeKey> keys_;
   std::vector<std::vector<int32_t>> pids_;
+  std::vector<std::vector<Sym>> services_;  // process and pid nodes: services seen
   std::unordered_map<uint32_t, std::vector<std::string>> listens_;
+  std::unordered_map<uint32_t, std::vector<std::string>> ingress_;
+  std::optional<std::unordered_map<uint64_t, Sym>> pid_service_;  // (host, pid) -> service
   std::unordered_map<EdgeKey, EdgeAgg, EdgeKeyHash> edges_;
   std::unordered_set<uint64_t> served_;
   uint64_t hidden_ = 0;
@@ -280,6 +345,7 @@ Graph build_graph(FlowStore& store, const GraphOptions& o) {
   Builder b(store, o);
   JoinStats st = join_ends(store, o.join, [&b](const Connection& c) { b.add(c); });
   if (o.listeners) b.add_idle_listeners();
+  b.add_ingress();
   Graph g = b.finish(st);
   g.lost_events = store.lost_events;
   g.lost_by_host = store.lost_by_host;

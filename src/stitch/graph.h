@@ -13,13 +13,17 @@ namespace netviz {
 
 struct GraphNode {
   std::string id;
-  std::string type;   // process, pid, unknown, external, host, endpoint
+  std::string type;   // process, pid, service, unknown, external, host, endpoint
   std::string host;   // host label; "" for peers outside the group
-  std::string comm;   // "" when not a process
+  std::string comm;   // "" when not a process; a service node without a service: its comm
   std::vector<int32_t> pids;
   std::string addr;   // endpoint and external nodes
   uint32_t port = 0;  // endpoint nodes
   std::vector<std::string> listens;  // --listeners: idle listening sockets, "tcp 0.0.0.0:80"
+  std::vector<std::string> ingress;  // raw and packet sockets of its processes, "raw icmp"
+  // process and pid nodes: their flows' services, ", "-joined; service nodes: the service
+  // ("" when the node stands for a comm whose processes have none)
+  std::string service;
   bool operator==(const GraphNode&) const = default;
 };
 

@@ -79,15 +79,17 @@ std::string pid_list(const std::vector<int32_t>& pids) {
 }
 
 std::string node_label(const GraphNode& n) {
-  std::string listens;
+  std::string listens, ingress;
   for (const auto& l : n.listens) listens += (listens.empty() ? "listens " : ", ") + l;
-  if (n.type == "process")
-    return lines({n.comm, n.pids.size() == 1 ? "pid " + pid_list(n.pids)
-                                             : "pids " + pid_list(n.pids),
-                  listens});
-  if (n.type == "pid") return lines({n.comm, "pid " + pid_list(n.pids), listens});
+  for (const auto& i : n.ingress) ingress += (ingress.empty() ? "ingress " : ", ") + i;
+  std::string service = n.service.empty() ? "" : "service " + n.service;
+  std::string pids = n.pids.size() == 1 ? "pid " + pid_list(n.pids) : "pids " + pid_list(n.pids);
+  if (n.type == "process") return lines({n.comm, service, pids, listens, ingress});
+  if (n.type == "pid") return lines({n.comm, service, "pid " + pid_list(n.pids), listens, ingress});
+  if (n.type == "service")
+    return lines({n.service.empty() ? n.comm + " (no service)" : n.service, pids, listens, ingress});
   if (n.type == "unknown") return lines({"(unknown process)"});
-  if (n.type == "host") return lines({n.host, listens});
+  if (n.type == "host") return lines({n.host, listens, ingress});
   if (n.type == "endpoint" || (n.type == "external" && n.port))
     return lines({endpoint_text(n.addr, n.port), listens.empty() ? "" : "listening"});
   return lines({n.addr});
@@ -167,10 +169,12 @@ ojson node_json(const GraphNode& n) {
   j["host"] = n.host.empty() ? ojson(nullptr) : ojson(n.host);
   j["comm"] = n.comm.empty() && n.type != "process" && n.type != "pid" ? ojson(nullptr)
                                                                         : ojson(n.comm);
+  if (!n.service.empty()) j["service"] = n.service;
   j["pids"] = n.pids;
   if (!n.addr.empty()) j["addr"] = n.addr;
   if (n.type == "endpoint" || (n.type == "external" && n.port)) j["port"] = n.port;
   if (!n.listens.empty()) j["listens"] = n.listens;
+  if (!n.ingress.empty()) j["ingress"] = n.ingress;
   return j;
 }
 

@@ -109,7 +109,7 @@ WallNs distance(const FlowEnd& a, const FlowEnd& b) {
 }
 
 ConnSide side_of(const FlowEnd& e) {
-  return {ConnSide::Kind::process, e.host, e.pid, e.comm, e.laddr, e.lport};
+  return {ConnSide::Kind::process, e.host, e.pid, e.comm, e.laddr, e.lport, e.service};
 }
 
 // Each end's partner (kNone: none): ends sharing a reversed 5-tuple whose lifetimes overlap,

@@ -20,6 +20,7 @@ struct ConnSide {
   Sym comm = kNoSym;
   Sym addr = kNoSym;
   uint16_t port = 0;
+  Sym service = kNoSym;  // the owner's service, when its capture named one
 };
 
 struct Connection {

@@ -49,10 +49,17 @@ std::string pids_text(const std::vector<int32_t>& pids, size_t max) {
 std::string node_label(const GraphNode& n) {
   if (n.type == "process" || n.type == "pid") {
     std::string p = pids_text(n.pids, 3);
-    return join({n.comm.empty() ? "(no comm)" : n.comm, p.empty() ? "" : "pid " + p}, "\n");
+    return join({n.comm.empty() ? "(no comm)" : n.comm, n.service, p.empty() ? "" : "pid " + p,
+                 join(n.ingress, ", ")},
+                "\n");
+  }
+  if (n.type == "service") {
+    std::string p = pids_text(n.pids, 3);
+    return join({n.service.empty() ? n.comm + " (no service)" : n.service,
+                 p.empty() ? "" : "pid " + p, join(n.ingress, ", ")}, "\n");
   }
   if (n.type == "unknown") return "(unknown process)";
-  if (n.type == "host") return n.host;
+  if (n.type == "host") return join({n.host, join(n.ingress, ", ")}, "\n");
   if (n.type == "endpoint" || (n.type == "external" && n.port)) return endpoint_text(n.addr, n.port);
   return n.addr;
 }
@@ -61,9 +68,11 @@ std::string node_tooltip(const GraphNode& n) {
   std::vector<std::string> l{n.type + " " + n.id};
   if (!n.host.empty()) l.push_back("host " + n.host);
   if (!n.comm.empty()) l.push_back("comm " + n.comm);
+  if (!n.service.empty()) l.push_back("service " + n.service);
   if (!n.pids.empty()) l.push_back("pids " + pids_text(n.pids, 64));
   if (!n.addr.empty()) l.push_back("address " + n.addr);
   for (const auto& s : n.listens) l.push_back("listens " + s);
+  for (const auto& s : n.ingress) l.push_back("ingress " + s);
   return join(l, "\n");
 }
 

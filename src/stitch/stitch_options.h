@@ -6,7 +6,7 @@
 
 namespace netviz {
 
-enum class StitchView { process, pid, endpoint, host };
+enum class StitchView { process, pid, endpoint, host, service };
 enum class StitchFormat { dot, json, svg, png, pdf };  // svg/png/pdf: drawn by graphviz
 
 struct StitchOptions {

@@ -3,7 +3,7 @@
 namespace netviz {
 
 // Every field of Flow is copied in push_back and unpack: a new one must be added there.
-static_assert(sizeof(Flow) == 480 || sizeof(void*) != 8,
+static_assert(sizeof(Flow) == 512 || sizeof(void*) != 8,
               "Flow changed: update ClosedFlows::push_back and unpack");
 
 uint32_t ClosedFlows::intern(Field field, const std::string& s) {
@@ -48,6 +48,7 @@ void ClosedFlows::push_back(const Flow& f) {
   p.text[kAttribution] = intern(kAttribution, f.attribution);
   p.text[kState] = intern(kState, f.state);
   p.text[kComm] = intern(kComm, f.comm);
+  p.text[kService] = intern(kService, f.service);
   p.text[kLocal] = intern(kLocal, f.local.addr);
   if (f.remote) {
     p.flags |= kHasRemote;
@@ -78,6 +79,7 @@ void ClosedFlows::unpack(const Packed& p, Flow& f) const {
   f.direction = texts_[p.text[kDirection]];
   f.pid = p.pid;
   f.comm = texts_[p.text[kComm]];
+  f.service = texts_[p.text[kService]];
   f.netns = p.netns;
   f.first_seen = p.first_seen;
   f.last_seen = p.last_seen;

@@ -32,7 +32,7 @@ class ClosedFlows {
   }
 
  private:
-  enum Field { kProto, kFamily, kDirection, kAttribution, kState, kComm, kLocal, kRemote, kFromComm, kFields };
+  enum Field { kProto, kFamily, kDirection, kAttribution, kState, kComm, kLocal, kRemote, kFromComm, kService, kFields };
   struct Packed {
     int64_t first_seen;
     int64_t last_seen;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "model/service.h"
 #include "scan/scan.h"
 
 namespace netviz {
@@ -41,8 +42,10 @@ void LiveTable::seed(ScanResult& scan) {
     listeners_.emplace(std::make_pair(s.netns, s.local.port), s.owners.front());
   }
   for (const auto& p : scan.processes) {
-    processes_[p.pid].process = p;
-    processes_[p.pid].had_flows = true;  // the scan lists only socket owners
+    ProcessState& st = processes_[p.pid];
+    st.process = p;
+    st.had_flows = true;  // the scan lists only socket owners
+    st.service = service_of_cgroup(p.cgroup);
   }
   // Taken from the back in chunks, each chunk's pages handed back to the kernel once its
   // flows moved into the table, so the vector and the table never both hold every flow.
@@ -114,6 +117,12 @@ void LiveTable::note_process(int32_t pid, int32_t ppid, const std::string& comm,
     p.comm = comm;
     if (on_new_process) on_new_process(p);
     if (p.comm.empty()) p.comm = comm;
+    // Gone before /proc could be read (a short-lived forked child): a child starts in its
+    // parent's cgroup.
+    if (p.cgroup.empty() && p.ppid)
+      if (auto parent = processes_.find(p.ppid); parent != processes_.end())
+        p.cgroup = parent->second.process.cgroup;
+    it->second.service = service_of_cgroup(p.cgroup);
     return;
   }
   if (from_exec) {
@@ -121,6 +130,7 @@ void LiveTable::note_process(int32_t pid, int32_t ppid, const std::string& comm,
     it->second.exited = false;
     if (on_new_process) on_new_process(p);  // new exe and cmdline
     p.comm = comm;
+    it->second.service = service_of_cgroup(p.cgroup);
   }
   if (ppid && !p.ppid) p.ppid = ppid;
 }
@@ -343,14 +353,18 @@ void LiveTable::apply_open(Flow& f, const TraceEvent& e, bool created) {
 }
 
 // The flow changed owner (or got its first): the live count per pid and the process list.
-void LiveTable::move_owner(const Flow& f, int32_t old_pid, int32_t ppid) {
+void LiveTable::move_owner(Flow& f, int32_t old_pid, int32_t ppid) {
   if (old_pid) {
     auto it = live_by_pid_.find(old_pid);
     if (it != live_by_pid_.end() && --it->second == 0) live_by_pid_.erase(it);
   }
   if (f.pid) ++live_by_pid_[f.pid];
   note_process(f.pid, ppid, f.comm, false);
-  if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
+  f.service.clear();
+  if (auto it = processes_.find(f.pid); it != processes_.end()) {
+    it->second.had_flows = true;
+    f.service = it->second.service;
+  }
 }
 
 // A close: final counters and state, then the flow moves to the closed list.
@@ -480,7 +494,10 @@ const Flow* LiveTable::apply(const UdpCount& c) {
     if (f.pid && f.pid != old_pid) {
       ++live_by_pid_[f.pid];
       note_process(f.pid, 0, f.comm, false);
-      if (auto it = processes_.find(f.pid); it != processes_.end()) it->second.had_flows = true;
+      if (auto it = processes_.find(f.pid); it != processes_.end()) {
+        it->second.had_flows = true;
+        f.service = it->second.service;
+      }
     }
   }
   f.first_seen = std::min(f.first_seen, c.first_seen);

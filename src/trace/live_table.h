@@ -88,6 +88,7 @@ class LiveTable {
     // Its fork, when seen while tracing (0: it is older). A pid the kernel hands on names a
     // new process from here: flows that started earlier are another process's.
     WallNs started = 0;
+    std::string service;  // service_of_cgroup(process.cgroup), kept for the flows it owns
   };
   const std::map<int32_t, ProcessState>& processes() const { return processes_; }
   // Called the first time a pid shows up in a flow (the tracer reads /proc there).
@@ -113,7 +114,7 @@ class LiveTable {
   static FlowKey event_key(const TraceEvent& e);
   void set_owner(Record& r, const FlowKey& k, const TraceEvent& e, bool created);
   static void apply_open(Flow& f, const TraceEvent& e, bool created);
-  void move_owner(const Flow& f, int32_t old_pid, int32_t ppid);
+  void move_owner(Flow& f, int32_t old_pid, int32_t ppid);
   const Flow* close_record(Record& r, const TraceEvent& e,
                            std::unordered_map<FlowKey, Record, FlowKeyHash>::iterator live_it);
   void note_process(int32_t pid, int32_t ppid, const std::string& comm, bool from_exec,

@@ -456,6 +456,13 @@ void Session::open_output() {
     sink_ = std::make_unique<TeeSink>(std::move(sink_), std::make_unique<PublishSink>(*publisher_));
   table_.on_unseen_close = [this](const Flow& f) { emit_flow("close", &f, wall_now_ns()); };
   table_.set_streaming(true);
+  // A stream reads only each new process's cgroup, for the service on its flow lines.
+  proc_fd_ = open((opts_.proc_root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  table_.on_new_process = [this](Process& p) {
+    std::string buf;
+    std::string path = std::to_string(p.pid) + "/cgroup";
+    if (proc_fd_ >= 0 && read_small_file(proc_fd_, path.c_str(), buf)) p.cgroup = pick_cgroup(buf);
+  };
 }
 
 // The scan's flows go out first, then move into the table (no second copy); then the
@@ -664,6 +671,7 @@ void Session::report() {
     if (proc_fd_ >= 0) close(proc_fd_);
     if (sink_) sink_->stats(st, wall_now_ns());
   } else {
+    if (proc_fd_ >= 0) close(proc_fd_);
     sink_->stats(st, wall_now_ns());
     sink_->flush();
   }

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "model/service.h"
 #include "util/error.h"
 #include "util/time.h"
 
@@ -44,6 +45,30 @@ TEST(CaptureJson, RoundTripsAFlow) {
   EXPECT_EQ(f.first_seen, 1'795'000'000'123'456'789);
   EXPECT_EQ(f.duration_ns.value(), 5'000'000);
   EXPECT_EQ(back.host.netns.at(0).addresses.at(1), "::1");
+}
+
+TEST(CaptureJson, ServiceOnlyWhereTheCgroupNamesOne) {
+  Capture c = sample();
+  Process p;
+  p.pid = 42;
+  p.comm = "psql";
+  p.cgroup = "/system.slice/postgresql.service";
+  c.processes.push_back(p);
+  p.pid = 43;
+  p.cgroup = "/user.slice";
+  c.processes.push_back(p);
+  fill_flow_services(c.flows, c.processes);
+  std::stringstream ss;
+  write_capture(ss, c);
+  json j = json::parse(ss.str());
+  EXPECT_EQ(j["processes"][0]["service"], "postgresql.service");
+  EXPECT_FALSE(j["processes"][1].contains("service"));
+  EXPECT_EQ(j["flows"][0]["service"], "postgresql.service");
+  Capture back = capture_from_json(j, "t.json");
+  EXPECT_EQ(back.flows.at(0).service, "postgresql.service");
+  // Without a service the flow line has no such key, as before.
+  c.flows[0].service.clear();
+  EXPECT_FALSE(json::parse(to_json(c.flows[0]).dump()).contains("service"));
 }
 
 TEST(CaptureJson, ErrorsNameSourceAndField) {

@@ -16,6 +16,7 @@ void expect_same(const Flow& a, const Flow& b, size_t i) {
   EXPECT_EQ(a.direction, b.direction) << i;
   EXPECT_EQ(a.pid, b.pid) << i;
   EXPECT_EQ(a.comm, b.comm) << i;
+  EXPECT_EQ(a.service, b.service) << i;
   EXPECT_EQ(a.netns, b.netns) << i;
   EXPECT_EQ(a.first_seen, b.first_seen) << i;
   EXPECT_EQ(a.last_seen, b.last_seen) << i;
@@ -44,6 +45,7 @@ std::vector<Flow> sample_flows(size_t n) {
     f.direction = i % 4 ? "outbound" : (i % 8 ? "inbound" : "");
     f.pid = static_cast<int32_t>(1000 + i % 11);
     f.comm = comms[i % 6];
+    if (i % 3 == 1) f.service = "svc-" + std::to_string(i % 10) + ".service";
     f.netns = 4026531840ULL + i % 3;
     f.first_seen = 1'700'000'000'000'000'000LL + static_cast<int64_t>(i) * 1000;
     f.last_seen = f.first_seen + static_cast<int64_t>(i);

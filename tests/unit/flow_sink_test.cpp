@@ -118,6 +118,31 @@ TEST(EventTableSink, OneReadableLinePerEvent) {
   EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 3);
 }
 
+TEST(EventTableSink, ServiceColumn) {
+  std::stringstream out;
+  EventTableSink sink(out);
+  HostInfo h;
+  h.name = "web1";
+  sink.host(h, 0);
+  Flow f = sample_flow();
+  sink.flow("close", f, f.last_seen);
+  f.service = "nginx.service";
+  sink.flow("close", f, f.last_seen);
+  std::istringstream lines(out.str());
+  std::string head, header, without, with;
+  std::getline(lines, head);
+  std::getline(lines, header);
+  std::getline(lines, without);
+  std::getline(lines, with);
+  // The SERVICE column starts where the header says; "-" when the owner has none.
+  size_t col = header.find("SERVICE");
+  ASSERT_NE(col, std::string::npos);
+  EXPECT_LT(header.find("COMM"), col);
+  EXPECT_EQ(without.substr(col, 2), "- ");
+  EXPECT_EQ(with.substr(col, 14), "nginx.service ");
+  EXPECT_EQ(header.find("PROTO"), with.find("tcp6"));
+}
+
 TEST(FlowCapture, ScanPlusTracedFlowsWithFilter) {
   ScanResult scan;
   scan.host.name = "web1";
@@ -188,6 +213,9 @@ TEST(EventJsonSink, HandWrittenFlowLineEqualsTheJsonTree) {
   flows.push_back(handed);
   handed.direction = "inbound";
   flows.push_back(handed);
+  Flow served = sample_flow();
+  served.service = "container:3f4e5d6c7b8a";
+  flows.push_back(served);
   for (const auto& f : flows)
     EXPECT_EQ(flow_line_text("close", f, 1'234'567'890'123'456'789),
               flow_line("close", f, 1'234'567'890'123'456'789).dump());

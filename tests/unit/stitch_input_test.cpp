@@ -59,6 +59,7 @@ Capture sample_capture() {
     f.direction = i ? "inbound" : "outbound";
     f.pid = 10 + i;
     f.comm = i == 1 ? "weird x" : "nginx";
+    if (i == 0) f.service = "nginx.service";
     f.netns = 4026531840;
     f.first_seen = 1'795'000'000'123'456'789 + i;
     f.last_seen = f.first_seen + 5'000'000;

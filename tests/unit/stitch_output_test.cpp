@@ -287,7 +287,8 @@ TEST(StitchFollow, RunsOnFilesAndWritesTheDotFile) {
 TEST(StitchDot, FailedConnectsAreRedDashedAndCountedInJson) {
   Graph g;
   g.hosts = {"c", "s"};
-  g.nodes = {{"p:c|mid", "process", "c", "mid", {7}, "", 0, {}}, {"u:s", "unknown", "s", "", {}, "", 0, {}}};
+  g.nodes = {{"p:c|mid", "process", "c", "mid", {7}, "", 0, {}, {}, ""},
+               {"u:s", "unknown", "s", "", {}, "", 0, {}, {}, ""}};
   GraphEdge e;
   e.from = "p:c|mid";
   e.to = "u:s";
@@ -308,4 +309,104 @@ TEST(StitchDot, FailedConnectsAreRedDashedAndCountedInJson) {
   EXPECT_EQ(j["stats"]["failed"], 3);
   EXPECT_EQ(j["stats"]["failed_hidden"], 1);
   EXPECT_EQ(j["edges"][0]["joined"], "failed");
+}
+
+TEST(StitchViews, ServiceViewOneNodePerHostAndService) {
+  Graph g = stitch({"svc_web1.json", "svc_db1.json"}, StitchView::service);
+  // nginx's two pids are one service node; psql has none and stands for itself by comm; a
+  // listener-joined end takes the service its process's flows named (web1's postgres), else
+  // its comm (redis).
+  std::vector<std::string> want = {
+      "s:web1|(comm) psql -> s:web1|postgresql@15-main.service tcp/5432 both x1",
+      "s:web1|(comm) psql -> s:web1|postgresql@15-main.service tcp/5432 listener x1",
+      "s:web1|container:3f4e5d6c7b8a -> s:db1|(comm) redis-server tcp/6379 listener x1",
+      "s:web1|container:3f4e5d6c7b8a -> u:db1 tcp/9999 one-side x1",
+      "s:web1|nginx.service -> s:db1|postgresql.service tcp/5432 both x2",
+      "u:db1 -> s:db1|postgresql.service tcp/5432 one-side x1",
+  };
+  EXPECT_EQ(edge_list(g), want);
+  const GraphNode* nginx = find_node(g, "s:web1|nginx.service");
+  ASSERT_NE(nginx, nullptr);
+  EXPECT_EQ(nginx->type, "service");
+  EXPECT_EQ(nginx->service, "nginx.service");
+  EXPECT_EQ(nginx->pids, (std::vector<int32_t>{100, 101}));
+  const GraphNode* psql = find_node(g, "s:web1|(comm) psql");
+  ASSERT_NE(psql, nullptr);
+  EXPECT_EQ(psql->service, "");
+  EXPECT_EQ(psql->comm, "psql");
+  std::stringstream dot;
+  write_dot(dot, g, StitchView::service);
+  EXPECT_NE(dot.str().find("label=\"psql (no service)\\npids 200,201\""), std::string::npos)
+      << dot.str();
+  EXPECT_NE(dot.str().find("label=\"nginx.service\\npids 100,101\\ningress packet any ipv4\""), std::string::npos);
+  std::stringstream js;
+  write_graph_json(js, g);
+  json j = json::parse(js.str());
+  bool found = false;
+  for (const auto& n : j["nodes"])
+    if (n["id"] == "s:web1|nginx.service") {
+      found = true;
+      EXPECT_EQ(n["service"], "nginx.service");
+      EXPECT_EQ(n["type"], "service");
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST(StitchViews, ProcessViewLabelsNodesWithTheirService) {
+  Graph g = stitch({"svc_web1.json", "svc_db1.json"});
+  EXPECT_EQ(find_node(g, "p:web1|nginx")->service, "nginx.service");
+  EXPECT_EQ(find_node(g, "p:web1|psql")->service, "");
+  // Two postgres processes on web1 and db1 are distinct nodes, each with its own unit.
+  EXPECT_EQ(find_node(g, "p:web1|postgres")->service, "postgresql@15-main.service");
+  EXPECT_EQ(find_node(g, "p:db1|postgres")->service, "postgresql.service");
+  std::stringstream dot;
+  write_dot(dot, g, StitchView::process);
+  EXPECT_NE(dot.str().find("\"nginx\\nservice nginx.service\\npids 100,101\\ningress packet any ipv4\""), std::string::npos)
+      << dot.str();
+  std::stringstream js;
+  write_graph_json(js, g);
+  bool labelled = false;
+  json pj_nodes = json::parse(js.str())["nodes"];
+  for (const auto& n : pj_nodes)
+    if (n["id"] == "p:web1|nginx") labelled = n.value("service", "") == "nginx.service";
+  EXPECT_TRUE(labelled);
+  // Captures without services give the same output as before: no service key at all.
+  Graph plain = stitch({"web1.json", "db1.json"});
+  std::stringstream pj;
+  write_graph_json(pj, plain);
+  EXPECT_EQ(pj.str().find("service"), std::string::npos);
+}
+
+TEST(StitchViews, RawAndPacketSocketsMarkTheirOwnersInEveryView) {
+  Graph p = stitch({"svc_web1.json", "svc_db1.json"});
+  ASSERT_NE(find_node(p, "p:web1|ping"), nullptr);  // no flows, still on the map
+  EXPECT_EQ(find_node(p, "p:web1|ping")->ingress, (std::vector<std::string>{"raw icmp"}));
+  EXPECT_EQ(find_node(p, "p:web1|tcpdump")->ingress,
+            (std::vector<std::string>{"packet eth0 all"}));
+  EXPECT_EQ(find_node(p, "p:web1|nginx")->ingress, (std::vector<std::string>{"packet any ipv4"}));
+  EXPECT_TRUE(find_node(p, "p:web1|psql")->ingress.empty());
+  std::stringstream dot;
+  write_dot(dot, p, StitchView::process);
+  EXPECT_NE(dot.str().find("\"ping\\npid 600\\ningress raw icmp\""), std::string::npos) << dot.str();
+  std::stringstream js;
+  write_graph_json(js, p);
+  bool found = false;
+  json nodes = json::parse(js.str())["nodes"];
+  for (const auto& n : nodes)
+    if (n["id"] == "p:web1|tcpdump") found = n["ingress"] == json({"packet eth0 all"});
+  EXPECT_TRUE(found);
+  // The marks follow the owner into the other views.
+  Graph s = stitch({"svc_web1.json", "svc_db1.json"}, StitchView::service);
+  EXPECT_EQ(find_node(s, "s:web1|nginx.service")->ingress,
+            (std::vector<std::string>{"packet any ipv4"}));
+  EXPECT_EQ(find_node(s, "s:web1|(comm) ping")->ingress, (std::vector<std::string>{"raw icmp"}));
+  Graph h = stitch({"svc_web1.json", "svc_db1.json"}, StitchView::host);
+  EXPECT_EQ(find_node(h, "h:web1")->ingress,
+            (std::vector<std::string>{"packet any ipv4", "packet eth0 all", "raw icmp"}));
+  EXPECT_TRUE(find_node(h, "h:db1")->ingress.empty());
+  Graph pid = stitch({"svc_web1.json", "svc_db1.json"}, StitchView::pid);
+  EXPECT_EQ(find_node(pid, "p:web1|nginx|100")->ingress,
+            (std::vector<std::string>{"packet any ipv4"}));
+  // The edges are those of the captures without these sockets.
+  EXPECT_EQ(edge_list(p).size(), edge_list(stitch({"web1.json", "db1.json"})).size());
 }

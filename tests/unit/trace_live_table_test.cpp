@@ -608,3 +608,36 @@ TEST(LiveTable, ServedProcessExitingBeforeTheCloseKeepsTheFlow) {
     }
   }
 }
+
+TEST(LiveTable, FlowsCarryTheirOwnersServiceAndAGoneChildItsParents) {
+  LiveTable t;
+  t.on_new_process = [](Process& p) {
+    if (p.pid == 300) p.cgroup = "/system.slice/postgresql.service";
+    if (p.pid == 10) p.cgroup = "/user.slice/user-1000.slice/session-2.scope";
+    // 301: gone before /proc could be read, cgroup unknown.
+  };
+  auto a = tcp(EventKind::accept, "127.0.0.1", 5432, "127.0.0.1", 40000, 300, "postgres",
+               "accept", 1000);
+  const Flow* f = t.apply(a);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->service, "postgresql.service");
+  f = t.apply(tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 5432, 10, "psql",
+                  "connect", 1000));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->service, "session-2.scope");
+  auto cl = tcp(EventKind::close, "127.0.0.1", 5432, "127.0.0.1", 40000, 301, "postgres",
+                "handoff", 2000);
+  cl.prev_pid = 300;
+  cl.prev_comm = "postgres";
+  cl.prev_attribution = "accept";
+  cl.ppid = 300;
+  f = t.apply(cl);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->pid, 301);
+  EXPECT_EQ(f->service, "postgresql.service");
+  // No cgroup and no known parent: no service.
+  f = t.apply(tcp(EventKind::connect, "127.0.0.1", 40001, "127.0.0.1", 80, 77, "curl", "connect",
+                  3000));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->service, "");
+}

@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 1:
       try {
         (void)netviz::parse_view(s);
-        if (s != "process" && s != "pid" && s != "endpoint" && s != "host") __builtin_trap();
+        if (s != "process" && s != "pid" && s != "endpoint" && s != "host" && s != "service")
+          __builtin_trap();
       } catch (const netviz::Error& e) {
         expect_named(e, "--view");
       }
@@ -44,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 2:
       try {
         (void)netviz::parse_format(s);
-        if (s != "dot" && s != "json") __builtin_trap();
+        if (s != "dot" && s != "json" && s != "svg" && s != "png" && s != "pdf") __builtin_trap();
       } catch (const netviz::Error& e) {
         expect_named(e, "--format");
       }

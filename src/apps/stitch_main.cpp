@@ -5,6 +5,7 @@
 
 #include "commands/stitch_command.h"
 #include "web/serve_command.h"
+#include "cli/nats_options.h"
 #include "cli/option_checks.h"
 #include "util/error.h"
 
@@ -51,11 +52,7 @@ int main(int argc, char** argv) {
   app.add_option("--window", o.window,
                  "With --subscribe: forget flows that ended longer ago than this (1h), and their edges")
       ->group("Fleet");
-  app.add_option("--nats-creds", o.nats_creds, "NATS credentials file (JWT and NKey seed)")
-      ->group("Fleet");
-  app.add_option("--nats-ca", o.nats_ca, "CA certificate for a TLS NATS server")->group("Fleet");
-  app.add_option("--nats-cert", o.nats_cert, "Client certificate for NATS TLS")->group("Fleet");
-  app.add_option("--nats-key", o.nats_key, "Client key for NATS TLS")->group("Fleet");
+  netviz::add_nats_credential_options(app, o.nats_creds, o.nats_ca, o.nats_cert, o.nats_key);
   app.set_version_flag("--version", std::string("netviz-stitch ") + NETVIZ_VERSION);
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 
 #include "commands/snapshot_command.h"
 #include "commands/trace_command.h"
+#include "cli/nats_options.h"
 #include "cli/option_checks.h"
 #include "util/error.h"
 
@@ -49,11 +50,7 @@ int main(int argc, char** argv) {
   app.add_option("--replicas", o.replicas, "Replicas of a stream --publish creates (default 1)")
       ->check(CLI::Range(1, 5))
       ->group("Fleet");
-  app.add_option("--nats-creds", o.nats_creds, "NATS credentials file (JWT and NKey seed)")
-      ->group("Fleet");
-  app.add_option("--nats-ca", o.nats_ca, "CA certificate for a TLS NATS server")->group("Fleet");
-  app.add_option("--nats-cert", o.nats_cert, "Client certificate for NATS TLS")->group("Fleet");
-  app.add_option("--nats-key", o.nats_key, "Client key for NATS TLS")->group("Fleet");
+  netviz::add_nats_credential_options(app, o.nats_creds, o.nats_ca, o.nats_cert, o.nats_key);
   app.add_option("--metrics", o.metrics,
                  "Serve Prometheus counters at http://[ADDRESS:]PORT/metrics (loopback by default)");
   app.add_option("--metrics-max-series", o.metrics_max_series,

@@ -36,6 +36,23 @@ bool parse_inet_diag_msg(const nlmsghdr* h, int protocol, uint64_t netns, Socket
   return true;
 }
 
+namespace {
+
+// One dump into `out`, each reply parsed by `parse`; all or nothing, so a caller's fallback
+// does not double up what a failed dump had added.
+template <typename Msg, typename Parse>
+std::string dump_sockets(const Msg& msg, std::vector<Socket>& out, Parse parse) {
+  size_t before = out.size();
+  std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
+    out.emplace_back();
+    if (!parse(h, out.back())) out.pop_back();
+  });
+  if (!err.empty()) out.resize(before);
+  return err;
+}
+
+}  // namespace
+
 std::string sock_diag_inet(int protocol, int family, uint64_t netns, std::vector<Socket>& out) {
   struct {
     nlmsghdr nh;
@@ -47,13 +64,9 @@ std::string sock_diag_inet(int protocol, int family, uint64_t netns, std::vector
   msg.req.sdiag_family = static_cast<uint8_t>(family);
   msg.req.sdiag_protocol = static_cast<uint8_t>(protocol);
   msg.req.idiag_states = ~0u;  // every state, TIME_WAIT and SYN_RECV included
-  size_t before = out.size();
-  std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
-    out.emplace_back();
-    if (!parse_inet_diag_msg(h, protocol, netns, out.back())) out.pop_back();
+  return dump_sockets(msg, out, [&](const nlmsghdr* h, Socket& s) {
+    return parse_inet_diag_msg(h, protocol, netns, s);
   });
-  if (!err.empty()) out.resize(before);  // all or nothing, so the fallback does not double up
-  return err;
 }
 
 std::string sock_diag_tcp(uint64_t netns, std::vector<Socket>& out) {
@@ -69,13 +82,9 @@ std::string sock_diag_tcp(uint64_t netns, std::vector<Socket>& out) {
   msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   msg.req.idiag_family = AF_UNSPEC;
   msg.req.idiag_states = ~0u;
-  size_t before = out.size();
-  std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
-    out.emplace_back();
-    if (!parse_inet_diag_msg(h, IPPROTO_TCP, netns, out.back())) out.pop_back();
+  return dump_sockets(msg, out, [&](const nlmsghdr* h, Socket& s) {
+    return parse_inet_diag_msg(h, IPPROTO_TCP, netns, s);
   });
-  if (!err.empty()) out.resize(before);
-  return err;
 }
 
 bool parse_unix_diag_msg(const nlmsghdr* h, uint64_t netns, Socket& s) {
@@ -127,13 +136,9 @@ std::string sock_diag_unix(uint64_t netns, std::vector<Socket>& out) {
   msg.req.sdiag_family = AF_UNIX;
   msg.req.udiag_states = ~0u;
   msg.req.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER;
-  size_t before = out.size();
-  std::string err = netlink_dump(NETLINK_SOCK_DIAG, &msg, sizeof msg, [&](const nlmsghdr* h) {
-    out.emplace_back();
-    if (!parse_unix_diag_msg(h, netns, out.back())) out.pop_back();
+  return dump_sockets(msg, out, [&](const nlmsghdr* h, Socket& s) {
+    return parse_unix_diag_msg(h, netns, s);
   });
-  if (!err.empty()) out.resize(before);
-  return err;
 }
 
 }  // namespace netviz

@@ -53,6 +53,8 @@ void LiveTable::seed(ScanResult& scan) {
   live_.reserve(live_.size() + flows.size());
   const uint64_t base = seq_;
   seq_ += flows.size();
+  seeded_from_ = base;
+  seeded_to_ = seq_;
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   constexpr size_t kChunk = 1024;
   while (!flows.empty()) {
@@ -518,6 +520,17 @@ const Flow* LiveTable::update_counts(const FlowKey& k, WallNs last_seen, uint64_
   f.bytes_sent = std::max(f.bytes_sent, bytes_sent);
   f.bytes_received = std::max(f.bytes_received, bytes_received);
   return &f;
+}
+
+std::vector<const Flow*> LiveTable::seeded_live() const {
+  std::vector<std::pair<uint64_t, const Flow*>> seeded;
+  for (const auto& [k, r] : live_)
+    if (r.seq > seeded_from_ && r.seq <= seeded_to_) seeded.emplace_back(r.seq, &r.flow);
+  std::sort(seeded.begin(), seeded.end());
+  std::vector<const Flow*> out;
+  out.reserve(seeded.size());
+  for (const auto& [seq, f] : seeded) out.push_back(f);
+  return out;
 }
 
 std::vector<Flow> LiveTable::flows() const {

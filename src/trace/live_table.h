@@ -61,6 +61,9 @@ class LiveTable {
   // flows are moved into the table (scan.flows is left empty): with tens of thousands of
   // sockets a copy held next to the original would set the tracer's peak memory.
   void seed(ScanResult& scan);
+  // The seeded flows still open, in scan order, as the events that came meanwhile left them:
+  // a connection the scan caught while it was closing carries its traced owner, not none.
+  std::vector<const Flow*> seeded_live() const;
 
   // Applies one event. Returns the flow it created or changed (valid until the next call),
   // nullptr for events that change no flow (bind, listen, process events, filtered).
@@ -130,6 +133,7 @@ class LiveTable {
   size_t max_flows_;
   bool streaming_ = false;
   uint64_t seq_ = 0;
+  uint64_t seeded_from_ = 0, seeded_to_ = 0;  // the scan's records: seq in (from, to]
   uint64_t refused_ = 0;
   std::unordered_map<FlowKey, Record, FlowKeyHash> live_;
   // A capture keeps every closed flow until the end.

@@ -469,15 +469,16 @@ void Session::open_output() {
 // records the hooks gave meanwhile. False: the stream's reader has gone.
 bool Session::seed(std::vector<nv_event>& pending) {
   WallNs now = wall_now_ns();
-  if (sink_) {
-    sink_->host(scan_.host, now);
-    for (const auto& f : scan_.flows) emit_flow("flow", &f, now);
-  }
+  if (sink_) sink_->host(scan_.host, now);
   scan_flow_count_ = scan_.flows.size();
   table_.seed(scan_);
   mem_.push_back(mem_point("seeded"));
   for (const auto& r : pending) handle(r);
   std::vector<nv_event>().swap(pending);
+  // The scanned flows are written once the events seen during the scan are applied: a
+  // socket found while it was closing would otherwise be a second flow with no owner.
+  if (sink_)
+    for (const Flow* f : table_.seeded_live()) emit_flow("flow", f, now);
   malloc_trim(0);
   mem_.push_back(mem_point("reconciled"));
   if (sink_ && !sink_->flush()) return false;

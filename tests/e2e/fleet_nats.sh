@@ -145,7 +145,11 @@ start_nats
   -o "$tmp/follow.json" >"$tmp/changes1.jsonl" 2>"$tmp/stitch1.log" &
 stitch_pid=$!
 pids+=($stitch_pid)
-sleep 2
+# The tracers reconnect within 5 s; the stitcher must have acknowledged some of their
+# events before the kill, or there is no durable state to resume.
+for _ in $(seq 100); do [[ -s $tmp/changes1.jsonl ]] && break; sleep 0.1; done
+[[ -s $tmp/changes1.jsonl ]] || fail "the first stitcher wrote no change in 10 s"
+sleep 0.5
 kill -9 "$nats_pid"; wait "$nats_pid" 2>/dev/null || true
 echo "killed nats-server with -9 mid-traffic" >&2
 sleep 1

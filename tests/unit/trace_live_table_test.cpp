@@ -96,6 +96,30 @@ TEST(LiveTable, EventsWinOverScanForTheSameSocket) {
   EXPECT_EQ(t.live_count(), 1u);
 }
 
+// The scan found a connection that was closing: its owner's fd was already gone, and the
+// events traced during the scan name it. The seeded flows written then must not list it.
+TEST(LiveTable, SeededLiveLeavesOutWhatTheEventsDuringTheScanClosed) {
+  ScanResult scan;
+  scan.flows.push_back(scan_flow(40001, 80, 12, "kept"));
+  scan.flows.push_back(scan_flow(40000, 80, 0, ""));
+  scan.flows.push_back(scan_flow(40002, 80, 0, ""));
+  LiveTable t;
+  t.seed(scan);
+  ASSERT_EQ(t.seeded_live().size(), 3u);
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "cli", "connect", 90);
+  c.start = 80;
+  t.apply(c);
+  t.apply(tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "cli", "connect", 120));
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 40002, "127.0.0.1", 80, 13, "other", "connect", 95));
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 40003, "127.0.0.1", 80, 14, "new", "connect", 130));
+  auto seeded = t.seeded_live();
+  ASSERT_EQ(seeded.size(), 2u);  // 40001 and 40002 in scan order; 40003 is no scan flow
+  EXPECT_EQ(seeded[0]->local.port, 40001u);
+  EXPECT_EQ(seeded[0]->comm, "kept");
+  EXPECT_EQ(seeded[1]->local.port, 40002u);
+  EXPECT_EQ(seeded[1]->comm, "other");  // the owner the event gave it, not none
+}
+
 TEST(LiveTable, CloseOfAScanFlowKeepsTheScanOwner) {
   ScanResult scan;
   scan.flows.push_back(scan_flow(40000, 80, 10, "client"));

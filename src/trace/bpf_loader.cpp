@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <set>
 
 #include "trace.skel.h"
+#include "trace/ring_fill.h"
 #include "util/error.h"
 
 namespace netviz {
@@ -172,6 +174,8 @@ struct TraceLoader::Impl {
   std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links;
   int cgroup_fd = -1;
   ring_buffer* rb = nullptr;
+  std::unique_ptr<RingFill> fill;  // nullptr: the positions could not be mapped
+  uint64_t fill_last = 0, fill_peak = 0;
   const std::function<void(const nv_event&)>* sink = nullptr;
 
   ~Impl() {
@@ -245,6 +249,17 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
   impl_->rb = ring_buffer__new(bpf_map__fd(impl_->skel->maps.events), Impl::on_record,
                                impl_.get(), nullptr);
   if (!impl_->rb) throw Error(std::string("cannot set up the ring buffer: ") + strerror(errno));
+  try {
+    impl_->fill = std::make_unique<RingFill>(bpf_map__fd(impl_->skel->maps.events),
+                                             bpf_map__max_entries(impl_->skel->maps.events));
+  } catch (const Error& e) {
+    notes_.push_back(std::string("ring buffer use not measured: ") + e.what());
+  }
+}
+
+TraceLoader::RingUse TraceLoader::ring_use() const {
+  if (!impl_->fill) return {};
+  return {impl_->fill->size(), impl_->fill_last, impl_->fill_peak};
 }
 
 TraceLoader::~TraceLoader() = default;
@@ -265,14 +280,20 @@ std::string TraceLoader::summary() const {
 }
 
 int TraceLoader::poll(int timeout_ms, const std::function<void(const nv_event&)>& fn) {
+  // The wait is ours rather than ring_buffer__poll's so that the backlog can be read between
+  // the wake-up and the consume: the moment the buffer is fullest. The kernel side wakes us
+  // only for big batches; whatever is there is consumed either way.
+  epoll_event ev;
+  int w = epoll_wait(ring_buffer__epoll_fd(impl_->rb), &ev, 1, timeout_ms);
+  if (w < 0) return -errno;
+  if (impl_->fill) {
+    impl_->fill_last = impl_->fill->used();
+    impl_->fill_peak = std::max(impl_->fill_peak, impl_->fill_last);
+  }
   impl_->sink = &fn;
-  // The kernel side wakes us only for big batches; consume whatever is there either way.
-  int n = ring_buffer__poll(impl_->rb, timeout_ms);
-  int m = ring_buffer__consume(impl_->rb);
+  int n = ring_buffer__consume(impl_->rb);
   impl_->sink = nullptr;
-  if (n < 0) return n;
-  if (m < 0) return m;
-  return n + m;
+  return n;
 }
 
 static uint64_t percpu_stat(const trace_bpf* skel, uint32_t key) {

@@ -73,6 +73,12 @@ class TraceLoader {
   // Hands every waiting record to fn; waits up to timeout_ms for the first one.
   // Returns the number handled, or a negative errno (-EINTR on a signal).
   int poll(int timeout_ms, const std::function<void(const nv_event&)>& fn);
+  // Bytes waiting in the ring buffer when the last poll woke, the most seen so far, and its
+  // size: how close the kernel came to dropping records. All 0 when it cannot be read.
+  struct RingUse {
+    uint64_t size = 0, used = 0, peak = 0;
+  };
+  RingUse ring_use() const;
   // Ring buffer reservations that failed in the kernel, summed over CPUs.
   uint64_t kernel_drops() const;
   // Hook runs the kernel skipped (a program already running on that CPU), except those of

@@ -55,6 +55,12 @@ TraceMetrics::TraceMetrics(size_t max_series)
                      "Records read from the ring buffer while tracing");
   batch_ = gauge("netviz_trace_ring_buffer_batch_records",
                  "Records the last ring buffer poll handed over");
+  ring_size_ = gauge("netviz_trace_ring_buffer_size_bytes", "Size of the BPF ring buffer");
+  ring_used_ = gauge("netviz_trace_ring_buffer_used_bytes",
+                     "Bytes waiting in the ring buffer when the reader last woke");
+  ring_peak_ = gauge("netviz_trace_ring_buffer_peak_used_bytes",
+                     "The most bytes seen waiting in the ring buffer since the start; near the "
+                     "size, the kernel is about to drop records");
   live_ = gauge("netviz_trace_live_flows", "Flows the table holds open");
   series_ = gauge("netviz_trace_flow_series", "Label sets exported by netviz_trace_flows_total");
 }
@@ -90,6 +96,12 @@ void TraceMetrics::update(const Stats& st) {
 void TraceMetrics::ring_batch(uint64_t records) {
   records_->Increment(static_cast<double>(records));
   batch_->Set(static_cast<double>(records));
+}
+
+void TraceMetrics::ring_use(uint64_t size, uint64_t used, uint64_t peak) {
+  ring_size_->Set(static_cast<double>(size));
+  ring_used_->Set(static_cast<double>(used));
+  ring_peak_->Set(static_cast<double>(peak));
 }
 
 void TraceMetrics::live_flows(uint64_t n) { live_->Set(static_cast<double>(n)); }

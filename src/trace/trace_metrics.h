@@ -32,6 +32,8 @@ class TraceMetrics {
   void update(const Stats& st);
   // Records the last ring buffer poll handed over, and the flows the table holds open.
   void ring_batch(uint64_t records);
+  // Ring buffer size and the bytes waiting in it at the last poll and at most so far.
+  void ring_use(uint64_t size, uint64_t used, uint64_t peak);
   void live_flows(uint64_t n);
   std::string text() const;
 
@@ -44,6 +46,7 @@ class TraceMetrics {
   prometheus::Counter *cut_, *events_, *traced_, *skipped_, *records_;
   prometheus::Counter *lost_kernel_, *lost_user_, *lost_transport_;
   prometheus::Gauge *batch_, *live_, *series_;
+  prometheus::Gauge *ring_size_, *ring_used_, *ring_peak_;
   std::map<Key, prometheus::Counter*> series_map_;
 };
 

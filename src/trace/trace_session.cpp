@@ -528,7 +528,11 @@ bool Session::loop() {
     }
     int n = loader_->poll(wait_ms, on_raw_);
     if (n < 0 && n != -EINTR) throw Error("ring buffer poll failed: " + std::string(strerror(-n)));
-    if (metrics_ && n > 0) metrics_->ring_batch(static_cast<uint64_t>(n));
+    if (metrics_) {
+      if (n > 0) metrics_->ring_batch(static_cast<uint64_t>(n));
+      auto ring = loader_->ring_use();
+      metrics_->ring_use(ring.size, ring.used, ring.peak);
+    }
     if (sink_) {
       if (!sink_->flush() || (!capture_mode_ && &out_ == &std::cout && stdout_reader_gone())) {
         sink_broken_ = true;
@@ -615,6 +619,12 @@ Stats Session::collect_stats() const {
   st.counters["lost_kernel"] = static_cast<int64_t>(kernel_lost);
   st.counters["lost_user"] = static_cast<int64_t>(user_lost);
   st.counters["peak_rss_kb"] = mem_point("end").hwm_kb;
+  // How near the kernel came to dropping records: a peak close to the size warns before
+  // lost_kernel counts anything.
+  if (auto ring = loader.ring_use(); ring.size) {
+    st.counters["ring_buffer_bytes"] = static_cast<int64_t>(ring.size);
+    st.counters["ring_buffer_peak_used_bytes"] = static_cast<int64_t>(ring.peak);
+  }
   // Counters folded into a connected flow (a server that connect()s) left the map too.
   uint64_t absorbed = loader.kernel_stat(NV_STAT_UDP_ABSORBED);
   st.counters["udp_counters_merged_into_connected"] = static_cast<int64_t>(absorbed);

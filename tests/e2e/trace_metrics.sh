@@ -83,3 +83,13 @@ for w in kernel user transport; do
   [[ $(value "netviz_trace_lost_events_total{where=\"$w\"}") == 0 ]] || fail "lost events ($w): $(grep lost "$tmp/metrics.txt")"
 done
 echo "ok: $conns connections -> netviz_trace_flows_total $flows (client and server side), 0 lost"
+# Ring buffer use: the records of those connections waited in it, never more than it holds;
+# the capture's end-of-run figures agree with what /metrics said during the run.
+size=$(value netviz_trace_ring_buffer_size_bytes); peak=$(value netviz_trace_ring_buffer_peak_used_bytes)
+used=$(value netviz_trace_ring_buffer_used_bytes)
+cap_size=$(jq '.stats.ring_buffer_bytes' "$tmp/capture.json")
+cap_peak=$(jq '.stats.ring_buffer_peak_used_bytes' "$tmp/capture.json")
+[[ $size == "$cap_size" ]] && (( size > 0 )) || fail "ring buffer size: /metrics $size, capture $cap_size"
+(( peak > 0 && peak <= size && used <= peak )) || fail "ring buffer use: used $used, peak $peak, size $size"
+(( cap_peak >= peak && cap_peak <= size )) || fail "ring buffer peak: capture $cap_peak, /metrics $peak"
+echo "ok: ring buffer peak $peak of $size bytes (capture: $cap_peak)"

@@ -38,6 +38,7 @@ TEST(TraceMetrics, FlowsByCommRemoteProtoAndRunCounters) {
   m.ring_batch(30);
   m.ring_batch(10);
   m.live_flows(4);
+  m.ring_use(4096, 96, 480);
   std::string t = m.text();
   EXPECT_TRUE(has(t, "netviz_trace_flows_total{comm=\"curl\",proto=\"tcp\",remote=\"10.0.0.1\"} 2")) << t;
   EXPECT_TRUE(has(t, "netviz_trace_flows_total{comm=\"curl\",proto=\"tcp\",remote=\"10.0.0.2\"} 1"));
@@ -53,6 +54,9 @@ TEST(TraceMetrics, FlowsByCommRemoteProtoAndRunCounters) {
   EXPECT_TRUE(has(t, "netviz_trace_ring_buffer_records_total 40"));
   EXPECT_TRUE(has(t, "netviz_trace_ring_buffer_batch_records 10"));
   EXPECT_TRUE(has(t, "netviz_trace_live_flows 4"));
+  EXPECT_TRUE(has(t, "netviz_trace_ring_buffer_size_bytes 4096"));
+  EXPECT_TRUE(has(t, "netviz_trace_ring_buffer_used_bytes 96"));
+  EXPECT_TRUE(has(t, "netviz_trace_ring_buffer_peak_used_bytes 480"));
   EXPECT_TRUE(has(t, "netviz_trace_metrics_series_cut_total 0"));
   EXPECT_NE(t.find("# TYPE netviz_trace_flows_total counter"), std::string::npos);
 

@@ -29,19 +29,27 @@ StitchFormat parse_format(const std::string& s) {
   throw Error("--format: expected dot, json, svg, png or pdf, got \"" + s + "\"");
 }
 
-int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
+void check_input_source(const StitchOptions& o) {
   if (!o.subscribe.empty()) {
     if (!o.inputs.empty()) throw Error("--subscribe: give either input files or --subscribe, not both");
+    return;
+  }
+  if (!o.durable.empty() || !o.since.empty() || !o.window.empty())
+    throw Error("--durable, --since, --window: only with --subscribe");
+  if (o.inputs.empty())
+    throw Error("no input: name capture files or JSON-lines streams, - for stdin, or --subscribe URL");
+  int stdin_uses = 0;
+  for (const auto& p : o.inputs) stdin_uses += p == "-";
+  if (stdin_uses > 1) throw Error("- (stdin) given more than once");
+}
+
+int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
+  check_input_source(o);
+  if (!o.subscribe.empty()) {
     if (o.every < 0) throw Error("--every: expected a number of seconds >= 0");
     if (o.every > 0 && (!o.follow || o.output.empty())) throw Error("--every: needs --follow and -o FILE");
     return run_subscribe(o, out, err);
   }
-  if (!o.durable.empty() || !o.since.empty() || !o.window.empty())
-    throw Error("--durable, --since, --window: only with --subscribe");
-  if (o.inputs.empty()) throw Error("no input: name capture files or JSON-lines streams, or - for stdin");
-  int stdin_uses = 0;
-  for (const auto& p : o.inputs) stdin_uses += p == "-";
-  if (stdin_uses > 1) throw Error("- (stdin) given more than once");
   if (o.skew < 0) throw Error("--skew: expected a number of seconds >= 0");
   if (o.every < 0) throw Error("--every: expected a number of seconds >= 0");
   if (o.every > 0 && !o.follow) throw Error("--every: only with --follow");

@@ -107,7 +107,8 @@ class FleetFeed {
 
 }  // namespace
 
-int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) {
+int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err,
+                  const FollowHooks& hooks) {
   SubscribeOptions so = subscribe_options(o);
   const int64_t window = o.window.empty() ? 0 : parse_duration_ns(o.window, "--window");
   Subscriber sub(so, err);
@@ -115,9 +116,23 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
   FollowSession session(o, o.follow ? out : discard);
   FleetFeed feed(session, err);
   uint64_t pending = 1;  // messages the server still had after the last one delivered
-  auto on_msg = [&feed, &pending](const FleetMessage& m) {
+  // The live page's threads read the session: every change to it holds their lock.
+  auto locked = [&hooks] {
+    return hooks.session_mutex ? std::unique_lock(*hooks.session_mutex) : std::unique_lock<std::mutex>();
+  };
+  auto on_msg = [&feed, &pending, &locked](const FleetMessage& m) {
+    auto lock = locked();
     feed.message(m);
     pending = m.pending;
+  };
+  auto locked_settle = [&session, &locked] {
+    auto lock = locked();
+    session.settle();
+  };
+  auto tick = [&session, &hooks, &locked] {
+    auto lock = locked();
+    session.tick();
+    if (hooks.on_tick) hooks.on_tick(session);
   };
 
   StopSignals stop_signals;
@@ -140,7 +155,7 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
         if (!sub.replay_acknowledged(on_msg))
           err << "netviz-stitch: note: the messages acknowledged by the earlier run could not "
                  "all be read again; edges from before the restart may be missing\n";
-        session.settle();
+        locked_settle();
         if (o.verbose)
           err << "netviz-stitch: resumed durable " << o.durable << " after stream seq "
               << sub.resumed_ack_floor() << "\n";
@@ -150,6 +165,7 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
     if (n < 0) continue;
     // A stitcher runs for weeks in bounded memory: ended flows older than the window go.
     if (window && Clock::now() - last_expire >= std::chrono::seconds(1)) {
+      auto lock = locked();
       session.drop_ended_before(wall_now_ns() - window);
       last_expire = Clock::now();
     }
@@ -157,7 +173,7 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
     // least twice the last one's cost, so reading keeps up and changes come out in batches.
     if (o.follow && Clock::now() - last_tick >= tick_every) {
       auto t0 = Clock::now();
-      session.tick();
+      tick();
       last_tick = Clock::now();
       tick_every = std::max<Clock::duration>(std::chrono::milliseconds(100), 2 * (last_tick - t0));
     }
@@ -167,8 +183,11 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
     }
     if (!o.follow && (n == 0 || pending == 0)) break;  // caught up with what the stream holds
   }
-  if (window) session.drop_ended_before(wall_now_ns() - window);
-  session.tick();
+  if (window) {
+    auto lock = locked();
+    session.drop_ended_before(wall_now_ns() - window);
+  }
+  tick();
   feed.report(o.verbose);
   if (!o.follow || !o.output.empty()) emit_graph(session.graph(), o, out);
   return 0;

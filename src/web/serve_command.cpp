@@ -12,6 +12,8 @@
 #include "stitch/graph_sinks.h"
 #include "stitch/render_graph.h"
 #include "commands/graph_output.h"
+#include "commands/stitch_command.h"
+#include "commands/subscribe_command.h"
 #include "util/error.h"
 #include "util/listen_address.h"
 #include "util/time.h"
@@ -74,10 +76,7 @@ std::string query_key(const httplib::Request& req) {
 }  // namespace
 
 int run_serve(const StitchOptions& o, const ServeOptions& s, std::ostream& err) {
-  if (o.inputs.empty()) throw Error("no input: name capture files or JSON-lines streams, or - for stdin");
-  int stdin_uses = 0;
-  for (const auto& p : o.inputs) stdin_uses += p == "-";
-  if (stdin_uses > 1) throw Error("- (stdin) given more than once");
+  check_input_source(o);
   if (!o.output.empty()) throw Error("--serve: -o is not used; the graph is at /graph.json");
   if (s.max_nodes == 0) throw Error("--serve-max-nodes: expected a number > 0");
   if (s.render_timeout <= 0) throw Error("--render-timeout: expected a number of seconds > 0");
@@ -231,7 +230,13 @@ int run_serve(const StitchOptions& o, const ServeOptions& s, std::ostream& err) 
   int rc = 0;
   try {
     std::ostream nowhere(nullptr);
-    rc = run_follow(o, nowhere, err, live.hooks());
+    if (o.subscribe.empty()) {
+      rc = run_follow(o, nowhere, err, live.hooks());
+    } else {
+      StitchOptions fo = o;
+      fo.follow = true;  // the page follows the fleet until stopped
+      rc = run_subscribe(fo, nowhere, err, live.hooks());
+    }
   } catch (...) {
     live.stop();
     server.stop();

@@ -94,14 +94,15 @@ for f in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no
 d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
 try:
     d.get(sys.argv[1])
-    for _ in range(100):
+    # Generous waits: under load the first page load alone can take seconds.
+    for _ in range(300):
         if d.find_elements(By.ID, "host-view"): break
         time.sleep(0.1)
     notice = d.find_element(By.ID, "notice").text
     print("notice:", notice)
     assert "too large" in notice, notice
     d.find_element(By.ID, "host-view").click()
-    for _ in range(100):
+    for _ in range(300):
         if d.execute_script("return document.querySelectorAll('#canvas g.node').length"): break
         time.sleep(0.1)
     assert "view=host" in d.current_url, d.current_url

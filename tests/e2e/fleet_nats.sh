@@ -10,6 +10,7 @@
 #     host's stream reached NATS once: as many lines as its stdout, none twice;
 #   - a wrong URL and refused credentials: one line, exit 2, before any tracing.
 set -euo pipefail
+. "$(dirname "$0")/lib/bridged_hosts.sh"
 
 : "${NETVIZ_TRACE:?path to netviz-trace}"
 : "${NETVIZ_STITCH:?path to netviz-stitch}"
@@ -17,15 +18,13 @@ set -euo pipefail
 command -v nats-server >/dev/null || { echo "FAIL: nats-server not installed" >&2; exit 1; }
 
 p=nvt-f-$$
-sw=$p-sw
 tmp=$(mktemp -d /tmp/nvt-fleet.XXXXXX)
 pids=()
 nats_pid=
 cleanup() {
   for pid in "${pids[@]}" $nats_pid; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  for n in 1 2 3 4; do ip netns del "$p-ns$n" 2>/dev/null || true; done
-  ip netns del "$sw" 2>/dev/null || true
+  bridged_hosts_down "$p" 4
   [[ -n ${NETVIZ_KEEP_TMP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -71,18 +70,7 @@ grep -q "fleet:\*\*\*@" "$tmp/bad-creds.log" || fail "the URL is not shown maske
 grep -q tracing "$tmp/bad-creds.log" && fail "tracing began before the credentials were refused"
 kill "$auth_pid"
 
-ip netns add "$sw"
-ip -n "$sw" link add br0 type bridge
-ip -n "$sw" link set br0 up
-for n in 1 2 3 4; do
-  ns=$p-ns$n
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip -n "$sw" link add "v$n" type veth peer name eth0 netns "$ns"
-  ip -n "$sw" link set "v$n" master br0 up
-  ip -n "$ns" addr add "10.78.0.$n/24" dev eth0
-  ip -n "$ns" link set eth0 up
-done
+bridged_hosts_up "$p" 10.78.0 4
 
 # A client opens a connection to each target every 0.1 s for a while, each with its own
 # command name; a server answers every connection.

@@ -14,6 +14,7 @@
 # NETVIZ_STITCH_E2E_MODE=trace (default: --duration) or snapshot (--snapshot while the
 # connections are up).
 set -euo pipefail
+. "$(dirname "$0")/lib/bridged_hosts.sh"
 
 : "${NETVIZ_TRACE:?path to netviz-trace}"
 : "${NETVIZ_STITCH:?path to netviz-stitch}"
@@ -22,33 +23,19 @@ mode=${NETVIZ_STITCH_E2E_MODE:-trace}
 command -v dot >/dev/null || { echo "FAIL: dot (graphviz) not installed" >&2; exit 1; }
 
 p=nvt-g-$$
-sw=$p-sw
 tmp=$(mktemp -d /tmp/nvt-g-stitch.XXXXXX)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  for n in 1 2 3 4; do ip netns del "$p-ns$n" 2>/dev/null || true; done
-  ip netns del "$sw" 2>/dev/null || true
+  bridged_hosts_down "$p" 4
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; for f in "$tmp"/*.log; do echo "--- $f" >&2; tail -5 "$f" >&2; done; exit 1; }
 
-# The bridge lives in a namespace of its own: nothing of the test touches the host's.
-ip netns add "$sw"
-ip -n "$sw" link add br0 type bridge
-ip -n "$sw" link set br0 up
-for n in 1 2 3 4; do
-  ns=$p-ns$n
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip -n "$sw" link add "v$n" type veth peer name eth0 netns "$ns"
-  ip -n "$sw" link set "v$n" master br0 up
-  ip -n "$ns" addr add "10.77.0.$n/24" dev eth0
-  ip -n "$ns" link set eth0 up
-done
+bridged_hosts_up "$p" 10.77.0 4
 
 # One small program for every role; the command name is set so each role is its own node.
 cat > "$tmp/peer.py" <<'PY'

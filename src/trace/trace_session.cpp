@@ -129,6 +129,7 @@ class Session {
   bool start();
   bool loop();
   void drain();
+  size_t drain_publisher();
   void report();
   // Steps of start.
   ScanOptions set_filters();
@@ -674,21 +675,28 @@ void Session::report() {
          << " TCP connections ended without the kernel reporting their close; written as "
             "CLOSED without a duration\n";
 
+  if (proc_fd_ >= 0) close(proc_fd_);
   if (capture_mode_) {
+    // The published stream ends first, so that the file's stats can count what NATS never
+    // stored: the file is the complete record of the run.
+    if (sink_) sink_->stats(st, wall_now_ns());
+    if (size_t left = drain_publisher()) {
+      st.counters["lost_transport"] += static_cast<int64_t>(left);
+      st.lost_events += left;
+    }
     Capture c = assemble_trace_capture(scan_, table_, filter_, st);
     AtomicFile file(opts_.output);
     write_capture_streamed(file.stream(), c, !opts_.no_cmdline);
     file.commit();
-    if (proc_fd_ >= 0) close(proc_fd_);
-    if (sink_) sink_->stats(st, wall_now_ns());
   } else {
-    if (proc_fd_ >= 0) close(proc_fd_);
     sink_->stats(st, wall_now_ns());
     sink_->flush();
+    drain_publisher();
   }
-  // Whatever NATS has not stored yet gets a moment; what is left is said on stderr.
-  if (publisher_) publisher_->drain(10000);
 }
+
+// Whatever NATS has not stored yet gets a moment; what is left is said on stderr and returned.
+size_t Session::drain_publisher() { return publisher_ ? publisher_->drain(10000) : 0; }
 
 }  // namespace
 

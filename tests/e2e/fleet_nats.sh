@@ -70,6 +70,26 @@ grep -q "fleet:\*\*\*@" "$tmp/bad-creds.log" || fail "the URL is not shown maske
 grep -q tracing "$tmp/bad-creds.log" && fail "tracing began before the credentials were refused"
 kill "$auth_pid"
 
+# No server ever answers and the spool holds 2 kB: the overflow is said and counted, and the
+# -o capture counts every event NATS never stored (in the spool at exit included).
+"$NETVIZ_TRACE" --duration 4 --publish "nats://127.0.0.1:$(free_port)" --spool-max 2K \
+  -o "$tmp/overflow.json" 2>"$tmp/overflow.log" &
+ovf=$!
+for _ in $(seq 150); do grep -q "tracing" "$tmp/overflow.log" 2>/dev/null && break; sleep 0.1; done
+python3 -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(200); p = s.getsockname()[1]
+for c in [socket.create_connection(("127.0.0.1", p)) for _ in range(100)]: c.close()'
+wait "$ovf" || fail "netviz-trace with an overflowing spool failed"
+grep -q "spool full (2048 bytes, --spool-max)" "$tmp/overflow.log" || fail "the spool overflow was not said"
+said=$(sed -n 's/.* lost [0-9]* events (.*, \([0-9]*\) on the way to NATS)$/\1/p' "$tmp/overflow.log")
+at_exit=$(sed -n 's/^netviz-trace: \([0-9]*\) events not yet stored .* at exit: lost$/\1/p' "$tmp/overflow.log")
+counted=$(jq '.stats.lost_transport' "$tmp/overflow.json")
+[[ -n $said ]] && (( said > 0 && counted == said + ${at_exit:-0} )) ||
+  fail "overflow: stderr said $said lost (+${at_exit:-0} at exit), the capture counts $counted"
+(( $(jq '.stats.lost_events' "$tmp/overflow.json") >= counted )) || fail "lost_transport not in lost_events"
+echo "ok: spool overflow said and counted: $counted events lost on the way to NATS"
+
 bridged_hosts_up "$p" 10.78.0 4
 
 # A client opens a connection to each target every 0.1 s for a while, each with its own

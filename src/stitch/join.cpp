@@ -113,8 +113,10 @@ ConnSide side_of(const FlowEnd& e) {
 }
 
 // Each end's partner (kNone: none): ends sharing a reversed 5-tuple whose lifetimes overlap,
-// the closest in time first. Chains of ends sharing a 5-tuple: head in the table, the rest
-// through `next`.
+// the closest in time first. Ends with an owner pair first, so an ownerless record of a
+// socket (a scan that found it while it closed) never takes the partner of the traced one,
+// whatever order the inputs came in. Chains of ends sharing a 5-tuple: head in the table,
+// the rest through `next`.
 std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
   ChainTable heads(ends.size());
   std::vector<uint32_t> next(ends.size(), kNone);
@@ -125,29 +127,34 @@ std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
     h = i;
   }
   std::vector<uint32_t> partner(ends.size(), kNone);
-  for (uint32_t i = 0; i < ends.size(); ++i) {
-    const FlowEnd& a = ends[i];
-    if (a.raddr == kNoSym || a.failed || partner[i] != kNone) continue;
-    uint32_t first = heads.find(reversed(a));
-    if (first == kNone) continue;
-    uint32_t best = kNone;
-    WallNs best_d = 0;
-    for (uint32_t j = first; j != kNone; j = next[j]) {
-      if (j == i || partner[j] != kNone) continue;
-      const FlowEnd& b = ends[j];
-      if (b.failed) continue;
-      // The same socket seen twice in one namespace is not two ends of a connection.
-      if (b.host == a.host && b.lport == a.lport && b.laddr == a.laddr) continue;
-      if (!overlaps(a, b, skew)) continue;
-      WallNs d = distance(a, b);
-      if (best == kNone || d < best_d) {
-        best = j;
-        best_d = d;
+  auto usable = [&](uint32_t i, bool owned_only) {
+    const FlowEnd& e = ends[i];
+    return !e.failed && partner[i] == kNone && (!owned_only || e.pid != 0);
+  };
+  for (bool owned_only : {true, false}) {
+    for (uint32_t i = 0; i < ends.size(); ++i) {
+      const FlowEnd& a = ends[i];
+      if (a.raddr == kNoSym || !usable(i, owned_only)) continue;
+      uint32_t first = heads.find(reversed(a));
+      if (first == kNone) continue;
+      uint32_t best = kNone;
+      WallNs best_d = 0;
+      for (uint32_t j = first; j != kNone; j = next[j]) {
+        if (j == i || !usable(j, owned_only)) continue;
+        const FlowEnd& b = ends[j];
+        // The same socket seen twice in one namespace is not two ends of a connection.
+        if (b.host == a.host && b.lport == a.lport && b.laddr == a.laddr) continue;
+        if (!overlaps(a, b, skew)) continue;
+        WallNs d = distance(a, b);
+        if (best == kNone || d < best_d) {
+          best = j;
+          best_d = d;
+        }
       }
-    }
-    if (best != kNone) {
-      partner[i] = best;
-      partner[best] = i;
+      if (best != kNone) {
+        partner[i] = best;
+        partner[best] = i;
+      }
     }
   }
   return partner;

@@ -1,5 +1,8 @@
 // Joining flow ends across captures: both sides, one side, listeners, loopback, time.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "stitch_test_util.h"
 
@@ -195,4 +198,42 @@ TEST(StitchJoin, FailedConnectsAreNoEdgeUnlessAsked) {
   EXPECT_EQ(shown.external_hidden, 1u);
   std::remove(a.c_str());
   std::remove(b.c_str());
+}
+
+// A client end traced with its owner, an ownerless record of the same socket (a scan that
+// found it while it closed), and the server end on another host: the traced ends pair, in
+// whichever order the captures are read.
+TEST(StitchJoin, OwnedEndsPairBeforeAnOwnerlessTwinInAnyInputOrder) {
+  std::string dir = ::testing::TempDir() + "twin-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  auto end = [](int port_l, int port_r, const char* l, const char* r, const char* dir_, int pid,
+                const char* comm, const char* first, const char* last, bool closed) {
+    return std::string("{\"proto\":\"tcp\",\"family\":\"ipv4\",\"local\":{\"addr\":\"") + l +
+           "\",\"port\":" + std::to_string(port_l) + "},\"remote\":{\"addr\":\"" + r +
+           "\",\"port\":" + std::to_string(port_r) + "},\"direction\":\"" + dir_ +
+           "\",\"pid\":" + std::to_string(pid) + ",\"comm\":\"" + comm + "\",\"first_seen\":\"" +
+           first + "\",\"last_seen\":\"" + last + "\"" +
+           (closed ? ",\"duration_ms\":36,\"attribution\":\"connect\"" : ",\"attribution\":\"scan\"") + "}";
+  };
+  const char* host_a = "{\"netviz\":1,\"host\":{\"name\":\"a\",\"netns\":[{\"inode\":1,\"name\":\"\",\"addresses\":[\"10.2.0.3\"]}]},\"flows\":[";
+  const char* host_b = "{\"netviz\":1,\"host\":{\"name\":\"b\",\"netns\":[{\"inode\":1,\"name\":\"\",\"addresses\":[\"10.2.0.4\"]}]},\"flows\":[";
+  write_file(dir + "/a.json",
+             std::string(host_a) +
+                 end(39376, 7070, "10.2.0.3", "10.2.0.4", "outbound", 0, "",
+                     "2026-12-06T23:31:01.285Z", "2026-12-06T23:31:01.285Z", false) + "," +
+                 end(39376, 7070, "10.2.0.3", "10.2.0.4", "outbound", 14013, "cli3",
+                     "2026-12-06T23:31:01.281Z", "2026-12-06T23:31:01.317Z", true) + "]}");
+  write_file(dir + "/b.json",
+             std::string(host_b) +
+                 end(7070, 39376, "10.2.0.4", "10.2.0.3", "inbound", 14008, "srv4",
+                     "2026-12-06T23:31:01.281Z", "2026-12-06T23:31:01.317Z", true) + "]}");
+  for (auto order : {std::vector<std::string>{dir + "/a.json", dir + "/b.json"},
+                     std::vector<std::string>{dir + "/b.json", dir + "/a.json"}}) {
+    Graph g = stitch(order);
+    const GraphEdge* e = find_edge(g, "p:a|cli3", "p:b|srv4");
+    ASSERT_NE(e, nullptr) << testing::PrintToString(edge_list(g));
+    EXPECT_EQ(e->joined, "both");
+    EXPECT_EQ(find_edge(g, "u:a", "p:b|srv4"), nullptr) << testing::PrintToString(edge_list(g));
+  }
+  std::filesystem::remove_all(dir);
 }

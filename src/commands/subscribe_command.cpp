@@ -12,6 +12,7 @@
 #include "fleet/subscriber.h"
 #include "commands/follow.h"
 #include "commands/graph_output.h"
+#include "stitch/input_reader.h"
 #include "util/error.h"
 #include "util/stop_signals.h"
 #include "util/time.h"
@@ -109,10 +110,11 @@ class FleetFeed {
 
 int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) {
   SubscribeOptions so = subscribe_options(o);
+  keep_big_blocks_in_heap();
   const int64_t window = o.window.empty() ? 0 : parse_duration_ns(o.window, "--window");
   Subscriber sub(so, err);
   std::ostream discard(nullptr);  // without --follow only the final graph is written
-  FollowSession session(o, o.follow ? out : discard);
+  FollowSession session(o, o.follow ? out : discard, o.follow);
   FleetFeed feed(session, err);
   uint64_t pending = 1;  // messages the server still had after the last one delivered
   auto on_msg = [&feed, &pending](const FleetMessage& m) {

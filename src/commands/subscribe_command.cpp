@@ -155,8 +155,9 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err) 
       session.drop_ended_before(wall_now_ns() - window);
       last_expire = Clock::now();
     }
-    // Each tick rebuilds the graph, which takes longer as it grows: ticks are spaced to at
-    // least twice the last one's cost, so reading keeps up and changes come out in batches.
+    // A tick re-joins only what changed but builds the view from every connection kept, which
+    // takes longer as the store grows: ticks are spaced to at least twice the last one's
+    // cost, so reading keeps up and changes come out in batches.
     if (o.follow && Clock::now() - last_tick >= tick_every) {
       auto t0 = Clock::now();
       session.tick();

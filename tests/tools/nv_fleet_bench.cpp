@@ -4,10 +4,12 @@
 //
 //   nv_fleet_bench publish URL HOSTS EVENTS_PER_HOST DIR   all as fast as the publishers go;
 //       each host's lines also written to DIR/hostN.jsonl (the file path's input)
-//   nv_fleet_bench latency URL HOSTS RATE SECONDS STITCH [WINDOW]   the stitcher (--subscribe
-//       --follow --window WINDOW (1h), started here) against hosts publishing RATE events/s in
-//       all; every 50 ms a marker flow with a fresh command name; prints the marker-to-
-//       edge_added latencies and the stitcher's resident memory over the run
+//   nv_fleet_bench latency URL HOSTS RATE SECONDS STITCH   the stitcher (--subscribe
+//       --follow --window 1h, started here) against hosts publishing RATE events/s in all
+//       (connects left open and closes); every 50 ms a marker flow with a fresh command name;
+//       prints the marker-to-edge_added latencies and the stitcher's resident memory
+//   nv_fleet_bench memory URL HOSTS RATE SECONDS STITCH WINDOW   the same with --window WINDOW
+//       and closed flows only, so the window forgets every flow in time
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -122,7 +124,7 @@ void print_rss(const std::vector<std::pair<double, long>>& rss) {
 }
 
 int latency(const std::string& url, int hosts, double rate, double seconds, const std::string& stitch,
-            const std::string& window) {
+            const std::string& window, bool closed_only) {
   int fds[2];
   if (pipe(fds) != 0) return 1;
   pid_t child = fork();
@@ -181,7 +183,9 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
     auto due = static_cast<uint64_t>(rate * std::chrono::duration<double>(Clock::now() - start).count());
     while (events < due) {
       int h = static_cast<int>(events % hosts);
-      pubs[h]->push(flow_line(h, hosts, k, "c" + std::to_string(k % 5)));
+      // Closed flows only (every other line otherwise): all of them leave the --window.
+      uint64_t line = closed_only ? 2 * k + 1 : k;
+      pubs[h]->push(flow_line(h, hosts, line, "c" + std::to_string(k % 5)));
       ++k;
       ++events;
     }
@@ -219,10 +223,11 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 5 && a[0] == "publish") return publish(a[1], std::stoi(a[2]), std::stoull(a[3]), a[4]);
-  if ((a.size() == 6 || a.size() == 7) && a[0] == "latency")
-    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5],
-                   a.size() == 7 ? a[6] : "1h");
+  if (a.size() == 6 && a[0] == "latency")
+    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], "1h", false);
+  if (a.size() == 7 && a[0] == "memory")
+    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], a[6], true);
   std::cerr << "usage: nv_fleet_bench publish URL HOSTS EVENTS_PER_HOST DIR | latency URL HOSTS RATE "
-               "SECONDS STITCH [WINDOW]\n";
+               "SECONDS STITCH | memory URL HOSTS RATE SECONDS STITCH WINDOW\n";
   return 2;
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -18,14 +19,20 @@
 
 namespace netviz {
 
-FollowSession::FollowSession(const StitchOptions& o, std::ostream& changes)
-    : o_(o), changes_(changes) {}
+FollowSession::FollowSession(const StitchOptions& o, std::ostream& changes, bool incremental)
+    : o_(o), changes_(changes), incremental_(incremental) {}
 
 size_t FollowSession::add_input(const std::string& source) {
   auto in = std::make_unique<Input>();
   in->source = source;
   inputs_.push_back(std::move(in));
   return inputs_.size() - 1;
+}
+
+void FollowSession::open_stream(Input& in) {
+  in.mode = Input::Mode::stream;
+  in.stream = std::make_unique<StreamIngest>(store_, in.source);
+  if (incremental_) in.stream->track(live_.touched());
 }
 
 bool FollowSession::apply_lines(Input& in, bool at_end) {
@@ -46,8 +53,7 @@ bool FollowSession::apply_lines(Input& in, bool at_end) {
         in.pending.erase(0, pos);
         return false;
       }
-      in.mode = Input::Mode::stream;
-      in.stream = std::make_unique<StreamIngest>(store_, in.source);
+      open_stream(in);
     }
     changed |= in.stream->feed_line(line);
     pos = nl + 1;
@@ -73,8 +79,7 @@ bool FollowSession::feed_stream_line(size_t i, std::string_view line) {
   Input& in = *inputs_.at(i);
   if (in.mode == Input::Mode::unknown) {
     if (!looks_like_stream(line)) throw Error(in.source + ": no host line before the events");
-    in.mode = Input::Mode::stream;
-    in.stream = std::make_unique<StreamIngest>(store_, in.source);
+    open_stream(in);
   }
   bool changed = in.stream->feed_line(line);
   dirty_ |= changed;
@@ -90,8 +95,7 @@ bool FollowSession::finish_input(size_t i) {
     if (in.pending.find_first_not_of(" \t\r\n") == std::string::npos)
       throw Error(in.source + ": empty input");
     in.mode = looks_like_stream(in.pending) ? Input::Mode::stream : Input::Mode::document;
-    if (in.mode == Input::Mode::stream)
-      in.stream = std::make_unique<StreamIngest>(store_, in.source);
+    if (in.mode == Input::Mode::stream) open_stream(in);
   }
   if (in.mode == Input::Mode::document) {
     load_text(store_, in.pending, in.source);
@@ -106,10 +110,18 @@ bool FollowSession::finish_input(size_t i) {
   return changed;
 }
 
+Graph FollowSession::rebuild() {
+  GraphOptions g = graph_options(o_);
+  if (!incremental_) return build_graph(store_, g);
+  return build_graph(store_, g, [this, &g](const ConnectionSink& sink) {
+    return live_.run(store_, g.join, sink);
+  });
+}
+
 void FollowSession::tick() {
   if (!dirty_) return;
   dirty_ = false;
-  Graph g = build_graph(store_, graph_options(o_));
+  Graph g = rebuild();
   for (auto& c : diff_graphs(graph_, g)) {
     ojson line{{"seq", ++seq_}};
     for (auto& [k, v] : c.items()) line[k] = std::move(v);
@@ -120,18 +132,23 @@ void FollowSession::tick() {
 }
 
 void FollowSession::drop_ended_before(WallNs before) {
+  // Called every second: most calls have nothing to drop, and need not copy the store.
+  if (std::none_of(store_.ends.begin(), store_.ends.end(),
+                   [before](const FlowEnd& e) { return e.closed && e.last < before; }))
+    return;
   size_t n = store_.ends.size();
   std::vector<size_t> remap = store_.drop_ended_before(before);
   if (store_.ends.size() == n) return;
   for (auto& in : inputs_)
     if (in->stream) in->stream->remap(remap);
+  if (incremental_) live_.remap(remap);
   dirty_ = true;
 }
 
 void FollowSession::settle() {
   if (!dirty_) return;
   dirty_ = false;
-  graph_ = build_graph(store_, graph_options(o_));
+  graph_ = rebuild();
 }
 
 namespace {

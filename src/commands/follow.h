@@ -9,6 +9,7 @@
 
 #include "stitch/graph.h"
 #include "stitch/input_reader.h"
+#include "stitch/live_join.h"
 #include "stitch/stitch_options.h"
 
 namespace netviz {
@@ -16,7 +17,9 @@ namespace netviz {
 // The I/O-free part of follow mode, fed with chunks of each input; unit-testable.
 class FollowSession {
  public:
-  FollowSession(const StitchOptions& o, std::ostream& changes);
+  // incremental: keep connections between ticks (LiveJoin); a session that builds its graph
+  // once at the end (--subscribe without --follow) joins the whole store instead.
+  FollowSession(const StitchOptions& o, std::ostream& changes, bool incremental = true);
   size_t add_input(const std::string& source);  // returns the input's index
   // Takes a chunk of input `i`; complete lines are applied at once. Returns true when the
   // store changed.
@@ -49,10 +52,14 @@ class FollowSession {
     bool finished = false;
   };
   bool apply_lines(Input& in, bool at_end);
+  void open_stream(Input& in);
+  Graph rebuild();
 
   const StitchOptions& o_;
   std::ostream& changes_;
   FlowStore store_;
+  LiveJoin live_;  // re-joins only the ends that changed since the last tick
+  bool incremental_;
   std::vector<std::unique_ptr<Input>> inputs_;
   Graph graph_;
   uint64_t seq_ = 0;

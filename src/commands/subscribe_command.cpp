@@ -12,6 +12,7 @@
 #include "fleet/subscriber.h"
 #include "commands/follow.h"
 #include "commands/graph_output.h"
+#include "stitch/input_reader.h"
 #include "util/error.h"
 #include "util/stop_signals.h"
 #include "util/time.h"
@@ -110,10 +111,11 @@ class FleetFeed {
 int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err,
                   const FollowHooks& hooks) {
   SubscribeOptions so = subscribe_options(o);
+  keep_big_blocks_in_heap();
   const int64_t window = o.window.empty() ? 0 : parse_duration_ns(o.window, "--window");
   Subscriber sub(so, err);
   std::ostream discard(nullptr);  // without --follow only the final graph is written
-  FollowSession session(o, o.follow ? out : discard);
+  FollowSession session(o, o.follow ? out : discard, o.follow);
   FleetFeed feed(session, err);
   uint64_t pending = 1;  // messages the server still had after the last one delivered
   // The live page's threads read the session: every change to it holds their lock.
@@ -169,8 +171,9 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err,
       session.drop_ended_before(wall_now_ns() - window);
       last_expire = Clock::now();
     }
-    // Each tick rebuilds the graph, which takes longer as it grows: ticks are spaced to at
-    // least twice the last one's cost, so reading keeps up and changes come out in batches.
+    // A tick re-joins only what changed but builds the view from every connection kept, which
+    // takes longer as the store grows: ticks are spaced to at least twice the last one's
+    // cost, so reading keeps up and changes come out in batches.
     if (o.follow && Clock::now() - last_tick >= tick_every) {
       auto t0 = Clock::now();
       tick();

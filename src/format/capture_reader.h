@@ -33,6 +33,10 @@ class CaptureVisitor {
 void read_capture(std::string_view text, const std::string& source, CaptureVisitor& v);
 // The fast path alone: false when it gave up (the visitor may hold part of the items).
 bool read_capture_fast_path(std::string_view text, const std::string& source, CaptureVisitor& v);
+// One flow event line of a JSON-lines stream ("connect", "close", ...) as netviz writes it,
+// read by the same fast path into `f`; false for any other line or when it is unsure
+// (parse_stream_line then judges the line).
+bool read_flow_line_fast(std::string_view line, Flow& f);
 // The checked reader alone.
 void read_capture_checked(std::string_view text, const std::string& source, CaptureVisitor& v);
 

@@ -6,6 +6,7 @@
 
 #include "format/capture_json.h"
 #include "format/capture_reader.h"
+#include "format/event_json.h"
 #include "util/time.h"
 
 namespace netviz {
@@ -16,8 +17,17 @@ struct Bail {};
 
 class Fast {
  public:
-  Fast(std::string_view t, const std::string& source, CaptureVisitor& v)
+  Fast(std::string_view t, const std::string& source, CaptureVisitor* v)
       : p_(t.data()), end_(t.data() + t.size()), source_(source), v_(v) {}
+
+  // One flow event line of a stream: the flow's fields plus "event" (a flow event) and "time".
+  Flow& flow_line() {
+    line_ = true;
+    flow();
+    ws();
+    if (p_ != end_ || !saw_event_) throw Bail{};
+    return flow_;
+  }
 
   void document() {
     ws();
@@ -36,12 +46,15 @@ class Fast {
         nlohmann::json j = nlohmann::json::parse(span.begin(), span.end(), nullptr, false);
         if (j.is_discarded()) throw Bail{};
         JsonPath at{source_, "host"};
-        v_.on_host(host_from_json(j, at));  // throws on bad values: the checked path decides
+        v_->on_host(host_from_json(j, at));  // throws on bad values: the checked path decides
         saw_host = true;
       } else if (k == "flows") {
         if (!saw_host) throw Bail{};
         saw_flows = true;
-        array([this] { flow(); });
+        array([this] {
+          flow();
+          v_->on_flow(Flow(flow_));
+        });
       } else if (k == "sockets") {
         if (!saw_host) throw Bail{};
         size_t i = 0;
@@ -50,7 +63,7 @@ class Fast {
           nlohmann::json j = nlohmann::json::parse(span.begin(), span.end(), nullptr, false);
           if (j.is_discarded()) throw Bail{};
           JsonPath at{source_, "sockets[" + std::to_string(i++) + "]"};
-          v_.on_socket(socket_from_json(j, at));
+          v_->on_socket(socket_from_json(j, at));
         });
       } else if (k == "stats") {
         std::string_view span = skip_value();
@@ -58,7 +71,7 @@ class Fast {
         if (j.is_discarded()) throw Bail{};
         if (j.is_object()) {
           auto l = j.find("lost_events");
-          if (l != j.end() && l->is_number_unsigned()) v_.on_lost_events(l->get<uint64_t>());
+          if (l != j.end() && l->is_number_unsigned()) v_->on_lost_events(l->get<uint64_t>());
         }
       } else {
         skip_value();
@@ -351,7 +364,9 @@ class Fast {
     if (peek() == '}') throw Bail{};
     for (;;) {
       std::string_view k = key();
-      switch (k.size() ? k[0] : 0) {
+      switch (line_key(k) ? '\1' : k.size() ? k[0] : 0) {
+        case '\1':
+          break;
         case 'p':
           if (k == "proto") {
             f.proto.assign(str());
@@ -474,14 +489,32 @@ class Fast {
     if ((seen & kRequired) != kRequired || f.proto.empty()) throw Bail{};
     if (!(seen & kLast)) f.last_seen = f.first_seen;
     if (f.last_seen < f.first_seen) throw Bail{};
-    v_.on_flow(Flow(f));
+  }
+
+  // A stream line's own keys: the event must be a flow event; a time must be a valid one.
+  bool line_key(std::string_view k) {
+    if (!line_) return false;
+    if (k == "event") {
+      if (!is_flow_event(str())) throw Bail{};
+      saw_event_ = true;
+      return true;
+    }
+    if (k == "time") {
+      ws();
+      if (p_ != end_ && *p_ == '"') time();
+      else skip_value();
+      return true;
+    }
+    return false;
   }
 
   const char* p_;
   const char* end_;
   const std::string& source_;
-  CaptureVisitor& v_;
+  CaptureVisitor* v_;
   Flow flow_;
+  bool line_ = false;       // reading one stream line, not a document
+  bool saw_event_ = false;
 };
 
 }  // namespace
@@ -489,12 +522,28 @@ class Fast {
 bool read_capture_fast_path(std::string_view text, const std::string& source,
                             CaptureVisitor& v) {
   try {
-    Fast(text, source, v).document();
+    Fast(text, source, &v).document();
     return true;
   } catch (const Bail&) {
     return false;
   } catch (const std::exception&) {
     return false;  // a value error: the checked reader reports it with its own path
+  }
+}
+
+}  // namespace netviz
+
+namespace netviz {
+
+bool read_flow_line_fast(std::string_view line, Flow& out) {
+  static const std::string kNoSource;
+  try {
+    out = std::move(Fast(line, kNoSource, nullptr).flow_line());
+    return true;
+  } catch (const Bail&) {
+    return false;
+  } catch (const std::exception&) {
+    return false;
   }
 }
 

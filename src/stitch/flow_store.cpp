@@ -63,7 +63,9 @@ std::vector<size_t> FlowStore::drop_ended_before(WallNs before) {
     ++kept;
   }
   ends.resize(kept);
-  ends.shrink_to_fit();
+  // A follow run drops a little every second: shrink only what is mostly unused, so the
+  // store is not copied each time and still gives back what a long window held.
+  if (ends.capacity() > 2 * ends.size()) ends.shrink_to_fit();
   return remap;
 }
 

@@ -341,9 +341,16 @@ class Builder {
 }  // namespace
 
 Graph build_graph(FlowStore& store, const GraphOptions& o) {
+  return build_graph(store, o, [&store, &o](const ConnectionSink& sink) {
+    return join_ends(store, o.join, sink);
+  });
+}
+
+Graph build_graph(FlowStore& store, const GraphOptions& o,
+                  const std::function<JoinStats(const ConnectionSink&)>& join) {
   store.finish_labels();
   Builder b(store, o);
-  JoinStats st = join_ends(store, o.join, [&b](const Connection& c) { b.add(c); });
+  JoinStats st = join([&b](const Connection& c) { b.add(c); });
   if (o.listeners) b.add_idle_listeners();
   b.add_ingress();
   Graph g = b.finish(st);

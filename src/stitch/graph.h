@@ -2,6 +2,7 @@
 // The stitched graph in one of the views, with string ids, sorted: what the DOT, JSON and
 // follow sinks print.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -60,6 +61,12 @@ struct GraphOptions {
 
 // Joins and builds the view. Calls store.finish_labels().
 Graph build_graph(FlowStore& store, const GraphOptions& o);
+
+// The same from a join the caller runs (follow mode keeps connections and re-joins only
+// what changed): `join` hands every connection of the store to its sink, returns the counts.
+using ConnectionSink = std::function<void(const Connection&)>;
+Graph build_graph(FlowStore& store, const GraphOptions& o,
+                  const std::function<JoinStats(const ConnectionSink&)>& join);
 
 // "10.0.0.1:80", "[::1]:80"
 std::string endpoint_text(const std::string& addr, uint32_t port);

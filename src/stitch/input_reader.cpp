@@ -73,9 +73,36 @@ void StreamIngest::remap(const std::vector<size_t>& new_index) {
   }
 }
 
+void StreamIngest::add_flow(const Flow& f) {
+  // A connection handed on after accept() (or connect()) is reported again under the process
+  // that served it: keyed by the first owner, so the later line replaces the earlier end.
+  // The key's numbers are their bytes (one reused buffer): this runs for every line.
+  std::string& key = key_;
+  key.clear();
+  auto raw = [&key](const auto& v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  raw(f.netns);
+  raw(f.local.port);
+  raw(f.remote ? f.remote->port : 0u);
+  raw(f.handed_from ? f.handed_from->pid : f.pid);
+  raw(f.first_seen);
+  key.append(f.proto).append(1, '\0').append(f.local.addr).append(1, '\0');
+  key.append(f.remote ? f.remote->addr : std::string("\1-"));
+  auto [it, fresh] = flow_index_.try_emplace(key, store_.ends.size());
+  if (fresh)
+    store_.ends.push_back(scope_->make_end(f));
+  else
+    store_.ends[it->second] = scope_->make_end(f);
+  if (touched_) touched_->push_back(it->second);
+}
+
 bool StreamIngest::feed_line(std::string_view line) {
   ++line_no_;
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return false;
+  // Most lines are flows as netviz writes them: read without a JSON tree.
+  if (scope_ && read_flow_line_fast(line, fast_flow_)) {
+    add_flow(fast_flow_);
+    return true;
+  }
   StreamLine l = parse_stream_line(line, source_, line_no_);
   std::string where = source_ + ":" + std::to_string(line_no_);
   if (l.kind == StreamLine::Kind::host) {
@@ -85,19 +112,7 @@ bool StreamIngest::feed_line(std::string_view line) {
   }
   if (!scope_) throw Error(where + ": expected the stream's host line first, got \"" + l.event + "\"");
   if (l.kind == StreamLine::Kind::flow) {
-    const Flow& f = l.flow;
-    // A connection handed on after accept() (or connect()) is reported again under the process
-    // that served it: keyed by the first owner, so the later line replaces the earlier end.
-    std::string key = std::to_string(f.netns) + '|' + f.proto + '|' + f.local.addr + '|' +
-                      std::to_string(f.local.port) + '|' +
-                      (f.remote ? f.remote->addr + '|' + std::to_string(f.remote->port) : "-") +
-                      '|' + std::to_string(f.handed_from ? f.handed_from->pid : f.pid) + '|' +
-                      std::to_string(f.first_seen);
-    auto [it, fresh] = flow_index_.try_emplace(key, store_.ends.size());
-    if (fresh)
-      store_.ends.push_back(scope_->make_end(f));
-    else
-      store_.ends[it->second] = scope_->make_end(f);
+    add_flow(l.flow);
     return true;
   }
   if (l.kind == StreamLine::Kind::stats) {
@@ -185,14 +200,16 @@ void load_text(FlowStore& store, std::string_view text, const std::string& sourc
   read_capture(text, source, v);
 }
 
+void keep_big_blocks_in_heap() {
+  mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+}
+
 void load_inputs(FlowStore& store, const std::vector<std::string>& paths, int threads) {
   size_t n = paths.size();
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<size_t>(threads, n));
-  // Input texts and per-input stores are big, short-lived blocks: served by mmap, each
-  // would be faulted in afresh. Keep them in the heap for reuse (docs/benchmarks.md).
-  mallopt(M_MMAP_THRESHOLD, 512 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  keep_big_blocks_in_heap();
   if (threads <= 1) {
     for (const auto& p : paths) load_text(store, read_input(p), p == "-" ? "<stdin>" : p);
     return;

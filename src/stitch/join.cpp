@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 #include <unordered_map>
 
 namespace netviz {
@@ -116,24 +117,27 @@ ConnSide side_of(const FlowEnd& e) {
 // the closest in time first. Ends with an owner pair first, so an ownerless record of a
 // socket (a scan that found it while it closed) never takes the partner of the traced one,
 // whatever order the inputs came in. Chains of ends sharing a 5-tuple: head in the table,
-// the rest through `next`.
-std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
-  ChainTable heads(ends.size());
-  std::vector<uint32_t> next(ends.size(), kNone);
-  for (uint32_t i = ends.size(); i-- > 0;) {
-    if (ends[i].raddr == kNoSym) continue;
-    uint32_t& h = heads.head(key_of(ends[i]));
+// the rest through `next`. Positions are in `which`, the ends joined (ascending store indexes).
+std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& all, const std::vector<uint32_t>& which,
+                                WallNs skew) {
+  auto end = [&](uint32_t pos) -> const FlowEnd& { return all[which[pos]]; };
+  const uint32_t n = static_cast<uint32_t>(which.size());
+  ChainTable heads(n);
+  std::vector<uint32_t> next(n, kNone);
+  for (uint32_t i = n; i-- > 0;) {
+    if (end(i).raddr == kNoSym) continue;
+    uint32_t& h = heads.head(key_of(end(i)));
     next[i] = h;
     h = i;
   }
-  std::vector<uint32_t> partner(ends.size(), kNone);
+  std::vector<uint32_t> partner(n, kNone);
   auto usable = [&](uint32_t i, bool owned_only) {
-    const FlowEnd& e = ends[i];
+    const FlowEnd& e = end(i);
     return !e.failed && partner[i] == kNone && (!owned_only || e.pid != 0);
   };
   for (bool owned_only : {true, false}) {
-    for (uint32_t i = 0; i < ends.size(); ++i) {
-      const FlowEnd& a = ends[i];
+    for (uint32_t i = 0; i < n; ++i) {
+      const FlowEnd& a = end(i);
       if (a.raddr == kNoSym || !usable(i, owned_only)) continue;
       uint32_t first = heads.find(reversed(a));
       if (first == kNone) continue;
@@ -141,7 +145,7 @@ std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
       WallNs best_d = 0;
       for (uint32_t j = first; j != kNone; j = next[j]) {
         if (j == i || !usable(j, owned_only)) continue;
-        const FlowEnd& b = ends[j];
+        const FlowEnd& b = end(j);
         // The same socket seen twice in one namespace is not two ends of a connection.
         if (b.host == a.host && b.lport == a.lport && b.laddr == a.laddr) continue;
         if (!overlaps(a, b, skew)) continue;
@@ -272,25 +276,66 @@ Connection one_side(const FlowStore& store, const ListenerIndex& listeners, cons
 
 }  // namespace
 
-JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
-                    const std::function<void(const Connection&)>& sink) {
-  const auto& ends = store.ends;
+size_t JoinGroupKeyHash::operator()(const JoinGroupKey& k) const {
+  return KeyHash{}(Key{k.proto, k.addr_a, k.addr_b, k.ports, k.scope});
+}
+
+JoinGroupKey join_group_key(const FlowEnd& e, uint8_t* direction) {
+  Key k = key_of(e), r = reversed(e);
+  // One spelling for both directions: the smaller of the two sides first.
+  bool swap = std::tie(r.laddr, r.ports) < std::tie(k.laddr, k.ports);
+  if (direction) *direction = k == r ? 3 : swap ? 2 : 1;
+  const Key& c = swap ? r : k;
+  return {c.proto, c.laddr, c.raddr, c.ports, c.scope};
+}
+
+void add_join_stats(JoinStats& a, const JoinStats& b) {
+  a.ends += b.ends;
+  a.both += b.both;
+  a.one_side += b.one_side;
+  a.listener += b.listener;
+  a.external += b.external;
+  a.ambiguous += b.ambiguous;
+  a.no_remote += b.no_remote;
+  a.failed += b.failed;
+}
+
+struct Joiner::Impl {
+  Impl(const FlowStore& s, const JoinOptions& opt) : store(s), o(opt), listeners(s) {}
+  const FlowStore& store;
+  JoinOptions o;
+  ListenerIndex listeners;
+};
+
+Joiner::Joiner(const FlowStore& store, const JoinOptions& o)
+    : impl_(std::make_unique<Impl>(store, o)) {}
+Joiner::~Joiner() = default;
+
+JoinStats Joiner::join(const std::vector<uint32_t>& which,
+                       const std::function<void(const Connection&)>& sink) const {
+  const auto& ends = impl_->store.ends;
   JoinStats st;
-  st.ends = ends.size();
-  std::vector<uint32_t> partner = pair_ends(ends, o.skew_ns);
-  ListenerIndex listeners(store);
-  for (uint32_t i = 0; i < ends.size(); ++i) {
-    const FlowEnd& a = ends[i];
+  st.ends = which.size();
+  std::vector<uint32_t> partner = pair_ends(ends, which, impl_->o.skew_ns);
+  for (uint32_t i = 0; i < which.size(); ++i) {
+    const FlowEnd& a = ends[which[i]];
     if (a.raddr == kNoSym) {
       ++st.no_remote;
     } else if (uint32_t p = partner[i]; p == kNone) {
-      sink(one_side(store, listeners, a, st));
+      sink(one_side(impl_->store, impl_->listeners, a, st));
     } else if (p > i) {  // a lower p was emitted with its partner
       ++st.both;
-      sink(both_sides(a, ends[p]));
+      sink(both_sides(a, ends[which[p]]));
     }
   }
   return st;
+}
+
+JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
+                    const std::function<void(const Connection&)>& sink) {
+  std::vector<uint32_t> all(store.ends.size());
+  for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+  return Joiner(store, o).join(all, sink);
 }
 
 }  // namespace netviz

@@ -3,6 +3,8 @@
 // group knows about the other address (a listener, an unknown process, a peer outside).
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "stitch/flow_store.h"
 
@@ -51,5 +53,37 @@ struct JoinOptions {
 // Linear in the number of ends: one hash map keyed by the 5-tuple, never pairwise.
 JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
                     const std::function<void(const Connection&)>& sink);
+
+// Ends join only with ends of the same group: those sharing their 5-tuple or its reverse
+// (and host, for flows that never leave it). A group joins the same whatever else the
+// store holds, so follow mode re-joins only the groups whose ends changed.
+struct JoinGroupKey {
+  Sym proto = kNoSym, addr_a = kNoSym, addr_b = kNoSym;
+  uint32_t ports = 0;  // port_a << 16 | port_b
+  uint32_t scope = 0;
+  bool operator==(const JoinGroupKey&) const = default;
+};
+struct JoinGroupKeyHash {
+  size_t operator()(const JoinGroupKey& k) const;
+};
+// `direction`, when given: 1 when the end's 5-tuple is the group's first spelling, 2 when it
+// is the reverse, 3 when both (a socket connected to its own address and port).
+JoinGroupKey join_group_key(const FlowEnd& e, uint8_t* direction = nullptr);
+// Adds the counts of b to a.
+void add_join_stats(JoinStats& a, const JoinStats& b);
+
+// The join of some of the store's ends: `which` ascending, whole groups. Listeners are
+// indexed once per Joiner; the store must not change while it lives.
+class Joiner {
+ public:
+  Joiner(const FlowStore& store, const JoinOptions& o);
+  ~Joiner();
+  JoinStats join(const std::vector<uint32_t>& which,
+                 const std::function<void(const Connection&)>& sink) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace netviz

@@ -5,8 +5,11 @@
 //   nv_fleet_bench publish URL HOSTS EVENTS_PER_HOST DIR   all as fast as the publishers go;
 //       each host's lines also written to DIR/hostN.jsonl (the file path's input)
 //   nv_fleet_bench latency URL HOSTS RATE SECONDS STITCH   the stitcher (--subscribe
-//       --follow, started here) against hosts publishing RATE events/s in all; every 50 ms
-//       a marker flow with a fresh command name; prints the marker-to-edge_added latencies
+//       --follow --window 1h, started here) against hosts publishing RATE events/s in all
+//       (connects left open and closes); every 50 ms a marker flow with a fresh command name;
+//       prints the marker-to-edge_added latencies and the stitcher's resident memory
+//   nv_fleet_bench memory URL HOSTS RATE SECONDS STITCH WINDOW   the same with --window WINDOW
+//       and closed flows only, so the window forgets every flow in time
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -89,7 +92,39 @@ int publish(const std::string& url, int hosts, uint64_t per_host, const std::str
   return left || lost ? 1 : 0;
 }
 
-int latency(const std::string& url, int hosts, double rate, double seconds, const std::string& stitch) {
+// The stitcher's resident memory (kB) from /proc; 0 when gone.
+long rss_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  long kb = 0;
+  while (f >> key)
+    if (key == "VmRSS:" && f >> kb) return kb;
+  return 0;
+}
+
+// Peak, after the first fifth of the run (warm-up) and at the end, with the growth after
+// warm-up of a least-squares line through the samples.
+void print_rss(const std::vector<std::pair<double, long>>& rss) {
+  if (rss.size() < 5) return;
+  size_t warm = rss.size() / 5;
+  long peak = 0;
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < rss.size(); ++i) {
+    peak = std::max(peak, rss[i].second);
+    if (i < warm) continue;
+    double x = rss[i].first, y = static_cast<double>(rss[i].second);
+    n += 1, sx += x, sy += y, sxx += x * x, sxy += x * y;
+  }
+  double slope = n > 1 && n * sxx != sx * sx ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0;
+  double span = rss.back().first - rss[warm].first;
+  std::printf("stitcher RSS: peak %.1f MB, %.1f MB after warm-up (%.0f s), %.1f MB at the end; "
+              "fitted growth after warm-up %+.1f MB over %.0f s\n",
+              peak / 1024.0, rss[warm].second / 1024.0, rss[warm].first, rss.back().second / 1024.0,
+              slope * span / 1024.0, span);
+}
+
+int latency(const std::string& url, int hosts, double rate, double seconds, const std::string& stitch,
+            const std::string& window, bool closed_only) {
   int fds[2];
   if (pipe(fds) != 0) return 1;
   pid_t child = fork();
@@ -98,7 +133,7 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
     close(fds[0]);
     close(fds[1]);
     execl(stitch.c_str(), stitch.c_str(), "--subscribe", url.c_str(), "--follow", "--since", "1s",
-          "--window", "1h", static_cast<char*>(nullptr));
+          "--window", window.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   close(fds[1]);
@@ -142,12 +177,15 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
   };
   auto start = Clock::now();
   uint64_t events = 0, k = 0, markers = 0;
-  auto next_marker = start;
+  auto next_marker = start, next_rss = start;
+  std::vector<std::pair<double, long>> rss;  // (seconds, kB) every second
   while (Clock::now() - start < std::chrono::duration<double>(seconds)) {
     auto due = static_cast<uint64_t>(rate * std::chrono::duration<double>(Clock::now() - start).count());
     while (events < due) {
       int h = static_cast<int>(events % hosts);
-      pubs[h]->push(flow_line(h, hosts, k, "c" + std::to_string(k % 5)));
+      // Closed flows only (every other line otherwise): all of them leave the --window.
+      uint64_t line = closed_only ? 2 * k + 1 : k;
+      pubs[h]->push(flow_line(h, hosts, line, "c" + std::to_string(k % 5)));
       ++k;
       ++events;
     }
@@ -157,6 +195,10 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
       int h = static_cast<int>(markers % hosts);
       pubs[h]->push(flow_line(h, hosts, 2 * markers, name, 60000, 6000));
       next_marker += std::chrono::milliseconds(50);
+    }
+    if (Clock::now() >= next_rss) {
+      rss.emplace_back(std::chrono::duration<double>(Clock::now() - start).count(), rss_kb(child));
+      next_rss += std::chrono::seconds(1);
     }
     read_changes(1);
   }
@@ -172,6 +214,7 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
               "p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
               static_cast<unsigned long long>(events), secs, events / secs, hosts, lat_ms.size(),
               static_cast<unsigned long long>(markers), pct(0.5), pct(0.99), pct(1.0));
+  print_rss(rss);
   return 0;
 }
 
@@ -181,7 +224,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 5 && a[0] == "publish") return publish(a[1], std::stoi(a[2]), std::stoull(a[3]), a[4]);
   if (a.size() == 6 && a[0] == "latency")
-    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5]);
-  std::cerr << "usage: nv_fleet_bench publish URL HOSTS EVENTS_PER_HOST DIR | latency URL HOSTS RATE SECONDS STITCH\n";
+    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], "1h", false);
+  if (a.size() == 7 && a[0] == "memory")
+    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], a[6], true);
+  std::cerr << "usage: nv_fleet_bench publish URL HOSTS EVENTS_PER_HOST DIR | latency URL HOSTS RATE "
+               "SECONDS STITCH | memory URL HOSTS RATE SECONDS STITCH WINDOW\n";
   return 2;
 }

@@ -1,0 +1,120 @@
+#include "stitch/live_join.h"
+
+#include <algorithm>
+
+namespace netviz {
+
+void LiveJoin::reset() {
+  groups_.clear();
+  work_.clear();
+  touched_.clear();
+  known_ = 0;
+}
+
+LiveJoin::Context LiveJoin::context_of(const FlowStore& store) {
+  Context c{store.hosts.size(), store.listeners.size(), 0};
+  for (const auto& [addr, hosts] : store.address_hosts) c.addresses += hosts.size();
+  return c;
+}
+
+LiveJoin::Group& LiveJoin::group_of(const FlowEnd& e, uint8_t* direction) {
+  return groups_[join_group_key(e, direction)];
+}
+
+void LiveJoin::queue(Group& g) {
+  if (g.queued) return;
+  g.queued = true;
+  work_.push_back(&g);
+}
+
+void LiveJoin::mark(Group& g) {
+  g.dirty = true;
+  queue(g);
+}
+
+// An end of a group whose ends all share one 5-tuple (no reverse) can pair with none: it
+// joins alone, as one more connection of the group. Any other group is joined whole again.
+void LiveJoin::add_new_ends(const FlowStore& store) {
+  for (; known_ < store.ends.size(); ++known_) {
+    uint8_t direction = 0;
+    Group& g = group_of(store.ends[known_], &direction);
+    g.ends.push_back(static_cast<uint32_t>(known_));
+    g.directions |= direction;
+    if (g.directions == 3) mark(g);
+    if (!g.dirty) g.fresh.push_back(static_cast<uint32_t>(known_));
+    queue(g);
+  }
+}
+
+void LiveJoin::remap(const std::vector<size_t>& new_index) {
+  // Dropping keeps the order of the ends left, so each group stays ascending.
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    Group& g = it->second;
+    size_t kept = 0;
+    for (uint32_t i : g.ends)
+      if (i < new_index.size() && new_index[i] != SIZE_MAX)
+        g.ends[kept++] = static_cast<uint32_t>(new_index[i]);
+    if (kept == 0) {
+      it = groups_.erase(it);
+      continue;
+    }
+    if (kept != g.ends.size()) {
+      g.ends.resize(kept);
+      g.ends.shrink_to_fit();
+      g.dirty = g.queued = true;
+    }
+    ++it;
+  }
+  work_.clear();  // it may name erased groups: made again from the flags
+  for (auto& [k, g] : groups_)
+    if (g.queued) work_.push_back(&g);
+  for (size_t& i : touched_) i = i < new_index.size() ? new_index[i] : SIZE_MAX;
+  size_t kept = 0;
+  for (size_t i = 0; i < known_ && i < new_index.size(); ++i) kept += new_index[i] != SIZE_MAX;
+  known_ = kept;
+}
+
+JoinStats LiveJoin::run(const FlowStore& store, const JoinOptions& o,
+                        const std::function<void(const Connection&)>& sink) {
+  const auto& ends = store.ends;
+  if (known_ > ends.size()) reset();
+  // A new host, address or listener can change any one-sided join: all groups again.
+  Context now = context_of(store);
+  if (now != context_) {
+    context_ = now;
+    for (auto& [k, g] : groups_) mark(g);
+  }
+  bool moved = false;
+  for (size_t i : touched_) {
+    if (i >= known_) continue;
+    Group& g = group_of(ends[i]);
+    // A replaced end keeps its 5-tuple; should one not, its old group still holds it.
+    moved |= !std::binary_search(g.ends.begin(), g.ends.end(), static_cast<uint32_t>(i));
+    mark(g);
+  }
+  touched_.clear();
+  if (moved) reset();
+  add_new_ends(store);
+  Joiner joiner(store, o);
+  for (Group* g : work_) {
+    if (g->dirty) {
+      g->connections.clear();
+      g->stats = joiner.join(g->ends, [g](const Connection& c) { g->connections.push_back(c); });
+    } else {
+      add_join_stats(g->stats, joiner.join(g->fresh, [g](const Connection& c) {
+                       g->connections.push_back(c);
+                     }));
+    }
+    g->fresh.clear();
+    g->dirty = g->queued = false;
+  }
+  work_.clear();
+  JoinStats st;
+  for (const auto& [k, g] : groups_) {
+    add_join_stats(st, g.stats);
+    for (const Connection& c : g.connections) sink(c);
+  }
+  return st;
+}
+
+}  // namespace netviz

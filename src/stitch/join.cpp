@@ -84,13 +84,21 @@ class ChainTable {
   size_t mask_ = 0;
 };
 
-Key key_of(const FlowEnd& e) {
-  return {e.proto, e.laddr, e.raddr, uint32_t(e.lport) << 16 | e.rport,
+// The tuple an end joins on: as its process saw it, or as its peer sees it when NATed.
+NatTuple join_tuple(const FlowStore& s, const FlowEnd& e) {
+  if (e.nat != UINT32_MAX) return s.nats[e.nat];
+  return {e.laddr, e.raddr, e.lport, e.rport};
+}
+
+Key key_of(const FlowStore& s, const FlowEnd& e) {
+  NatTuple t = join_tuple(s, e);
+  return {e.proto, t.laddr, t.raddr, uint32_t(t.lport) << 16 | t.rport,
           e.host_local ? e.host : kNone};
 }
 
-Key reversed(const FlowEnd& e) {
-  return {e.proto, e.raddr, e.laddr, uint32_t(e.rport) << 16 | e.lport,
+Key reversed(const FlowStore& s, const FlowEnd& e) {
+  NatTuple t = join_tuple(s, e);
+  return {e.proto, t.raddr, t.laddr, uint32_t(t.rport) << 16 | t.lport,
           e.host_local ? e.host : kNone};
 }
 
@@ -115,12 +123,13 @@ ConnSide side_of(const FlowEnd& e) {
 // Each end's partner (kNone: none): ends sharing a reversed 5-tuple whose lifetimes overlap,
 // the closest in time first. Chains of ends sharing a 5-tuple: head in the table, the rest
 // through `next`.
-std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
+std::vector<uint32_t> pair_ends(const FlowStore& store, WallNs skew) {
+  const auto& ends = store.ends;
   ChainTable heads(ends.size());
   std::vector<uint32_t> next(ends.size(), kNone);
   for (uint32_t i = ends.size(); i-- > 0;) {
     if (ends[i].raddr == kNoSym) continue;
-    uint32_t& h = heads.head(key_of(ends[i]));
+    uint32_t& h = heads.head(key_of(store, ends[i]));
     next[i] = h;
     h = i;
   }
@@ -128,7 +137,7 @@ std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
   for (uint32_t i = 0; i < ends.size(); ++i) {
     const FlowEnd& a = ends[i];
     if (a.raddr == kNoSym || a.failed || partner[i] != kNone) continue;
-    uint32_t first = heads.find(reversed(a));
+    uint32_t first = heads.find(reversed(store, a));
     if (first == kNone) continue;
     uint32_t best = kNone;
     WallNs best_d = 0;
@@ -204,14 +213,18 @@ Connection both_sides(const FlowEnd& a, const FlowEnd& b) {
   c.bytes = std::max(a.bytes, b.bytes);
   c.first = std::min(a.first, b.first);
   c.last = std::max(a.last, b.last);
+  if (cl.nat != UINT32_MAX || sv.nat != UINT32_MAX) {
+    c.nat_addr = cl.raddr;  // the client's own view: the address it connected to
+    c.nat_port = cl.rport;
+  }
   return c;
 }
 
 // The host of the group an end without partner points to: its own for host-local flows,
 // the one host holding the remote address, or its own among several; kNone: outside.
-uint32_t target_host(const FlowStore& store, const FlowEnd& a, JoinStats& st) {
+uint32_t target_host(const FlowStore& store, const FlowEnd& a, Sym raddr, JoinStats& st) {
   if (a.host_local) return a.host;
-  auto it = store.address_hosts.find(a.raddr);
+  auto it = store.address_hosts.find(raddr);
   if (it == store.address_hosts.end()) return kNone;
   const auto& hs = it->second;
   if (hs.size() == 1) return hs[0];
@@ -226,12 +239,13 @@ Connection one_side(const FlowStore& store, const ListenerIndex& listeners, cons
                     JoinStats& st) {
   Connection c;
   c.proto = a.proto;
-  uint32_t target = target_host(store, a, st);
+  const NatTuple t = join_tuple(store, a);  // the peer's view: the real address after DNAT
+  uint32_t target = target_host(store, a, t.raddr, st);
   c.open = !a.closed;
   c.bytes = a.bytes;
   c.first = a.first;
   c.last = a.last;
-  ConnSide other{ConnSide::Kind::unknown, target, 0, kNoSym, a.raddr, a.rport};
+  ConnSide other{ConnSide::Kind::unknown, target, 0, kNoSym, t.raddr, t.rport};
   if (a.failed) {
     if (target == kNone) other.kind = ConnSide::Kind::external;
     c.joined = Joined::failed;
@@ -241,7 +255,7 @@ Connection one_side(const FlowStore& store, const ListenerIndex& listeners, cons
     c.joined = Joined::external;
     ++st.external;
   } else if (const Listener* l =
-                 a.outbound ? listeners.find(target, a.proto, a.raddr, a.rport) : nullptr) {
+                 a.outbound ? listeners.find(target, a.proto, t.raddr, t.rport) : nullptr) {
     other.kind = l->comm == kNoSym ? ConnSide::Kind::unknown : ConnSide::Kind::process;
     other.pid = l->pid;
     other.comm = l->comm;
@@ -254,11 +268,15 @@ Connection one_side(const FlowStore& store, const ListenerIndex& listeners, cons
   if (a.outbound) {
     c.client = side_of(a);
     c.server = other;
-    c.port = a.rport;
+    c.port = t.rport;
   } else {
     c.client = other;
     c.server = side_of(a);
     c.port = a.lport;
+  }
+  if (a.nat != UINT32_MAX) {  // the address the client used: its own, or the server's peer view
+    c.nat_addr = a.outbound ? a.raddr : t.laddr;
+    c.nat_port = a.outbound ? a.rport : t.lport;
   }
   return c;
 }
@@ -270,7 +288,7 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
   const auto& ends = store.ends;
   JoinStats st;
   st.ends = ends.size();
-  std::vector<uint32_t> partner = pair_ends(ends, o.skew_ns);
+  std::vector<uint32_t> partner = pair_ends(store, o.skew_ns);
   ListenerIndex listeners(store);
   for (uint32_t i = 0; i < ends.size(); ++i) {
     const FlowEnd& a = ends[i];

@@ -31,6 +31,9 @@ struct Connection {
   bool open = true;
   uint64_t bytes = 0;
   WallNs first = 0, last = 0;
+  // NATed (an end's flow carried conntrack's translation): the address the client used.
+  Sym nat_addr = kNoSym;
+  uint16_t nat_port = 0;
 };
 
 struct JoinStats {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -16,6 +17,27 @@ namespace {
 
 // Room for the entries made between two polls of a busy host (a few hundred bytes each).
 constexpr int kEventBuffer = 8 << 20;
+
+// The kernel drops every new-entry event without a NAT status bit before it is queued, so a
+// host that tracks connections without translating them wakes nobody: the filter finds
+// the top-level CTA_STATUS attribute (after the 16-byte nlmsghdr and the 4-byte nfgenmsg)
+// and keeps the message only when IPS_SRC_NAT or IPS_DST_NAT is set. Without CTA_STATUS
+// the message is kept, and user space decides.
+void keep_only_translated(int fd) {
+  static sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_IMM, 20),
+      BPF_STMT(BPF_LDX | BPF_IMM, CTA_STATUS),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_NLATTR)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 4, 0),
+      BPF_STMT(BPF_MISC | BPF_TAX, 0),
+      BPF_STMT(BPF_LD | BPF_W | BPF_IND, 4),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, IPS_SRC_NAT | IPS_DST_NAT, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
 
 std::string addr_text(int family, const void* a) {
   char buf[INET6_ADDRSTRLEN] = "";
@@ -122,6 +144,7 @@ void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) 
   if (!events) return failed(std::string("events: ") + strerror(errno), label);
   int fd = nfct_fd(events);
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kEventBuffer, sizeof kEventBuffer);
+  keep_only_translated(fd);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   w->h = events;
   nfct_callback_register(events, NFCT_T_NEW, on_entry, w.get());
@@ -129,11 +152,16 @@ void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) 
 }
 
 void NatBook::poll() {
-  for (auto& w : watches_) {
-    // Non-blocking: each call reads until the socket is empty (EAGAIN) or the kernel had to
-    // drop entries for want of room (ENOBUFS: counted, then read on).
+  // Non-blocking: each call reads until the socket is empty (EAGAIN) or the kernel had to
+  // drop entries for want of room (ENOBUFS: counted, then read on).
+  for (auto& w : watches_)
     while (nfct_catch(w->h) < 0 && errno == ENOBUFS) ++overflows_;
-  }
+}
+
+void NatBook::poll(uint64_t netns) {
+  for (auto& w : watches_)
+    if (w->netns == netns)
+      while (nfct_catch(w->h) < 0 && errno == ENOBUFS) ++overflows_;
 }
 
 std::vector<std::string> NatBook::notes() const {

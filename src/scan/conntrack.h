@@ -27,8 +27,10 @@ class NatBook {
   // keeps a socket subscribed to its new entries (poll() reads them later, from any thread
   // and without privileges: the subscription is made here).
   void read_netns(uint64_t netns, const std::string& label, bool follow);
-  // Entries made since the last call, in every followed namespace; never blocks.
+  // Entries made since the last call, in every followed namespace (or only in `netns`);
+  // never blocks.
   void poll();
+  void poll(uint64_t netns);
   // Sets f.nat when conntrack translated f's tuple; other flows are left as they are.
   void apply(Flow& f) const;
   bool empty() const { return by_tuple_.empty(); }

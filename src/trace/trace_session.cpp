@@ -191,8 +191,16 @@ class Session {
   bool capture_mode_ = false;
 };
 
+// The stream's first line of a traced connection or UDP flow.
+static bool opens_flow(const char* event) {
+  return !std::strcmp(event, "connect") || !std::strcmp(event, "accept") || !std::strcmp(event, "udp");
+}
+
 void Session::emit_flow(const char* event, const Flow* f, WallNs time) {
   if (!f || !sink_ || !filter_.matches(*f)) return;
+  // A stream's first line of a connection reads its namespace's new conntrack entries
+  // first: the entry was made when the connection's first packet passed, before this line.
+  if (!capture_mode_ && f->remote && opens_flow(event)) nat_.poll(f->netns);
   if (!nat_.empty()) {
     Flow g = *f;
     nat_.apply(g);

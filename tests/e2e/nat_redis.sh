@@ -9,8 +9,10 @@
 # B server flow the address the client used (nat.local); the stitched graph has exactly one
 # edge redis-benchmark -> redis-server per translation, joined on both ends, NATed with the
 # address the client used, N flows each, and no (unknown process) or external edge, with
-# --external too. Then, the rules removed, a capture of direct connections has no nat field
-# and its edge none either; a snapshot without privilege says once that it could not read conntrack.
+# --external too; a JSON-lines stream's connect lines carry nat too; a snapshot taken while
+# connections through both DNATs are open gives the same edges. Then, the rules removed, a
+# capture of direct connections has no nat field and its edge none either; a snapshot
+# without privilege says once that it could not read conntrack.
 set -euo pipefail
 source "$(dirname "$0")/lib/real_servers.sh"
 rs_init nat
@@ -71,6 +73,11 @@ bench() {  # HOST PORT: n requests, a new connection for each
 
 start_trace client "$cns"
 start_trace server "$sns"
+# A JSON-lines stream of the client namespace as well: its connect lines carry nat already.
+"$NETVIZ_TRACE" --netns "$cns" --format json >"$tmp/stream.jsonl" 2>"$tmp/trace-stream.log" &
+trace_pids+=($!)
+rs_pids+=($!)
+for _ in $(seq 300); do grep -q "netviz-trace: tracing" "$tmp/trace-stream.log" && break; sleep 0.1; done
 bench 10.77.0.100 6379
 bench 10.77.1.100 6379
 bench 10.77.0.1 6380
@@ -82,6 +89,15 @@ for f in "$c" "$s"; do
   notes=$(jq -c '[.stats.notes[] | select(test("conntrack"))]' "$f")
   rs_eq "conntrack notes in $(basename "$f")" "[]" "$notes"
 done
+
+stream_connects() {  # FILTER: connect lines to 10.77.0.100:6379 matching it
+  jq -c 'select(.event == "connect" and .remote.addr == "10.77.0.100")' "$tmp/stream.jsonl" |
+    jq -s "[.[] | select($1)] | length"
+}
+sc=$(stream_connects true)
+((sc >= n)) || rs_fail "stream: $sc connect lines to 10.77.0.100 for $n requests"
+rs_eq "stream: connect lines with nat.remote 10.77.0.1:6379" "$sc" \
+  "$(stream_connects '.nat.remote == {"addr":"10.77.0.1","port":6379}')"
 
 count() { jq "[.flows[] | select(.proto == \"tcp\") | select($2)] | length" "$1"; }
 a=$(count "$c" '.remote == {"addr":"10.77.0.100","port":6379}')

@@ -69,7 +69,7 @@ TEST(StitchNat, DnatOnTheClientSideIsOneEdge) {
   // Without the translation: a one-sided edge to the server and one to the VIP outside.
   EXPECT_EQ(edges_of(cl, sv), (std::vector<std::string>{
                                   "p:c|redis-benchmark -> x:10.77.0.100 tcp/6379 external x1 nat=",
-                                  "u:s -> p:s|redis-server tcp/6379 one-side x1 nat="}));
+                                  "u:c -> p:s|redis-server tcp/6379 one-side x1 nat="}));
   cl.nat = nat(std::nullopt, kServer);
   EXPECT_EQ(edges_of(cl, sv),
             (std::vector<std::string>{

@@ -111,14 +111,19 @@ void NatBook::add(uint64_t netns, uint8_t l4, const Tuple& orig, const Tuple& re
         std::make_shared<const Nat>(std::move(in));
 }
 
-void NatBook::apply(Flow& f) const {
-  if (by_tuple_.empty() || !f.remote) return;
+std::shared_ptr<const Nat> NatBook::find(const Flow& f) const {
+  if (by_tuple_.empty() || !f.remote) return nullptr;
   uint8_t l4 = l4_of(f.proto);
-  if (!l4) return;
+  if (!l4) return nullptr;
   Key k{f.netns, l4, std::string(canonical_addr(f.local.addr)),
         std::string(canonical_addr(f.remote->addr)), static_cast<uint16_t>(f.local.port),
         static_cast<uint16_t>(f.remote->port)};
-  if (auto it = by_tuple_.find(k); it != by_tuple_.end()) f.nat = it->second;
+  auto it = by_tuple_.find(k);
+  return it == by_tuple_.end() ? nullptr : it->second;
+}
+
+void NatBook::apply(Flow& f) const {
+  if (auto n = find(f)) f.nat = std::move(n);
 }
 
 void NatBook::failed(const std::string& what, const std::string& label) {
@@ -151,17 +156,19 @@ void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) 
   watches_.push_back(std::move(w));
 }
 
+// Non-blocking: reads until the socket is empty (EAGAIN) or the kernel had to drop entries
+// for want of room (ENOBUFS: counted, then read on).
+void NatBook::drain(Source& w) {
+  while (nfct_catch(w.h) < 0 && errno == ENOBUFS) ++overflows_;
+}
+
 void NatBook::poll() {
-  // Non-blocking: each call reads until the socket is empty (EAGAIN) or the kernel had to
-  // drop entries for want of room (ENOBUFS: counted, then read on).
-  for (auto& w : watches_)
-    while (nfct_catch(w->h) < 0 && errno == ENOBUFS) ++overflows_;
+  for (auto& w : watches_) drain(*w);
 }
 
 void NatBook::poll(uint64_t netns) {
   for (auto& w : watches_)
-    if (w->netns == netns)
-      while (nfct_catch(w->h) < 0 && errno == ENOBUFS) ++overflows_;
+    if (w->netns == netns) drain(*w);
 }
 
 std::vector<std::string> NatBook::notes() const {

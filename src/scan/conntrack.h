@@ -33,6 +33,7 @@ class NatBook {
   void poll(uint64_t netns);
   // Sets f.nat when conntrack translated f's tuple; other flows are left as they are.
   void apply(Flow& f) const;
+  std::shared_ptr<const Nat> find(const Flow& f) const;  // nullptr: not translated
   bool empty() const { return by_tuple_.empty(); }
   size_t size() const { return by_tuple_.size(); }
   // One line per kind of failure (no conntrack, no permission, events lost).
@@ -63,6 +64,7 @@ class NatBook {
     size_t operator()(const Key& k) const;
   };
   void failed(const std::string& what, const std::string& label);
+  void drain(Source& w);
 
   std::unordered_map<Key, std::shared_ptr<const Nat>, KeyHash> by_tuple_;
   std::vector<std::unique_ptr<Source>> watches_;

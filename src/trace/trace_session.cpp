@@ -201,10 +201,10 @@ void Session::emit_flow(const char* event, const Flow* f, WallNs time) {
   // A stream's first line of a connection reads its namespace's new conntrack entries
   // first: the entry was made when the connection's first packet passed, before this line.
   if (!capture_mode_ && f->remote && opens_flow(event)) nat_.poll(f->netns);
-  if (!nat_.empty()) {
+  if (auto nat = nat_.find(*f)) {
     Flow g = *f;
-    nat_.apply(g);
-    if (g.nat) return sink_->flow(event, g, time);
+    g.nat = std::move(nat);
+    return sink_->flow(event, g, time);
   }
   sink_->flow(event, *f, time);
 }

@@ -9,6 +9,8 @@ PACKAGES=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libclang-rt-dev
+  # NAT translations read from conntrack; the NAT tests set real iptables rules.
+  libnetfilter-conntrack-dev iptables
   # The fleet transport (src/fleet/) and its tests: the NATS C client and a real server.
   libnats-dev nats-server
   graphviz jq iproute2 procps iputils-ping

@@ -9,6 +9,7 @@
 
 #include "commands/snapshot_command.h"
 #include "fleet/publish_sink.h"
+#include "scan/conntrack.h"
 #include "scan/scan.h"
 #include "trace/trace_publish.h"
 #include "sinks/capture_document.h"
@@ -51,7 +52,10 @@ int run_snapshot(const TraceOptions& opts) {
   std::optional<std::set<std::string>> states;
   if (!opts.states.empty()) states = socket_states(opts.states);
   std::unique_ptr<Publisher> publisher = make_trace_publisher(opts, filter.netns.value_or(0), std::cerr);
+  NatBook nat;
+  so.nat = &nat;
   ScanResult r = scan_host(so);
+  for (auto& n : nat.notes()) r.stats.notes.push_back(std::move(n));
   if (states) {
     std::erase_if(r.sockets, [&](const Socket& s) { return !states->count(s.state); });
     // A flow without a TCP state comes from a connected datagram socket: ESTABLISHED.

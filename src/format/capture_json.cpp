@@ -80,6 +80,12 @@ ojson to_json(const Flow& f) {
     j[f.direction == "inbound" ? "accepted_by" : "connected_by"] =
         ojson{{"pid", f.handed_from->pid}, {"comm", f.handed_from->comm}};
   if (f.peer) j["peer"] = ojson{{"pid", f.peer->pid}, {"comm", f.peer->comm}};
+  if (f.nat) {
+    ojson n = ojson::object();
+    if (f.nat->local) n["local"] = to_json(*f.nat->local);
+    if (f.nat->remote) n["remote"] = to_json(*f.nat->remote);
+    j["nat"] = std::move(n);
+  }
   return j;
 }
 
@@ -233,6 +239,13 @@ Flow flow_from_json(const json& j, const JsonPath& at) {
     o.pid = get_int<int32_t>(require(*h, "pid", hat), hat.field("pid"), 0, INT32_MAX);
     o.comm = opt_string(*h, "comm", hat);
     f.peer = std::move(o);
+  }
+  if (const json* n = find(j, "nat"); n && !n->is_null()) {
+    JsonPath nat = at.field("nat");
+    require_object(*n, nat);
+    Nat x{opt_endpoint(*n, "local", nat), opt_endpoint(*n, "remote", nat)};
+    if (!x.local && !x.remote) nat.fail("neither local nor remote");
+    f.nat = std::make_shared<const Nat>(std::move(x));
   }
   return f;
 }

@@ -340,6 +340,30 @@ class Fast {
     out = std::move(o);
   }
 
+  // {"local": {...}, "remote": {...}}, either optional, as the checked reader takes it.
+  void nat(std::shared_ptr<const Nat>& out) {
+    if (null()) return;
+    Nat n;
+    expect('{');
+    if (peek() != '}') {
+      for (;;) {
+        std::string_view k = key();
+        std::optional<Endpoint>* e = k == "local" ? &n.local : k == "remote" ? &n.remote : nullptr;
+        if (!e) {
+          skip_value();
+        } else if (!null()) {
+          e->emplace();
+          endpoint(**e);
+        }
+        if (peek() != ',') break;
+        ++p_;
+      }
+    }
+    expect('}');
+    if (!n.local && !n.remote) throw Bail{};
+    out = std::make_shared<const Nat>(std::move(n));
+  }
+
   void flow() {
     Flow& f = flow_;
     f.proto.clear();
@@ -357,6 +381,7 @@ class Fast {
     f.state.clear();
     f.handed_from.reset();
     f.peer.reset();
+    f.nat.reset();
     enum : unsigned { kProto = 1, kFamily = 2, kLocal = 4, kRemote = 8, kDir = 16, kPid = 32,
                       kComm = 64, kLast = 128 };
     unsigned seen = 0;
@@ -448,6 +473,8 @@ class Fast {
         case 'n':
           if (k == "netns")
             f.netns = null() ? 0 : unsigned_int();
+          else if (k == "nat")
+            nat(f.nat);
           else
             skip_value();
           break;

@@ -106,6 +106,19 @@ void append_socket_json(std::string& out, const Socket& s) {
   out += "]}";
 }
 
+static void append_nat(std::string& o, const Nat& n) {
+  o += ",\"nat\":{";
+  if (n.local) {
+    o += "\"local\":";
+    append_json_endpoint(o, *n.local);
+  }
+  if (n.remote) {
+    o += n.local ? ",\"remote\":" : "\"remote\":";
+    append_json_endpoint(o, *n.remote);
+  }
+  o += '}';
+}
+
 void append_flow_members(std::string& o, const Flow& f) {
   o += "\"proto\":";
   append_json_string(o, f.proto);
@@ -169,6 +182,7 @@ void append_flow_members(std::string& o, const Flow& f) {
     append_json_string(o, f.peer->comm);
     o += '}';
   }
+  if (f.nat) append_nat(o, *f.nat);
 }
 
 void append_flow_json(std::string& out, const Flow& f) {

@@ -3,6 +3,7 @@
 // The JSON form is documented in docs/output-format.md; src/format/ maps it.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +70,15 @@ struct HostInfo {
   std::optional<uint64_t> scope_netns;
 };
 
+// A flow's addresses as the other end of the connection sees them, where the kernel's
+// connection tracking translated them (DNAT, SNAT, MASQUERADE); unset members were not
+// translated. The stitcher joins on these.
+struct Nat {
+  std::optional<Endpoint> local;
+  std::optional<Endpoint> remote;
+  bool operator==(const Nat&) const = default;
+};
+
 struct Flow {
   std::string proto;
   std::string family;
@@ -93,6 +103,9 @@ struct Flow {
   std::optional<Owner> handed_from;
   // proto "unix": the process at the other end on the same host (local is the client end).
   std::optional<Owner> peer;
+  // Set only when conntrack translated the flow; shared and immutable, so the other flows
+  // (every live one in the tracer) pay 16 bytes for it, not 100.
+  std::shared_ptr<const Nat> nat;
 };
 
 struct Stats {

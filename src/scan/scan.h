@@ -12,11 +12,17 @@
 
 namespace netviz {
 
+class NatBook;
+
 struct ScanOptions {
   std::string proc_root = "/proc";
   bool allow_bpf = true;             // false: /proc + sock_diag only
   std::optional<uint64_t> only_netns;
   bool with_cmdline = true;
+  // Reads each entered namespace's conntrack table into it and sets the flows' nat;
+  // nat_follow also subscribes to the entries made later (the tracer).
+  NatBook* nat = nullptr;
+  bool nat_follow = false;
 };
 
 ScanResult scan_host(const ScanOptions& opts);

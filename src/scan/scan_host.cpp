@@ -22,6 +22,7 @@
 #include "scan/proc_net_parser.h"
 #include "scan/process_info.h"
 #include "scan/scan.h"
+#include "scan/conntrack.h"
 #include "scan/scan_flows.h"
 #include "scan/sock_diag.h"
 #include "util/error.h"
@@ -184,6 +185,7 @@ ScanResult scan_host(const ScanOptions& opts) {
   size_t i = 0;
   auto each = [&](const NetnsRef& ns, bool entered) {
     scan_namespace(ns, entered, live, opts.proc_root, r.sockets, r.host.netns[i++], stats);
+    if (entered && live && opts.nat) opts.nat->read_netns(ns.inode, ns_label(ns), opts.nat_follow);
   };
   if (live)
     for_each_netns(all, own, each);
@@ -231,6 +233,8 @@ ScanResult scan_host(const ScanOptions& opts) {
 
   r.flows = flows_from_sockets(r.sockets, scan_time);
   fill_flow_services(r.flows, r.processes);
+  if (opts.nat)
+    for (auto& f : r.flows) opts.nat->apply(f);
   stats.counters["netns"] = static_cast<int64_t>(all.size());
   stats.counters["sockets"] = static_cast<int64_t>(r.sockets.size());
   stats.counters["processes"] = static_cast<int64_t>(r.processes.size());

@@ -23,14 +23,6 @@ bool is_host_local(std::string_view a, std::string_view family) {
   return a.find_first_not_of("0123456789abcdefABCDEF.:") != std::string_view::npos;
 }
 
-std::string_view canonical_addr(std::string_view a) {
-  // A dual-stack socket sees an IPv4 peer as ::ffff:a.b.c.d; the peer knows itself as a.b.c.d.
-  if (a.size() > 7 && (a.starts_with("::ffff:") || a.starts_with("::FFFF:")) &&
-      a.find('.') != std::string_view::npos)
-    return a.substr(7);
-  return a;
-}
-
 uint32_t FlowStore::host_index(const std::string& name, const std::string& ns_name,
                                uint64_t netns, bool root) {
   std::string key = name;
@@ -78,8 +70,11 @@ void FlowStore::merge(FlowStore&& o) {
     const GraphHost& h = o.hosts[i];
     host[i] = host_index(h.name, h.ns_name, h.netns, h.root);
   }
+  const uint32_t nat_base = static_cast<uint32_t>(nats.size());
+  for (NatTuple t : o.nats) nats.push_back({map(t.laddr), map(t.raddr), t.lport, t.rport});
   ends.reserve(ends.size() + o.ends.size());
   for (FlowEnd e : o.ends) {
+    if (e.nat != UINT32_MAX) e.nat += nat_base;
     e.host = host[e.host];
     e.proto = map(e.proto);
     e.laddr = map(e.laddr);
@@ -188,6 +183,14 @@ FlowEnd FlowStore::Scope::make_end(const Flow& f) {
   e.first = f.first_seen;
   e.last = f.last_seen;
   e.bytes = f.bytes_sent + f.bytes_received;
+  if (f.nat && f.remote) {
+    e.nat = static_cast<uint32_t>(store_.nats.size());
+    const Endpoint& l = f.nat->local ? *f.nat->local : f.local;
+    const Endpoint& r = f.nat->remote ? *f.nat->remote : *f.remote;
+    store_.nats.push_back({store_.strings.id(canonical_addr(l.addr)),
+                           store_.strings.id(canonical_addr(r.addr)),
+                           static_cast<uint16_t>(l.port), static_cast<uint16_t>(r.port)});
+  }
   return e;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/capture.h"
+#include "util/canonical_addr.h"
 
 namespace netviz {
 
@@ -47,17 +48,25 @@ struct FlowEnd {
   Sym raddr = kNoSym;  // kNoSym: no remote (unconnected datagram socket)
   uint16_t lport = 0;
   uint16_t rport = 0;
-  bool outbound = false;
-  bool closed = false;       // the capture saw it end
-  bool start_known = false;  // first_seen is when it started (not when a scan found it)
-  bool host_local = false;   // loopback or other address that never leaves the host
-  bool failed = false;       // a connect that never reached ESTABLISHED (state FAILED)
+  // Bit-fields keep an end at 64 bytes with the nat index below.
+  bool outbound : 1 = false;
+  bool closed : 1 = false;       // the capture saw it end
+  bool start_known : 1 = false;  // first_seen is when it started (not when a scan found it)
+  bool host_local : 1 = false;   // loopback or other address that never leaves the host
+  bool failed : 1 = false;       // a connect that never reached ESTABLISHED (state FAILED)
+  uint32_t nat = UINT32_MAX;     // index in FlowStore::nats when conntrack translated it
   int32_t pid = 0;
   Sym comm = kNoSym;
   Sym service = kNoSym;
   WallNs first = 0;
   WallNs last = 0;
   uint64_t bytes = 0;  // sent + received, as seen from this end
+};
+
+// A translated end's tuple as its peer sees it (Flow::nat filled in): what joins it.
+struct NatTuple {
+  Sym laddr = kNoSym, raddr = kNoSym;
+  uint16_t lport = 0, rport = 0;
 };
 
 struct Listener {
@@ -79,14 +88,13 @@ struct Ingress {
 
 // Addresses that never leave their host: loopback, unspecified, and non-IP families.
 bool is_host_local(std::string_view addr, std::string_view family);
-// "::ffff:10.0.0.1" → "10.0.0.1": one spelling per IPv4 address, for joining.
-std::string_view canonical_addr(std::string_view addr);
 
 class FlowStore {
  public:
   Interner strings;
   std::vector<GraphHost> hosts;
   std::vector<FlowEnd> ends;
+  std::vector<NatTuple> nats;  // FlowEnd::nat points here
   std::vector<Listener> listeners;
   std::vector<Ingress> ingress;
   // Non-local address → hosts that have it configured (host.netns[].addresses).

@@ -44,6 +44,8 @@ struct EdgeKey {
   Sym proto;
   uint16_t port;
   uint8_t joined;
+  Sym nat_addr;  // kNoSym unless NATed
+  uint16_t nat_port;
   bool operator==(const EdgeKey&) const = default;
 };
 
@@ -51,6 +53,7 @@ struct EdgeKeyHash {
   size_t operator()(const EdgeKey& k) const {
     uint64_t h = (uint64_t(k.from) << 32 | k.to) * 0x9e3779b97f4a7c15ull;
     h ^= (uint64_t(k.proto) << 24 | uint64_t(k.port) << 8 | k.joined) * 0xff51afd7ed558ccdull;
+    h ^= (uint64_t(k.nat_addr) << 16 | k.nat_port) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
   }
 };
@@ -171,6 +174,7 @@ class Builder {
       e.proto = s_.strings.str(k.proto);
       e.port = k.port;
       e.joined = k.joined == kListenEdge ? "listen" : joined_name(static_cast<Joined>(k.joined));
+      if (k.nat_addr != kNoSym) e.nat = endpoint_text(s_.strings.str(k.nat_addr), k.nat_port);
       e.flows = a.flows;
       e.open = a.open;
       e.bytes = a.bytes;
@@ -179,8 +183,8 @@ class Builder {
       g.edges.push_back(std::move(e));
     }
     std::sort(g.edges.begin(), g.edges.end(), [](const GraphEdge& a, const GraphEdge& b) {
-      return std::tie(a.from, a.to, a.proto, a.port, a.joined) <
-             std::tie(b.from, b.to, b.proto, b.port, b.joined);
+      return std::tie(a.from, a.to, a.proto, a.port, a.joined, a.nat) <
+             std::tie(b.from, b.to, b.proto, b.port, b.joined, b.nat);
     });
     return g;
   }
@@ -257,7 +261,7 @@ class Builder {
 
   void edge(uint32_t from, uint32_t to, Sym proto, uint16_t port, uint8_t joined,
             const Connection& c, uint64_t flows = 1) {
-    EdgeAgg& a = edges_[EdgeKey{from, to, proto, port, joined}];
+    EdgeAgg& a = edges_[EdgeKey{from, to, proto, port, joined, c.nat_addr, c.nat_port}];
     a.flows += flows;
     a.open += flows && c.open;
     a.bytes += c.bytes;

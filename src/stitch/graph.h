@@ -33,6 +33,7 @@ struct GraphEdge {
   std::string proto;
   uint32_t port = 0;       // server port
   std::string joined;      // both, one-side, listener, external, failed, listen
+  std::string nat;         // NATed: the address the client used ("10.77.0.100:6379"), else ""
   uint64_t flows = 0;
   uint64_t open = 0;       // flows not seen closing
   uint64_t bytes = 0;
@@ -42,7 +43,7 @@ struct GraphEdge {
 struct Graph {
   std::vector<std::string> hosts;  // labels, sorted
   std::vector<GraphNode> nodes;    // sorted by id
-  std::vector<GraphEdge> edges;    // sorted by (from, to, proto, port, joined)
+  std::vector<GraphEdge> edges;    // sorted by (from, to, proto, port, joined, nat)
   JoinStats stats;
   uint64_t external_hidden = 0;    // connections to peers outside the group left out
   uint64_t failed_hidden = 0;      // failed connects left out (no --failed)

@@ -154,7 +154,9 @@ void write_dot(std::ostream& out, const Graph& g, StitchView view) {
                              : std::to_string(e.flows) + (e.flows == 1 ? " flow, " : " flows, ") +
                                    human_bytes(e.bytes);
     std::string how = e.joined == "both" || e.joined == "listen" ? "" : "(" + e.joined + ")";
-    out << "  " << q(e.from) << " -> " << q(e.to) << " [label=" << lines({head, counts, how});
+    std::string nat = e.nat.empty() ? "" : "NAT via " + e.nat;
+    out << "  " << q(e.from) << " -> " << q(e.to) << " [label=" << lines({head, counts, how, nat});
+    if (!e.nat.empty()) out << kNatEdgeStyle;
     if (e.joined == "one-side" || e.joined == "listener") out << ", style=dashed";
     if (e.joined == "external") out << ", style=dotted, color=gray40";
     if (e.joined == "failed") out << ", style=dashed, color=red3, fontcolor=red3";
@@ -181,6 +183,7 @@ ojson node_json(const GraphNode& n) {
 ojson edge_json(const GraphEdge& e) {
   ojson j{{"from", e.from}, {"to", e.to},       {"proto", e.proto}, {"port", e.port},
           {"flows", e.flows}, {"bytes", e.bytes}, {"open", e.open},   {"joined", e.joined}};
+  if (!e.nat.empty()) j["nat"] = e.nat;
   j["first_seen"] = e.first ? ojson(format_time(e.first)) : ojson(nullptr);
   j["last_seen"] = e.last ? ojson(format_time(e.last)) : ojson(nullptr);
   return j;

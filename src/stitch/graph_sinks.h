@@ -20,5 +20,7 @@ void write_graph_json(std::ostream& out, const Graph& g);
 
 // "12.3 kB"
 std::string human_bytes(uint64_t b);
+// A NATed edge (GraphEdge::nat set) in DOT and pictures: blue, bold.
+inline constexpr const char* kNatEdgeStyle = ", color=blue3, fontcolor=blue3, penwidth=1.5";
 
 }  // namespace netviz

@@ -85,13 +85,21 @@ class ChainTable {
   size_t mask_ = 0;
 };
 
-Key key_of(const FlowEnd& e) {
-  return {e.proto, e.laddr, e.raddr, uint32_t(e.lport) << 16 | e.rport,
+// The tuple an end joins on: as its process saw it, or as its peer sees it when NATed.
+NatTuple join_tuple(const FlowStore& s, const FlowEnd& e) {
+  if (e.nat != UINT32_MAX) return s.nats[e.nat];
+  return {e.laddr, e.raddr, e.lport, e.rport};
+}
+
+Key key_of(const FlowStore& s, const FlowEnd& e) {
+  NatTuple t = join_tuple(s, e);
+  return {e.proto, t.laddr, t.raddr, uint32_t(t.lport) << 16 | t.rport,
           e.host_local ? e.host : kNone};
 }
 
-Key reversed(const FlowEnd& e) {
-  return {e.proto, e.raddr, e.laddr, uint32_t(e.rport) << 16 | e.lport,
+Key reversed(const FlowStore& s, const FlowEnd& e) {
+  NatTuple t = join_tuple(s, e);
+  return {e.proto, t.raddr, t.laddr, uint32_t(t.rport) << 16 | t.lport,
           e.host_local ? e.host : kNone};
 }
 
@@ -118,15 +126,15 @@ ConnSide side_of(const FlowEnd& e) {
 // socket (a scan that found it while it closed) never takes the partner of the traced one,
 // whatever order the inputs came in. Chains of ends sharing a 5-tuple: head in the table,
 // the rest through `next`. Positions are in `which`, the ends joined (ascending store indexes).
-std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& all, const std::vector<uint32_t>& which,
+std::vector<uint32_t> pair_ends(const FlowStore& store, const std::vector<uint32_t>& which,
                                 WallNs skew) {
-  auto end = [&](uint32_t pos) -> const FlowEnd& { return all[which[pos]]; };
+  auto end = [&](uint32_t pos) -> const FlowEnd& { return store.ends[which[pos]]; };
   const uint32_t n = static_cast<uint32_t>(which.size());
   ChainTable heads(n);
   std::vector<uint32_t> next(n, kNone);
   for (uint32_t i = n; i-- > 0;) {
     if (end(i).raddr == kNoSym) continue;
-    uint32_t& h = heads.head(key_of(end(i)));
+    uint32_t& h = heads.head(key_of(store, end(i)));
     next[i] = h;
     h = i;
   }
@@ -139,7 +147,7 @@ std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& all, const std::vect
     for (uint32_t i = 0; i < n; ++i) {
       const FlowEnd& a = end(i);
       if (a.raddr == kNoSym || !usable(i, owned_only)) continue;
-      uint32_t first = heads.find(reversed(a));
+      uint32_t first = heads.find(reversed(store, a));
       if (first == kNone) continue;
       uint32_t best = kNone;
       WallNs best_d = 0;
@@ -215,14 +223,18 @@ Connection both_sides(const FlowEnd& a, const FlowEnd& b) {
   c.bytes = std::max(a.bytes, b.bytes);
   c.first = std::min(a.first, b.first);
   c.last = std::max(a.last, b.last);
+  if (cl.nat != UINT32_MAX || sv.nat != UINT32_MAX) {
+    c.nat_addr = cl.raddr;  // the client's own view: the address it connected to
+    c.nat_port = cl.rport;
+  }
   return c;
 }
 
 // The host of the group an end without partner points to: its own for host-local flows,
 // the one host holding the remote address, or its own among several; kNone: outside.
-uint32_t target_host(const FlowStore& store, const FlowEnd& a, JoinStats& st) {
+uint32_t target_host(const FlowStore& store, const FlowEnd& a, Sym raddr, JoinStats& st) {
   if (a.host_local) return a.host;
-  auto it = store.address_hosts.find(a.raddr);
+  auto it = store.address_hosts.find(raddr);
   if (it == store.address_hosts.end()) return kNone;
   const auto& hs = it->second;
   if (hs.size() == 1) return hs[0];
@@ -237,12 +249,13 @@ Connection one_side(const FlowStore& store, const ListenerIndex& listeners, cons
                     JoinStats& st) {
   Connection c;
   c.proto = a.proto;
-  uint32_t target = target_host(store, a, st);
+  const NatTuple t = join_tuple(store, a);  // the peer's view: the real address after DNAT
+  uint32_t target = target_host(store, a, t.raddr, st);
   c.open = !a.closed;
   c.bytes = a.bytes;
   c.first = a.first;
   c.last = a.last;
-  ConnSide other{ConnSide::Kind::unknown, target, 0, kNoSym, a.raddr, a.rport};
+  ConnSide other{ConnSide::Kind::unknown, target, 0, kNoSym, t.raddr, t.rport};
   if (a.failed) {
     if (target == kNone) other.kind = ConnSide::Kind::external;
     c.joined = Joined::failed;
@@ -252,7 +265,7 @@ Connection one_side(const FlowStore& store, const ListenerIndex& listeners, cons
     c.joined = Joined::external;
     ++st.external;
   } else if (const Listener* l =
-                 a.outbound ? listeners.find(target, a.proto, a.raddr, a.rport) : nullptr) {
+                 a.outbound ? listeners.find(target, a.proto, t.raddr, t.rport) : nullptr) {
     other.kind = l->comm == kNoSym ? ConnSide::Kind::unknown : ConnSide::Kind::process;
     other.pid = l->pid;
     other.comm = l->comm;
@@ -265,11 +278,15 @@ Connection one_side(const FlowStore& store, const ListenerIndex& listeners, cons
   if (a.outbound) {
     c.client = side_of(a);
     c.server = other;
-    c.port = a.rport;
+    c.port = t.rport;
   } else {
     c.client = other;
     c.server = side_of(a);
     c.port = a.lport;
+  }
+  if (a.nat != UINT32_MAX) {  // the address the client used: its own, or the server's peer view
+    c.nat_addr = a.outbound ? a.raddr : t.laddr;
+    c.nat_port = a.outbound ? a.rport : t.lport;
   }
   return c;
 }
@@ -280,8 +297,8 @@ size_t JoinGroupKeyHash::operator()(const JoinGroupKey& k) const {
   return KeyHash{}(Key{k.proto, k.addr_a, k.addr_b, k.ports, k.scope});
 }
 
-JoinGroupKey join_group_key(const FlowEnd& e, uint8_t* direction) {
-  Key k = key_of(e), r = reversed(e);
+JoinGroupKey join_group_key(const FlowStore& store, const FlowEnd& e, uint8_t* direction) {
+  Key k = key_of(store, e), r = reversed(store, e);
   // One spelling for both directions: the smaller of the two sides first.
   bool swap = std::tie(r.laddr, r.ports) < std::tie(k.laddr, k.ports);
   if (direction) *direction = k == r ? 3 : swap ? 2 : 1;
@@ -316,7 +333,7 @@ JoinStats Joiner::join(const std::vector<uint32_t>& which,
   const auto& ends = impl_->store.ends;
   JoinStats st;
   st.ends = which.size();
-  std::vector<uint32_t> partner = pair_ends(ends, which, impl_->o.skew_ns);
+  std::vector<uint32_t> partner = pair_ends(impl_->store, which, impl_->o.skew_ns);
   for (uint32_t i = 0; i < which.size(); ++i) {
     const FlowEnd& a = ends[which[i]];
     if (a.raddr == kNoSym) {

@@ -33,6 +33,9 @@ struct Connection {
   bool open = true;
   uint64_t bytes = 0;
   WallNs first = 0, last = 0;
+  // NATed (an end's flow carried conntrack's translation): the address the client used.
+  Sym nat_addr = kNoSym;
+  uint16_t nat_port = 0;
 };
 
 struct JoinStats {
@@ -68,7 +71,8 @@ struct JoinGroupKeyHash {
 };
 // `direction`, when given: 1 when the end's 5-tuple is the group's first spelling, 2 when it
 // is the reverse, 3 when both (a socket connected to its own address and port).
-JoinGroupKey join_group_key(const FlowEnd& e, uint8_t* direction = nullptr);
+JoinGroupKey join_group_key(const FlowStore& store, const FlowEnd& e,
+                            uint8_t* direction = nullptr);
 // Adds the counts of b to a.
 void add_join_stats(JoinStats& a, const JoinStats& b);
 

@@ -17,8 +17,9 @@ LiveJoin::Context LiveJoin::context_of(const FlowStore& store) {
   return c;
 }
 
-LiveJoin::Group& LiveJoin::group_of(const FlowEnd& e, uint8_t* direction) {
-  return groups_[join_group_key(e, direction)];
+LiveJoin::Group& LiveJoin::group_of(const FlowStore& store, const FlowEnd& e,
+                                    uint8_t* direction) {
+  return groups_[join_group_key(store, e, direction)];
 }
 
 void LiveJoin::queue(Group& g) {
@@ -37,7 +38,7 @@ void LiveJoin::mark(Group& g) {
 void LiveJoin::add_new_ends(const FlowStore& store) {
   for (; known_ < store.ends.size(); ++known_) {
     uint8_t direction = 0;
-    Group& g = group_of(store.ends[known_], &direction);
+    Group& g = group_of(store, store.ends[known_], &direction);
     g.ends.push_back(static_cast<uint32_t>(known_));
     g.directions |= direction;
     if (g.directions == 3) mark(g);
@@ -87,7 +88,7 @@ JoinStats LiveJoin::run(const FlowStore& store, const JoinOptions& o,
   bool moved = false;
   for (size_t i : touched_) {
     if (i >= known_) continue;
-    Group& g = group_of(ends[i]);
+    Group& g = group_of(store, ends[i]);
     // A replaced end keeps its 5-tuple; should one not, its old group still holds it.
     moved |= !std::binary_search(g.ends.begin(), g.ends.end(), static_cast<uint32_t>(i));
     mark(g);

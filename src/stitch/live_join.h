@@ -39,7 +39,7 @@ class LiveJoin {
     bool operator==(const Context&) const = default;
   };
   static Context context_of(const FlowStore& store);
-  Group& group_of(const FlowEnd& e, uint8_t* direction = nullptr);
+  Group& group_of(const FlowStore& store, const FlowEnd& e, uint8_t* direction = nullptr);
   void queue(Group& g);
   void mark(Group& g);
   void add_new_ends(const FlowStore& store);

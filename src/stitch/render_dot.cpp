@@ -82,6 +82,7 @@ std::string edge_tooltip(const GraphEdge& e) {
   if (e.joined != "listen")
     l.push_back(std::to_string(e.flows) + " flows (" + std::to_string(e.open) + " open), " +
                 human_bytes(e.bytes));
+  if (!e.nat.empty()) l.push_back("NAT: the client connected to " + e.nat);
   if (e.first) l.push_back("first seen " + format_time(e.first));
   if (e.last) l.push_back("last seen " + format_time(e.last));
   return join(l, "\n");
@@ -109,7 +110,8 @@ std::string node_shape(const GraphNode& n) {
 std::string short_edge_label(const GraphEdge& e) {
   std::string s = e.proto + "/" + std::to_string(e.port);
   if (e.joined == "listen") return s + " listening";
-  return s + " \u00d7" + std::to_string(e.flows) + " " + human_bytes(e.bytes);
+  s += " \u00d7" + std::to_string(e.flows) + " " + human_bytes(e.bytes);
+  return e.nat.empty() ? s : s + " NAT " + e.nat;
 }
 
 void write_picture_dot(std::ostream& out, const Graph& g, StitchView view) {
@@ -145,7 +147,7 @@ void write_picture_dot(std::ostream& out, const Graph& g, StitchView view) {
     const auto& e = g.edges[i];
     out << "  " << q(e.from) << " -> " << q(e.to) << " [id=\"e" << i
         << "\", label=" << q(short_edge_label(e)) << ", tooltip=" << ql(edge_tooltip(e))
-        << edge_style(e.joined) << "];\n";
+        << edge_style(e.joined) << (e.nat.empty() ? "" : kNatEdgeStyle) << "];\n";
     dashed |= e.joined == "one-side" || e.joined == "listener";
     dotted |= e.joined == "external" || e.joined == "listen";
     red |= e.joined == "failed";

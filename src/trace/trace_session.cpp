@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "scan/bpf_iter_sock_files.h"
+#include "scan/conntrack.h"
 #include "scan/netns.h"
 #include "scan/process_info.h"
 #include "scan/sock_diag.h"
@@ -54,6 +55,10 @@ static bool stdout_reader_gone() {
 
 
 namespace {
+
+// How often the loop reads conntrack's new entries: often enough that the receive buffer
+// holds what a storm makes meanwhile, rarely enough to cost nothing per connection.
+constexpr auto kNatPoll = std::chrono::milliseconds(10);
 
 volatile sig_atomic_t g_stop = 0;
 
@@ -178,13 +183,30 @@ class Session {
   std::unique_ptr<TraceLoader> loader_;
   std::function<void(const nv_event&)> on_raw_ = [this](const nv_event& r) { handle(r); };
   ScanResult scan_;
+  // NAT translations: the scan's dump of each namespace, then the entries conntrack makes,
+  // read every kNatPoll in the loop (off the event path) and applied to flows as written.
+  NatBook nat_;
+  std::chrono::steady_clock::time_point nat_polled_{};
   size_t scan_flow_count_ = 0;
   size_t udp_flows_ = 0;
   bool capture_mode_ = false;
 };
 
+// The stream's first line of a traced connection or UDP flow.
+static bool opens_flow(const char* event) {
+  return !std::strcmp(event, "connect") || !std::strcmp(event, "accept") || !std::strcmp(event, "udp");
+}
+
 void Session::emit_flow(const char* event, const Flow* f, WallNs time) {
   if (!f || !sink_ || !filter_.matches(*f)) return;
+  // A stream's first line of a connection reads its namespace's new conntrack entries
+  // first: the entry was made when the connection's first packet passed, before this line.
+  if (!capture_mode_ && f->remote && opens_flow(event)) nat_.poll(f->netns);
+  if (auto nat = nat_.find(*f)) {
+    Flow g = *f;
+    g.nat = std::move(nat);
+    return sink_->flow(event, g, time);
+  }
   sink_->flow(event, *f, time);
 }
 
@@ -349,6 +371,8 @@ ScanOptions Session::set_filters() {
   so.proc_root = opts_.proc_root;
   so.allow_bpf = !opts_.no_bpf;
   so.with_cmdline = !opts_.no_cmdline;
+  so.nat = &nat_;
+  so.nat_follow = true;
   if (!opts_.netns.empty()) {
     uint64_t ino = resolve_netns(opts_.netns, opts_.proc_root);
     filter_.netns = ino;
@@ -527,6 +551,10 @@ bool Session::loop() {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - t).count();
       wait_ms = static_cast<int>(std::max<long long>(1, std::min<long long>(wait_ms, left)));
     }
+    if (t - nat_polled_ >= kNatPoll) {
+      nat_.poll();
+      nat_polled_ = t;
+    }
     int n = loader_->poll(wait_ms, on_raw_);
     if (n < 0 && n != -EINTR) throw Error("ring buffer poll failed: " + std::string(strerror(-n)));
     if (metrics_) {
@@ -557,6 +585,7 @@ bool Session::loop() {
 // What is left in the ring buffer, the connections still open, then the counters only the
 // kernel kept.
 void Session::drain() {
+  nat_.poll();
   while (loader_->poll(0, on_raw_) > 0) {
   }
   open_connections(socket_holders());
@@ -660,6 +689,7 @@ Stats Session::collect_stats() const {
 // Losses on stderr, then the capture document or the stream's closing stats.
 void Session::report() {
   Stats st = collect_stats();
+  for (auto& n : nat_.notes()) st.notes.push_back(std::move(n));
   if (metrics_) metrics_->update(st);
   uint64_t missed = loader_->missed_runs();
   uint64_t kernel_lost = loader_->kernel_drops() + missed;
@@ -685,6 +715,7 @@ void Session::report() {
       st.lost_events += left;
     }
     Capture c = assemble_trace_capture(scan_, table_, filter_, st);
+    for (auto& f : c.flows) nat_.apply(f);
     AtomicFile file(opts_.output);
     write_capture_streamed(file.stream(), c, !opts_.no_cmdline);
     file.commit();

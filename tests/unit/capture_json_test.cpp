@@ -47,6 +47,24 @@ TEST(CaptureJson, RoundTripsAFlow) {
   EXPECT_EQ(back.host.netns.at(0).addresses.at(1), "::1");
 }
 
+TEST(CaptureJson, NatOnlyOnTranslatedFlows) {
+  Capture c = sample();
+  Flow plain = c.flows[0];
+  c.flows[0].nat = std::make_shared<const Nat>(Nat{std::nullopt, Endpoint{"10.77.0.1", 6379}});
+  c.flows.push_back(plain);
+  std::stringstream ss;
+  write_capture(ss, c);
+  json doc = json::parse(ss.str());
+  EXPECT_EQ(doc["flows"][0]["nat"], json::parse(R"({"remote":{"addr":"10.77.0.1","port":6379}})"));
+  EXPECT_FALSE(doc["flows"][1].contains("nat"));
+  // The streamed writer and the tree writer agree, nat included.
+  EXPECT_EQ(doc["flows"][0], json::parse(to_json(c.flows[0]).dump()));
+  Capture back = capture_from_json(doc, "t.json");
+  ASSERT_TRUE(back.flows[0].nat);
+  EXPECT_EQ(*back.flows[0].nat, *c.flows[0].nat);
+  EXPECT_FALSE(back.flows[1].nat);
+}
+
 TEST(CaptureJson, ServiceOnlyWhereTheCgroupNamesOne) {
   Capture c = sample();
   Process p;

@@ -71,6 +71,9 @@ Capture sample_capture() {
     // Owners given on one flow only: a reader must neither drop them nor carry them on.
     if (i == 0) f.handed_from = Owner{7, "postmaster", -1};
     if (i == 2) f.peer = Owner{8, "socat", -1};
+    // NAT on the first two only, one with both members: a reader must not carry it on either.
+    if (i == 0) f.nat = std::make_shared<const Nat>(Nat{Endpoint{"10.0.0.3", 40001}, Endpoint{"10.0.0.1", 80}});
+    if (i == 1) f.nat = std::make_shared<const Nat>(Nat{std::nullopt, Endpoint{"[::1]", 8080}});
     c.flows.push_back(f);
   }
   Socket s;
@@ -106,6 +109,29 @@ TEST(StitchInput, FastPathReadsWhatNetvizWrites) {
   EXPECT_FALSE(fast.flows[1].handed_from);
   ASSERT_TRUE(fast.flows[2].peer);
   EXPECT_EQ(fast.flows[2].peer->comm, "socat");
+  ASSERT_TRUE(fast.flows[0].nat);
+  EXPECT_EQ(fast.flows[0].nat->local, (Endpoint{"10.0.0.3", 40001}));
+  ASSERT_TRUE(fast.flows[1].nat);
+  EXPECT_FALSE(fast.flows[1].nat->local);
+  EXPECT_EQ(fast.flows[1].nat->remote, (Endpoint{"[::1]", 8080}));
+  EXPECT_FALSE(fast.flows[2].nat);
+}
+
+TEST(StitchInput, NatWithNeitherAddressIsBadInput) {
+  std::string doc = R"({"netviz":1,"host":{"name":"h"},"flows":[{"proto":"tcp","family":"ipv4",
+    "local":{"addr":"1.2.3.4","port":1},"remote":{"addr":"1.2.3.5","port":2},
+    "direction":"outbound","pid":1,"comm":"a","nat":{}}]})";
+  Collect fast;
+  EXPECT_FALSE(read_capture_fast_path(doc, "t.json", fast));
+  Collect c;
+  try {
+    read_capture(doc, "t.json", c);
+    FAIL() << "accepted an empty nat";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("t.json: flows[0].nat: neither local nor remote"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(StitchInput, FastPathGivesUpOnWhatItDoesNotKnow) {

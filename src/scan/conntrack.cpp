@@ -1,0 +1,187 @@
+#include "scan/conntrack.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/canonical_addr.h"
+
+namespace netviz {
+
+namespace {
+
+// Room for the entries made between two polls of a busy host (a few hundred bytes each).
+constexpr int kEventBuffer = 8 << 20;
+
+// The kernel drops every new-entry event without a NAT status bit before it is queued, so a
+// host that tracks connections without translating them wakes nobody: the filter finds
+// the top-level CTA_STATUS attribute (after the 16-byte nlmsghdr and the 4-byte nfgenmsg)
+// and keeps the message only when IPS_SRC_NAT or IPS_DST_NAT is set. Without CTA_STATUS
+// the message is kept, and user space decides.
+void keep_only_translated(int fd) {
+  static sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_IMM, 20),
+      BPF_STMT(BPF_LDX | BPF_IMM, CTA_STATUS),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_NLATTR)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 4, 0),
+      BPF_STMT(BPF_MISC | BPF_TAX, 0),
+      BPF_STMT(BPF_LD | BPF_W | BPF_IND, 4),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, IPS_SRC_NAT | IPS_DST_NAT, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
+
+std::string addr_text(int family, const void* a) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  inet_ntop(family, a, buf, sizeof buf);
+  return buf;
+}
+
+// The two tuples of an entry; false when it is not a translated TCP or UDP one.
+bool translated(const nf_conntrack* ct, NatBook::Tuple& orig, NatBook::Tuple& reply) {
+  uint32_t status = nfct_get_attr_u32(ct, ATTR_STATUS);
+  if (!(status & (IPS_SRC_NAT | IPS_DST_NAT))) return false;
+  uint8_t l4 = nfct_get_attr_u8(ct, ATTR_L4PROTO);
+  if (l4 != IPPROTO_TCP && l4 != IPPROTO_UDP) return false;
+  int family = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+  bool v4 = family == AF_INET;
+  orig.src = addr_text(family, nfct_get_attr(ct, v4 ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV6_SRC));
+  orig.dst = addr_text(family, nfct_get_attr(ct, v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST));
+  reply.src = addr_text(family, nfct_get_attr(ct, v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC));
+  reply.dst = addr_text(family, nfct_get_attr(ct, v4 ? ATTR_REPL_IPV4_DST : ATTR_REPL_IPV6_DST));
+  orig.sport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
+  orig.dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+  reply.sport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+  reply.dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+  return true;
+}
+
+int on_entry(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
+  auto* r = static_cast<NatBook::Source*>(data);
+  NatBook::Tuple orig, reply;
+  if (translated(ct, orig, reply))
+    r->book->add(r->netns, nfct_get_attr_u8(ct, ATTR_L4PROTO), orig, reply);
+  return NFCT_CB_CONTINUE;
+}
+
+uint8_t l4_of(const std::string& proto) {
+  if (proto == "tcp") return IPPROTO_TCP;
+  if (proto == "udp") return IPPROTO_UDP;
+  return 0;
+}
+
+std::optional<Endpoint> differs(const std::string& addr, uint16_t port, const std::string& seen,
+                                uint16_t seen_port) {
+  if (addr == seen && port == seen_port) return std::nullopt;
+  return Endpoint{addr, port};
+}
+
+}  // namespace
+
+size_t NatBook::KeyHash::operator()(const Key& k) const {
+  size_t h = std::hash<std::string>{}(k.laddr) * 31 + std::hash<std::string>{}(k.raddr);
+  return h ^ (size_t(k.lport) << 24 | size_t(k.rport) << 8 | k.proto) ^ (k.netns * 0x9e3779b97f4a7c15ull);
+}
+
+NatBook::~NatBook() {
+  for (auto& w : watches_) nfct_close(w->h);
+}
+
+// The socket that sent the original direction sees orig as (local, remote), and its peer knows
+// it by the reply's destination and source; the socket that answers sees the reply tuple, and
+// its peer knows it by the original destination and source.
+void NatBook::add(uint64_t netns, uint8_t l4, const Tuple& orig, const Tuple& reply) {
+  Nat out{differs(reply.dst, reply.dport, orig.src, orig.sport),
+          differs(reply.src, reply.sport, orig.dst, orig.dport)};
+  if (out.local || out.remote)
+    by_tuple_[Key{netns, l4, orig.src, orig.dst, orig.sport, orig.dport}] =
+        std::make_shared<const Nat>(std::move(out));
+  Nat in{differs(orig.dst, orig.dport, reply.src, reply.sport),
+         differs(orig.src, orig.sport, reply.dst, reply.dport)};
+  if (in.local || in.remote)
+    by_tuple_[Key{netns, l4, reply.src, reply.dst, reply.sport, reply.dport}] =
+        std::make_shared<const Nat>(std::move(in));
+}
+
+std::shared_ptr<const Nat> NatBook::find(const Flow& f) const {
+  if (by_tuple_.empty() || !f.remote) return nullptr;
+  uint8_t l4 = l4_of(f.proto);
+  if (!l4) return nullptr;
+  Key k{f.netns, l4, std::string(canonical_addr(f.local.addr)),
+        std::string(canonical_addr(f.remote->addr)), static_cast<uint16_t>(f.local.port),
+        static_cast<uint16_t>(f.remote->port)};
+  auto it = by_tuple_.find(k);
+  return it == by_tuple_.end() ? nullptr : it->second;
+}
+
+void NatBook::apply(Flow& f) const {
+  if (auto n = find(f)) f.nat = std::move(n);
+}
+
+void NatBook::failed(const std::string& what, const std::string& label) {
+  failures_[what].push_back(label);
+}
+
+void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) {
+  auto w = std::make_unique<Source>(Source{this, netns});
+  nfct_handle* h = nfct_open(CONNTRACK, 0);
+  if (!h) return failed(strerror(errno), label);
+  nfct_callback_register(h, NFCT_T_ALL, on_entry, w.get());
+  uint32_t family = AF_UNSPEC;
+  // Subscribed before the dump, so an entry made in between is in one or the other.
+  nfct_handle* events = follow ? nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW) : nullptr;
+  int rc = nfct_query(h, NFCT_Q_DUMP, &family);
+  int err = errno;
+  nfct_close(h);
+  if (rc < 0) {
+    if (events) nfct_close(events);
+    return failed(strerror(err), label);
+  }
+  if (!follow) return;
+  if (!events) return failed(std::string("events: ") + strerror(errno), label);
+  int fd = nfct_fd(events);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kEventBuffer, sizeof kEventBuffer);
+  keep_only_translated(fd);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  w->h = events;
+  nfct_callback_register(events, NFCT_T_NEW, on_entry, w.get());
+  watches_.push_back(std::move(w));
+}
+
+// Non-blocking: reads until the socket is empty (EAGAIN) or the kernel had to drop entries
+// for want of room (ENOBUFS: counted, then read on).
+void NatBook::drain(Source& w) {
+  while (nfct_catch(w.h) < 0 && errno == ENOBUFS) ++overflows_;
+}
+
+void NatBook::poll() {
+  for (auto& w : watches_) drain(*w);
+}
+
+void NatBook::poll(uint64_t netns) {
+  for (auto& w : watches_)
+    if (w->netns == netns) drain(*w);
+}
+
+std::vector<std::string> NatBook::notes() const {
+  std::vector<std::string> out;
+  for (const auto& [why, where] : failures_) {
+    std::string n = "conntrack unreadable (" + why + ") in " + where[0];
+    if (where.size() > 1) n += " and " + std::to_string(where.size() - 1) + " other network namespaces";
+    out.push_back(n + ": flows there are not corrected for NAT");
+  }
+  if (overflows_)
+    out.push_back("conntrack events lost " + std::to_string(overflows_) +
+                  " times (receive buffer full): some NAT translations may be missing");
+  return out;
+}
+
+}  // namespace netviz

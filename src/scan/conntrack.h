@@ -1,0 +1,75 @@
+#pragma once
+// NAT as the kernel's connection tracking did it, read over netlink (libnetfilter_conntrack):
+// for each translated connection, the tuple each end's socket sees and the addresses the
+// other end sees instead. Only translated entries are kept, so a host without NAT rules
+// costs one empty table.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model/capture.h"
+
+struct nfct_handle;
+
+namespace netviz {
+
+class NatBook {
+ public:
+  NatBook() = default;
+  NatBook(const NatBook&) = delete;
+  NatBook& operator=(const NatBook&) = delete;
+  ~NatBook();
+
+  // Called on a thread inside the namespace: reads its conntrack table, and with `follow`
+  // keeps a socket subscribed to its new entries (poll() reads them later, from any thread
+  // and without privileges: the subscription is made here).
+  void read_netns(uint64_t netns, const std::string& label, bool follow);
+  // Entries made since the last call, in every followed namespace (or only in `netns`);
+  // never blocks.
+  void poll();
+  void poll(uint64_t netns);
+  // Sets f.nat when conntrack translated f's tuple; other flows are left as they are.
+  void apply(Flow& f) const;
+  std::shared_ptr<const Nat> find(const Flow& f) const;  // nullptr: not translated
+  bool empty() const { return by_tuple_.empty(); }
+  size_t size() const { return by_tuple_.size(); }
+  // One line per kind of failure (no conntrack, no permission, events lost).
+  std::vector<std::string> notes() const;
+
+  // One conntrack entry, addresses as text: what both dumps and events hand over.
+  struct Tuple {
+    std::string src, dst;
+    uint16_t sport = 0, dport = 0;
+  };
+  void add(uint64_t netns, uint8_t l4proto, const Tuple& orig, const Tuple& reply);
+  // What a conntrack callback is handed: where its entries go.
+  struct Source {
+    NatBook* book;
+    uint64_t netns;
+    nfct_handle* h = nullptr;  // the event subscription, when followed
+  };
+
+ private:
+  struct Key {
+    uint64_t netns;
+    uint8_t proto;
+    std::string laddr, raddr;
+    uint16_t lport, rport;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  void failed(const std::string& what, const std::string& label);
+  void drain(Source& w);
+
+  std::unordered_map<Key, std::shared_ptr<const Nat>, KeyHash> by_tuple_;
+  std::vector<std::unique_ptr<Source>> watches_;
+  std::map<std::string, std::vector<std::string>> failures_;  // reason → namespaces
+  uint64_t overflows_ = 0;
+};
+
+}  // namespace netviz

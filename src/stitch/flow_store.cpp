@@ -186,6 +186,10 @@ FlowEnd FlowStore::Scope::make_end(const Flow& f) {
   e.first = f.first_seen;
   e.last = f.last_seen;
   e.bytes = f.bytes_sent + f.bytes_received;
+  if (f.peer) {
+    e.peer_pid = f.peer->pid;
+    e.peer_comm = store_.strings.id(f.peer->comm);
+  }
   return e;
 }
 

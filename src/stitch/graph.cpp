@@ -44,6 +44,7 @@ struct EdgeKey {
   Sym proto;
   uint16_t port;
   uint8_t joined;
+  Sym path = kNoSym;  // unix: edges to different paths stay apart
   bool operator==(const EdgeKey&) const = default;
 };
 
@@ -51,6 +52,7 @@ struct EdgeKeyHash {
   size_t operator()(const EdgeKey& k) const {
     uint64_t h = (uint64_t(k.from) << 32 | k.to) * 0x9e3779b97f4a7c15ull;
     h ^= (uint64_t(k.proto) << 24 | uint64_t(k.port) << 8 | k.joined) * 0xff51afd7ed558ccdull;
+    h ^= uint64_t(k.path) * 0x9e3779b97f4a7c15ull;
     return h ^ (h >> 29);
   }
 };
@@ -170,6 +172,7 @@ class Builder {
       e.to = ids[k.to];
       e.proto = s_.strings.str(k.proto);
       e.port = k.port;
+      if (k.path != kNoSym) e.path = s_.strings.str(k.path);
       e.joined = k.joined == kListenEdge ? "listen" : joined_name(static_cast<Joined>(k.joined));
       e.flows = a.flows;
       e.open = a.open;
@@ -179,8 +182,8 @@ class Builder {
       g.edges.push_back(std::move(e));
     }
     std::sort(g.edges.begin(), g.edges.end(), [](const GraphEdge& a, const GraphEdge& b) {
-      return std::tie(a.from, a.to, a.proto, a.port, a.joined) <
-             std::tie(b.from, b.to, b.proto, b.port, b.joined);
+      return std::tie(a.from, a.to, a.proto, a.port, a.path, a.joined) <
+             std::tie(b.from, b.to, b.proto, b.port, b.path, b.joined);
     });
     return g;
   }
@@ -257,7 +260,7 @@ class Builder {
 
   void edge(uint32_t from, uint32_t to, Sym proto, uint16_t port, uint8_t joined,
             const Connection& c, uint64_t flows = 1) {
-    EdgeAgg& a = edges_[EdgeKey{from, to, proto, port, joined}];
+    EdgeAgg& a = edges_[EdgeKey{from, to, proto, port, joined, c.path}];
     a.flows += flows;
     a.open += flows && c.open;
     a.bytes += c.bytes;
@@ -351,6 +354,11 @@ Graph build_graph(FlowStore& store, const GraphOptions& o) {
   g.lost_by_host = store.lost_by_host;
   g.notes = store.notes;
   return g;
+}
+
+std::string edge_head(const GraphEdge& e, const char* sep) {
+  if (!e.path.empty()) return e.proto + sep + e.path;
+  return e.proto + sep + std::to_string(e.port);
 }
 
 }  // namespace netviz

@@ -112,6 +112,23 @@ ConnSide side_of(const FlowEnd& e) {
   return {ConnSide::Kind::process, e.host, e.pid, e.comm, e.laddr, e.lport, e.service};
 }
 
+// A unix end that names both processes (Flow.peer) is a whole connection on its own host.
+bool is_pair(const FlowEnd& e) { return e.peer_pid != 0; }
+
+Connection unix_pair(const FlowEnd& a) {
+  Connection c;
+  c.proto = a.proto;
+  c.client = side_of(a);
+  c.server = {ConnSide::Kind::process, a.host, a.peer_pid, a.peer_comm, a.raddr, 0};
+  c.path = a.raddr;
+  c.joined = Joined::both;
+  c.open = !a.closed;
+  c.bytes = a.bytes;
+  c.first = a.first;
+  c.last = a.last;
+  return c;
+}
+
 // Each end's partner (kNone: none): ends sharing a reversed 5-tuple whose lifetimes overlap,
 // the closest in time first. Chains of ends sharing a 5-tuple: head in the table, the rest
 // through `next`.
@@ -119,7 +136,7 @@ std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
   ChainTable heads(ends.size());
   std::vector<uint32_t> next(ends.size(), kNone);
   for (uint32_t i = ends.size(); i-- > 0;) {
-    if (ends[i].raddr == kNoSym) continue;
+    if (ends[i].raddr == kNoSym || is_pair(ends[i])) continue;
     uint32_t& h = heads.head(key_of(ends[i]));
     next[i] = h;
     h = i;
@@ -127,7 +144,7 @@ std::vector<uint32_t> pair_ends(const std::vector<FlowEnd>& ends, WallNs skew) {
   std::vector<uint32_t> partner(ends.size(), kNone);
   for (uint32_t i = 0; i < ends.size(); ++i) {
     const FlowEnd& a = ends[i];
-    if (a.raddr == kNoSym || a.failed || partner[i] != kNone) continue;
+    if (a.raddr == kNoSym || a.failed || is_pair(a) || partner[i] != kNone) continue;
     uint32_t first = heads.find(reversed(a));
     if (first == kNone) continue;
     uint32_t best = kNone;
@@ -276,6 +293,11 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
     const FlowEnd& a = ends[i];
     if (a.raddr == kNoSym) {
       ++st.no_remote;
+    } else if (is_pair(a)) {
+      // One process at both ends (a socketpair it kept) is no edge.
+      if (a.peer_pid == a.pid) continue;
+      ++st.unix_pairs;
+      sink(unix_pair(a));
     } else if (uint32_t p = partner[i]; p == kNone) {
       sink(one_side(store, listeners, a, st));
     } else if (p > i) {  // a lower p was emitted with its partner

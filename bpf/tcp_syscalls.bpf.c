@@ -21,8 +21,6 @@ static __always_inline int on_accept(long fd)
 	if (fd < 0)
 		return 0;
 	__u32 pid = current_tgid();
-	if (pid_filtered(pid))
-		return 0;
 	struct sock *sk = nv_fd_sock(fd);
 	if (!sk)
 		return 0;
@@ -43,6 +41,9 @@ static __always_inline int on_accept(long fd)
 		if (BPF_CORE_READ(sk, __sk_common.skc_state) == NV_TCP_CLOSE)
 			return 0;
 	}
+	/* After the unix branch: a unix connection is wanted when either end is --pid. */
+	if (pid_filtered(pid))
+		return 0;
 	if (netns_filtered(t.netns) || port_filtered(t.lport, t.rport))
 		return 0;
 	char comm[NV_COMM_LEN];

@@ -36,12 +36,13 @@ static __always_inline int unix_accepted(struct sock *sk, __u32 pid)
 		return 0; /* connected before the trace, or by a filtered process */
 	struct nv_unix_conn c = {};
 	c.start_ns = p->start_ns;
-	c.sk = (__u64)peer;
+	c.ino = BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino);
 	c.pid = p->pid;
 	__builtin_memcpy(c.comm, p->comm, NV_COMM_LEN);
 	bpf_map_delete_elem(&unix_connecting, &cookie);
-	/* A process connected to itself is no edge; ports filter out every unix flow. */
-	if (c.pid == pid || port_filtered(0, 0))
+	/* A process connected to itself is no edge; ports filter out every unix flow; --pid
+	 * keeps a connection either of whose ends it names. */
+	if (c.pid == pid || port_filtered(0, 0) || (targ_pid && targ_pid != c.pid && targ_pid != pid))
 		return 0;
 	c.netns = nv_sock_netns(sk);
 	if (netns_filtered(c.netns))

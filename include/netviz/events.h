@@ -178,11 +178,12 @@ struct nv_sock_info {
  * paired at the server's accept(); kept in the unix_conns map by the client socket's cookie.
  * One record is the whole edge: both processes and the server's path. The kernel has no
  * release hook for unix sockets: user space reads the map and ends a connection once no
- * process holds the client socket any more. */
+ * process holds the client socket (by inode) any more. */
 #define NV_UNIX_PATH_LEN 108 /* sizeof sockaddr_un.sun_path */
 struct nv_unix_conn {
 	__u64 start_ns;      /* the client's connect() */
-	__u64 sk;            /* the client socket's struct sock address (as nv_snap_sock_file.sk) */
+	__u64 ino;           /* the client socket's inode (as nv_snap_sock_file.sock_ino): unlike its
+			      * struct sock address, not reused by the next socket */
 	__u32 pid;           /* the process that connected (client) */
 	__u32 peer_pid;      /* the process that accepted (server) */
 	__u32 netns;

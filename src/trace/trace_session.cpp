@@ -149,7 +149,7 @@ class Session {
   using Holders = std::unordered_map<uint64_t, std::vector<SocketHolder>>;
   Holders socket_holders();
   void open_connections(const Holders& holders);
-  void sweep_unix(bool at_end, const Holders* walked = nullptr);
+  void sweep_unix(bool at_end);
   std::unordered_set<uint64_t> unix_announced_;  // cookies of unix connections in the table
   std::chrono::steady_clock::time_point last_unix_sweep_{};
   std::unique_ptr<SockFileIter> holders_iter_;
@@ -562,34 +562,39 @@ bool Session::loop() {
 void Session::drain() {
   while (loader_->poll(0, on_raw_) > 0) {
   }
-  Holders holders = socket_holders();
-  open_connections(holders);
-  sweep_unix(true, &holders);
+  open_connections(socket_holders());
+  sweep_unix(true);
   reconcile_tcp();
   read_kernel_counters();
   progress(true, loader_->kernel_drops() + undecodable_ + table_.refused());
 }
 
 // Unix connections the kernel paired since the last sweep go into the table; one whose
-// client socket no process holds any more has ended (the kernel has no release hook for unix
+// client socket no process holds any more (by inode) has ended (the kernel has no release hook for unix
 // sockets: the end is known to within the sweep, once a second). At the end, those still
 // held stay open.
-void Session::sweep_unix(bool at_end, const Holders* walked) {
+void Session::sweep_unix(bool at_end) {
   if (!loader_->traces_unix()) return;
   auto records = loader_->unix_records();
   if (records.empty()) return;
-  Holders fresh;
-  if (!walked) fresh = socket_holders();
-  const Holders& holders = walked ? *walked : fresh;
+  std::unordered_set<uint64_t> held;  // inodes of every socket some process holds
+  bool walked = false;
+  if (holders_iter_) {
+    try {
+      for (const auto& r : holders_iter_->read_all()) held.insert(r.sock_ino);
+      walked = true;
+    } catch (const BpfIterError& e) {
+      holders_note_ = std::string("unix connections not checked for their end: ") + e.what();
+    }
+  }
   timespec mono{};
   clock_gettime(CLOCK_MONOTONIC, &mono);
   const uint64_t now = static_cast<uint64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec;
   for (const auto& [cookie, c] : records) {
     if (unix_announced_.insert(cookie).second)
       handle(decoder_.unix_connection(cookie, c, EventKind::connect, now));
-    // Without the walk (no iterator here) nothing is known to have ended before the end.
-    bool held = holders_iter_ ? holders.count(c.sk) > 0 : !at_end;
-    if (held) continue;
+    // Without the walk nothing is known to have ended before the end.
+    if (walked ? held.count(c.ino) > 0 : !at_end) continue;
     handle(decoder_.unix_connection(cookie, c, EventKind::close, now));
     loader_->forget_unix(cookie);
     unix_announced_.erase(cookie);

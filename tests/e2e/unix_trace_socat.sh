@@ -35,7 +35,9 @@ done
 echo hi | socat - "ABSTRACT-CONNECT:$name" >/dev/null &
 abstract_client=$!
 wait "$abstract_client" || rs_fail "abstract client failed"
-rs_bg held bash -c "sleep 60 | exec socat - UNIX-CONNECT:$path,type=5"
+# Reads the socket only (-u): nothing comes back, so it stays connected until the test kills it.
+rs_bg held socat -u "UNIX-CONNECT:$path,type=5" -
+held=$rs_last_pid
 for _ in $(seq 50); do
   ss -xpH state connected | grep -qF " $path " && break
   sleep 0.1
@@ -45,6 +47,7 @@ srv_line=$(ss -xpH state connected | grep -F " $path " | head -1)
 peer_ino=$(awk '{print $(NF-1)}' <<<"$srv_line")
 ss_client=$(ss -xpH state connected | awk -v i="$peer_ino" '$6 == i' | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
 [[ -n $ss_client ]] || rs_fail "ss -xp shows no owner for the held client end"
+rs_eq "ss -xp: holder of the held client end" "$held" "$ss_client"
 rs_trace_stop
 c=$tmp/capture.json
 

@@ -150,4 +150,25 @@ struct {
 	__type(value, struct udp_pending);
 } udp_connecting SEC(".maps") __weak;
 
+/* ---- unix ---- */
+
+/* A unix stream or seqpacket socket that called connect(), by cookie, until its connection
+ * is accepted (then it moves to unix_conns) or it is released: the client's side of the edge
+ * (struct udp_pending: start, pid, netns, comm, as for a connecting UDP socket). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct udp_pending);
+} unix_connecting SEC(".maps") __weak;
+
+/* Accepted unix connections by the client socket's cookie: user space reads them every
+ * second and deletes each once its client socket is no longer held (no release hook). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct nv_unix_conn);
+} unix_conns SEC(".maps") __weak;
+
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TCP syscalls: accept() (the process that took a connection) and listen() (a listener's
- * owner, for connections closed before accept()), from syscall tracepoints. Part of
- * trace.bpf.o (maps.bpf.h). */
+/* TCP syscalls: accept() (the process that took a connection; a unix one goes to
+ * unix_conn.bpf.h) and listen() (a listener's owner, for connections closed before
+ * accept()), from syscall tracepoints. Part of trace.bpf.o (maps.bpf.h). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -12,6 +12,7 @@
 #include "filters.bpf.h"
 #include "helpers.bpf.h"
 #include "trace_sock.bpf.h"
+#include "unix_conn.bpf.h"
 
 /* ---- accept(): the worker that took the connection ---- */
 
@@ -20,8 +21,6 @@ static __always_inline int on_accept(long fd)
 	if (fd < 0)
 		return 0;
 	__u32 pid = current_tgid();
-	if (pid_filtered(pid))
-		return 0;
 	struct sock *sk = nv_fd_sock(fd);
 	if (!sk)
 		return 0;
@@ -33,13 +32,18 @@ static __always_inline int on_accept(long fd)
 	if (si && si->has_tuple) {
 		t = si->t;
 	} else {
-		if (nv_read_sock_tuple(sk, &t) || t.proto != NV_PROTO_TCP)
+		if (nv_read_sock_tuple(sk, &t))
+			return unix_accepted(sk, pid);
+		if (t.proto != NV_PROTO_TCP)
 			return 0;
 		/* Reset while it waited in the accept queue: its close was already reported as
 		 * the listener's; do not open a flow that will never close. */
 		if (BPF_CORE_READ(sk, __sk_common.skc_state) == NV_TCP_CLOSE)
 			return 0;
 	}
+	/* After the unix branch: a unix connection is wanted when either end is --pid. */
+	if (pid_filtered(pid))
+		return 0;
 	if (netns_filtered(t.netns) || port_filtered(t.lport, t.rport))
 		return 0;
 	char comm[NV_COMM_LEN];

@@ -13,6 +13,7 @@
 #define NV_TCP_LISTEN 10
 #define NV_SOCK_STREAM 1
 #define NV_SOCK_DGRAM 2
+#define NV_SOCK_SEQPACKET 5
 
 static __always_inline __u32 nv_sock_netns(const struct sock *sk)
 {

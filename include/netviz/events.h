@@ -13,6 +13,7 @@
 /* Address families as the kernel numbers them (AF_INET, AF_INET6, ...). */
 #define NV_AF_INET 2
 #define NV_AF_INET6 10
+#define NV_AF_UNIX 1
 
 /* ---- Snapshot: records written by the BPF iterators (bpf/snapshot_iter.bpf.c) ---- */
 
@@ -53,6 +54,7 @@ struct nv_snap_sock_file {
 
 #define NV_PROTO_TCP 6
 #define NV_PROTO_UDP 17
+#define NV_PROTO_UNIX 255 /* not an IP protocol: nv_event.proto of a unix connection */
 
 /* nv_event.flags */
 #define NV_FLAG_FAILED 1     /* TCP connect that never reached ESTABLISHED */
@@ -170,6 +172,28 @@ struct nv_sock_info {
 	__u32 prev_pid;    /* NV_ATTR_HANDOFF: the owner before the closing process */
 	char prev_comm[NV_COMM_LEN];
 	struct nv_tuple t;
+};
+
+/* A unix stream or seqpacket connection, from the client's connect() (cgroup/connect_unix)
+ * paired at the server's accept(); kept in the unix_conns map by the client socket's cookie.
+ * One record is the whole edge: both processes and the server's path. The kernel has no
+ * release hook for unix sockets: user space reads the map and ends a connection once no
+ * process holds the client socket (by inode) any more. */
+#define NV_UNIX_PATH_LEN 108 /* sizeof sockaddr_un.sun_path */
+struct nv_unix_conn {
+	__u64 start_ns;      /* the client's connect() */
+	__u64 ino;           /* the client socket's inode (as nv_snap_sock_file.sock_ino): unlike its
+			      * struct sock address, not reused by the next socket */
+	__u32 pid;           /* the process that connected (client) */
+	__u32 peer_pid;      /* the process that accepted (server) */
+	__u32 netns;
+	__u16 path_len;      /* bytes of path; path[0] == 0: an abstract name */
+	__u8 type;           /* SOCK_STREAM (1) or SOCK_SEQPACKET (5) */
+	__u8 _pad;
+	char comm[NV_COMM_LEN];
+	char peer_comm[NV_COMM_LEN];
+	char path[NV_UNIX_PATH_LEN]; /* the listener's name, as the kernel holds it */
+	__u8 _pad2[4];
 };
 
 /* Filters set in .rodata before load; 0 means "any". */

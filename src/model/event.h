@@ -35,6 +35,8 @@ struct TraceEvent {
   int32_t prev_pid = 0;
   std::string prev_comm;
   std::string prev_attribution;
+  // proto "unix": the process that accepted the connection (pid and comm are the client).
+  std::optional<Owner> peer;
   // Process.
   int32_t pid = 0;
   int32_t ppid = 0;

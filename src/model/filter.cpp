@@ -91,7 +91,9 @@ bool Filter::matches(const Flow& f) const {
   if (!ports.empty() && !contains(ports, f.local.port) &&
       !(f.remote && contains(ports, f.remote->port)))
     return false;
-  if (!pids.empty() && !contains(pids, f.pid)) return false;
+  // A unix flow names both processes: either may be the one asked for.
+  if (!pids.empty() && !contains(pids, f.pid) && !(f.peer && contains(pids, f.peer->pid)))
+    return false;
   if (!comms.empty() && !contains(comms, f.comm)) return false;
   return true;
 }

@@ -87,6 +87,15 @@ std::string sock_diag_tcp(uint64_t netns, std::vector<Socket>& out) {
   });
 }
 
+std::string unix_name_text(const char* data, size_t len) {
+  if (len == 0) return "";
+  if (data[0] != '\0') return std::string(data, strnlen(data, len));  // a path ends at its NUL
+  std::string out(data, len);
+  for (char& c : out)
+    if (c == '\0') c = '@';
+  return out;
+}
+
 bool parse_unix_diag_msg(const nlmsghdr* h, uint64_t netns, Socket& s) {
   if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(unix_diag_msg)))
     return false;
@@ -109,12 +118,7 @@ bool parse_unix_diag_msg(const nlmsghdr* h, uint64_t netns, Socket& s) {
     const char* data = base + off + NLA_HDRLEN;
     size_t len = a.nla_len - NLA_HDRLEN;
     if (a.nla_type == UNIX_DIAG_NAME && len > 0) {
-      // A path comes with its terminating NUL. Abstract names start with a NUL and are
-      // shown "@name" with every NUL as '@', as /proc/net/unix and ss show them.
-      if (data[0] != '\0' && data[len - 1] == '\0') --len;
-      s.local.addr.assign(data, len);
-      for (char& c : s.local.addr)
-        if (c == '\0') c = '@';
+      s.local.addr = unix_name_text(data, len);
     } else if (a.nla_type == UNIX_DIAG_PEER && len >= sizeof(uint32_t)) {
       uint32_t peer;
       std::memcpy(&peer, data, sizeof peer);

@@ -23,6 +23,11 @@ std::string sock_diag_inet(int protocol, int family, uint64_t netns, std::vector
 // parsed as above). Same contract as sock_diag_inet.
 std::string sock_diag_tcp(uint64_t netns, std::vector<Socket>& out);
 
+// A unix socket name as the kernel holds it (len bytes, sun_path without sun_family): a path
+// up to its NUL; an abstract name (leading NUL) as "@name" with every NUL as '@', as
+// /proc/net/unix and ss show them. "" for an unnamed socket.
+std::string unix_name_text(const char* data, size_t len);
+
 // One AF_UNIX SOCK_DIAG_BY_FAMILY reply (unix_diag_msg with UNIX_DIAG_NAME/PEER attributes)
 // → a socket: path or "@name" for abstract names, inode, peer_inode. Pure, like the above.
 bool parse_unix_diag_msg(const nlmsghdr* h, uint64_t netns, Socket& out);

@@ -191,6 +191,10 @@ FlowEnd FlowStore::Scope::make_end(const Flow& f) {
                            store_.strings.id(canonical_addr(r.addr)),
                            static_cast<uint16_t>(l.port), static_cast<uint16_t>(r.port)});
   }
+  if (f.peer) {
+    e.peer_pid = f.peer->pid;
+    e.peer_comm = store_.strings.id(f.peer->comm);
+  }
   return e;
 }
 

@@ -61,6 +61,9 @@ struct FlowEnd {
   WallNs first = 0;
   WallNs last = 0;
   uint64_t bytes = 0;  // sent + received, as seen from this end
+  // proto unix: the process at the other end on the same host (Flow.peer); 0: not known.
+  int32_t peer_pid = 0;
+  Sym peer_comm = kNoSym;
 };
 
 // A translated end's tuple as its peer sees it (Flow::nat filled in): what joins it.

@@ -46,6 +46,7 @@ struct EdgeKey {
   uint8_t joined;
   Sym nat_addr;  // kNoSym unless NATed
   uint16_t nat_port;
+  Sym path;  // unix: edges to different paths stay apart
   bool operator==(const EdgeKey&) const = default;
 };
 
@@ -54,6 +55,7 @@ struct EdgeKeyHash {
     uint64_t h = (uint64_t(k.from) << 32 | k.to) * 0x9e3779b97f4a7c15ull;
     h ^= (uint64_t(k.proto) << 24 | uint64_t(k.port) << 8 | k.joined) * 0xff51afd7ed558ccdull;
     h ^= (uint64_t(k.nat_addr) << 16 | k.nat_port) * 0xc4ceb9fe1a85ec53ull;
+    h ^= uint64_t(k.path) * 0x94d049bb133111ebull;
     return h ^ (h >> 29);
   }
 };
@@ -173,6 +175,7 @@ class Builder {
       e.to = ids[k.to];
       e.proto = s_.strings.str(k.proto);
       e.port = k.port;
+      if (k.path != kNoSym) e.path = s_.strings.str(k.path);
       e.joined = k.joined == kListenEdge ? "listen" : joined_name(static_cast<Joined>(k.joined));
       if (k.nat_addr != kNoSym) e.nat = endpoint_text(s_.strings.str(k.nat_addr), k.nat_port);
       e.flows = a.flows;
@@ -183,8 +186,8 @@ class Builder {
       g.edges.push_back(std::move(e));
     }
     std::sort(g.edges.begin(), g.edges.end(), [](const GraphEdge& a, const GraphEdge& b) {
-      return std::tie(a.from, a.to, a.proto, a.port, a.joined, a.nat) <
-             std::tie(b.from, b.to, b.proto, b.port, b.joined, b.nat);
+      return std::tie(a.from, a.to, a.proto, a.port, a.path, a.joined, a.nat) <
+             std::tie(b.from, b.to, b.proto, b.port, b.path, b.joined, b.nat);
     });
     return g;
   }
@@ -261,7 +264,7 @@ class Builder {
 
   void edge(uint32_t from, uint32_t to, Sym proto, uint16_t port, uint8_t joined,
             const Connection& c, uint64_t flows = 1) {
-    EdgeAgg& a = edges_[EdgeKey{from, to, proto, port, joined, c.nat_addr, c.nat_port}];
+    EdgeAgg& a = edges_[EdgeKey{from, to, proto, port, joined, c.nat_addr, c.nat_port, c.path}];
     a.flows += flows;
     a.open += flows && c.open;
     a.bytes += c.bytes;
@@ -362,6 +365,11 @@ Graph build_graph(FlowStore& store, const GraphOptions& o,
   g.lost_by_host = store.lost_by_host;
   g.notes = store.notes;
   return g;
+}
+
+std::string edge_head(const GraphEdge& e, const char* sep) {
+  if (!e.path.empty()) return e.proto + sep + e.path;
+  return e.proto + sep + std::to_string(e.port);
 }
 
 }  // namespace netviz

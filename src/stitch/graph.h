@@ -32,6 +32,7 @@ struct GraphEdge {
   std::string from, to;
   std::string proto;
   uint32_t port = 0;       // server port
+  std::string path;        // unix: the server's path or @name (port is 0)
   std::string joined;      // both, one-side, listener, external, failed, listen
   std::string nat;         // NATed: the address the client used ("10.77.0.100:6379"), else ""
   uint64_t flows = 0;
@@ -43,7 +44,7 @@ struct GraphEdge {
 struct Graph {
   std::vector<std::string> hosts;  // labels, sorted
   std::vector<GraphNode> nodes;    // sorted by id
-  std::vector<GraphEdge> edges;    // sorted by (from, to, proto, port, joined, nat)
+  std::vector<GraphEdge> edges;    // sorted by (from, to, proto, port, path, joined, nat)
   JoinStats stats;
   uint64_t external_hidden = 0;    // connections to peers outside the group left out
   uint64_t failed_hidden = 0;      // failed connects left out (no --failed)
@@ -71,5 +72,8 @@ Graph build_graph(FlowStore& store, const GraphOptions& o,
 
 // "10.0.0.1:80", "[::1]:80"
 std::string endpoint_text(const std::string& addr, uint32_t port);
+
+// What an edge carries, as labels say it: "tcp 8080", "unix /run/x.sock"; sep between.
+std::string edge_head(const GraphEdge& e, const char* sep = " ");
 
 }  // namespace netviz

@@ -8,9 +8,11 @@
 namespace netviz {
 
 namespace {
-using EdgeId =
-    std::tuple<std::string, std::string, std::string, uint32_t, std::string, std::string>;
-EdgeId edge_id(const GraphEdge& e) { return {e.from, e.to, e.proto, e.port, e.joined, e.nat}; }
+using EdgeId = std::tuple<std::string, std::string, std::string, uint32_t, std::string,
+                          std::string, std::string>;
+EdgeId edge_id(const GraphEdge& e) {
+  return {e.from, e.to, e.proto, e.port, e.path, e.joined, e.nat};
+}
 
 ojson change(const char* what, const char* kind, ojson body) {
   return ojson{{"change", what}, {kind, std::move(body)}};

@@ -148,7 +148,7 @@ void write_dot(std::ostream& out, const Graph& g, StitchView view) {
   }
   for (const auto* n : loose) out << "  " << q(n->id) << " [" << node_attrs(*n) << "];\n";
   for (const auto& e : g.edges) {
-    std::string head = e.proto + " " + std::to_string(e.port);
+    std::string head = edge_head(e);
     std::string counts = e.joined == "listen"
                              ? "listening"
                              : std::to_string(e.flows) + (e.flows == 1 ? " flow, " : " flows, ") +
@@ -184,6 +184,7 @@ ojson edge_json(const GraphEdge& e) {
   ojson j{{"from", e.from}, {"to", e.to},       {"proto", e.proto}, {"port", e.port},
           {"flows", e.flows}, {"bytes", e.bytes}, {"open", e.open},   {"joined", e.joined}};
   if (!e.nat.empty()) j["nat"] = e.nat;
+  if (!e.path.empty()) j["path"] = e.path;
   j["first_seen"] = e.first ? ojson(format_time(e.first)) : ojson(nullptr);
   j["last_seen"] = e.last ? ojson(format_time(e.last)) : ojson(nullptr);
   return j;
@@ -202,6 +203,7 @@ void write_graph_json(std::ostream& out, const Graph& g) {
               {"external_hidden", g.external_hidden},
               {"ambiguous_addresses", g.stats.ambiguous},
               {"no_remote", g.stats.no_remote},
+              {"unix_pairs", g.stats.unix_pairs},
               {"failed", g.stats.failed},
               {"failed_hidden", g.failed_hidden},
               {"lost_events", g.lost_events},

@@ -121,6 +121,23 @@ ConnSide side_of(const FlowEnd& e) {
   return {ConnSide::Kind::process, e.host, e.pid, e.comm, e.laddr, e.lport, e.service};
 }
 
+// A unix end that names both processes (Flow.peer) is a whole connection on its own host.
+bool is_pair(const FlowEnd& e) { return e.peer_pid != 0; }
+
+Connection unix_pair(const FlowEnd& a) {
+  Connection c;
+  c.proto = a.proto;
+  c.client = side_of(a);
+  c.server = {ConnSide::Kind::process, a.host, a.peer_pid, a.peer_comm, a.raddr, 0};
+  c.path = a.raddr;
+  c.joined = Joined::both;
+  c.open = !a.closed;
+  c.bytes = a.bytes;
+  c.first = a.first;
+  c.last = a.last;
+  return c;
+}
+
 // Each end's partner (kNone: none): ends sharing a reversed 5-tuple whose lifetimes overlap,
 // the closest in time first. Ends with an owner pair first, so an ownerless record of a
 // socket (a scan that found it while it closed) never takes the partner of the traced one,
@@ -133,7 +150,7 @@ std::vector<uint32_t> pair_ends(const FlowStore& store, const std::vector<uint32
   ChainTable heads(n);
   std::vector<uint32_t> next(n, kNone);
   for (uint32_t i = n; i-- > 0;) {
-    if (end(i).raddr == kNoSym) continue;
+    if (end(i).raddr == kNoSym || is_pair(end(i))) continue;
     uint32_t& h = heads.head(key_of(store, end(i)));
     next[i] = h;
     h = i;
@@ -141,7 +158,7 @@ std::vector<uint32_t> pair_ends(const FlowStore& store, const std::vector<uint32
   std::vector<uint32_t> partner(n, kNone);
   auto usable = [&](uint32_t i, bool owned_only) {
     const FlowEnd& e = end(i);
-    return !e.failed && partner[i] == kNone && (!owned_only || e.pid != 0);
+    return !e.failed && !is_pair(e) && partner[i] == kNone && (!owned_only || e.pid != 0);
   };
   for (bool owned_only : {true, false}) {
     for (uint32_t i = 0; i < n; ++i) {
@@ -314,6 +331,7 @@ void add_join_stats(JoinStats& a, const JoinStats& b) {
   a.external += b.external;
   a.ambiguous += b.ambiguous;
   a.no_remote += b.no_remote;
+  a.unix_pairs += b.unix_pairs;
   a.failed += b.failed;
 }
 
@@ -338,6 +356,11 @@ JoinStats Joiner::join(const std::vector<uint32_t>& which,
     const FlowEnd& a = ends[which[i]];
     if (a.raddr == kNoSym) {
       ++st.no_remote;
+    } else if (is_pair(a)) {
+      // One process at both ends (a socketpair it kept) is no edge.
+      if (a.peer_pid == a.pid) continue;
+      ++st.unix_pairs;
+      sink(unix_pair(a));
     } else if (uint32_t p = partner[i]; p == kNone) {
       sink(one_side(impl_->store, impl_->listeners, a, st));
     } else if (p > i) {  // a lower p was emitted with its partner

@@ -29,6 +29,7 @@ struct Connection {
   ConnSide client, server;
   Sym proto = kNoSym;
   uint16_t port = 0;  // the server's port
+  Sym path = kNoSym;  // unix: the server's path or @name, which labels the edge
   Joined joined = Joined::both;
   bool open = true;
   uint64_t bytes = 0;
@@ -46,6 +47,7 @@ struct JoinStats {
   uint64_t external = 0;   // other end outside the group
   uint64_t ambiguous = 0;  // remote address configured on several hosts: treated as outside
   uint64_t no_remote = 0;  // unconnected sockets: nothing to join
+  uint64_t unix_pairs = 0; // unix connections, both processes named by one end
   uint64_t failed = 0;     // connects that never reached ESTABLISHED
 };
 

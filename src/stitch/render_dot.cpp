@@ -78,7 +78,7 @@ std::string node_tooltip(const GraphNode& n) {
 
 std::string edge_tooltip(const GraphEdge& e) {
   std::vector<std::string> l{e.from + " -> " + e.to,
-                             e.proto + " port " + std::to_string(e.port) + ", joined: " + e.joined};
+                             edge_head(e, e.path.empty() ? " port " : " ") + ", joined: " + e.joined};
   if (e.joined != "listen")
     l.push_back(std::to_string(e.flows) + " flows (" + std::to_string(e.open) + " open), " +
                 human_bytes(e.bytes));
@@ -108,7 +108,7 @@ std::string node_shape(const GraphNode& n) {
 }  // namespace
 
 std::string short_edge_label(const GraphEdge& e) {
-  std::string s = e.proto + "/" + std::to_string(e.port);
+  std::string s = edge_head(e, e.path.empty() ? "/" : " ");
   if (e.joined == "listen") return s + " listening";
   s += " \u00d7" + std::to_string(e.flows) + " " + human_bytes(e.bytes);
   return e.nat.empty() ? s : s + " NAT " + e.nat;

@@ -30,6 +30,7 @@ struct KernelFilters {
   // --proto: hooks of a protocol nobody asked for are not loaded at all.
   bool tcp = true;
   bool udp = true;
+  bool unix_stream = true;  // unix stream and seqpacket connections (needs the accept hooks)
   // A capture: no connect or accept events, the close carries the owner record; the records
   // of connections still open are read at the end (open_tcp_records).
   bool quiet_opens = false;
@@ -39,6 +40,9 @@ struct KernelFilters {
 // protocol's out. tests/nv_floor mirrors the same sets with its empty programs.
 const std::vector<std::string>& tcp_only_programs();
 const std::vector<std::string>& udp_only_programs();  // post_bind stays: TCP binds too
+
+// "" when this kernel takes a cgroup/connect_unix program (6.7 and later), else why not.
+std::string probe_unix_connect();
 
 // libbpf finds tracepoint ids in tracefs; when the host has none mounted, mounts one in a
 // private mount namespace of this process, so nothing is left on the host. Notes what it did.
@@ -94,12 +98,18 @@ class TraceLoader {
   std::vector<std::pair<uint64_t, nv_udp_conn>> udp_conn_counts() const;  // by cookie
   // TCP owner records of established connections not closed yet, by struct sock address.
   std::vector<std::pair<uint64_t, nv_sock_info>> open_tcp_records() const;
+  // Unix connections accepted and not yet forgotten, by the client socket's cookie.
+  std::vector<std::pair<uint64_t, nv_unix_conn>> unix_records() const;
+  // The connection has ended (its client socket is held by nobody): drop its record.
+  void forget_unix(uint64_t cookie) const;
+  bool traces_unix() const { return traces_unix_; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::vector<HookInfo> hooks_;
   std::vector<std::string> notes_;
+  bool traces_unix_ = false;
 };
 
 }  // namespace netviz

@@ -5,12 +5,14 @@
 
 #include "netviz/events.h"
 #include "scan/proc_net_parser.h"
+#include "scan/sock_diag.h"
 #include "trace/decoder.h"
 #include "util/error.h"
 
 namespace netviz {
 
 static_assert(sizeof(nv_event) == 152, "nv_event layout changed: update both sides");
+static_assert(sizeof(nv_unix_conn) == 176, "nv_unix_conn layout changed: update both sides");
 
 static int64_t clock_offset() {
   timespec real{}, mono{};
@@ -224,6 +226,26 @@ TraceEvent Decoder::open_connection(uint64_t sk, const nv_sock_info& si, uint64_
     memcpy(r.comm, holder->second.data(), std::min(sizeof r.comm, holder->second.size()));
   }
   return decode(r);
+}
+
+// One flow per connection, as the snapshot makes of a connected pair: the client's end
+// (outbound, its own name as local), the listener's name as remote, the server as peer.
+TraceEvent Decoder::unix_connection(uint64_t cookie, const nv_unix_conn& c, EventKind kind,
+                                    uint64_t now_mono_ns) const {
+  TraceEvent e;
+  e.kind = kind;
+  e.time = wall(now_mono_ns);
+  e.sk = cookie;
+  e.proto = "unix";
+  e.family = "unix";
+  e.remote = {unix_name_text(c.path, std::min<size_t>(c.path_len, sizeof c.path)), 0};
+  e.netns = c.netns;
+  e.attribution = "connect";
+  e.start = wall(c.start_ns);
+  e.pid = static_cast<int32_t>(c.pid);
+  e.comm = comm_text(c.comm);
+  e.peer = Owner{static_cast<int32_t>(c.peer_pid), comm_text(c.peer_comm), -1};
+  return e;
 }
 
 }  // namespace netviz

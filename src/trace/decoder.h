@@ -13,6 +13,7 @@ struct nv_sock_info;
 struct nv_udp_conn;
 struct nv_udp_key;
 struct nv_udp_val;
+struct nv_unix_conn;
 
 namespace netviz {
 
@@ -45,6 +46,10 @@ class Decoder {
   // as the one before). Throws netviz::Error like decode.
   TraceEvent open_connection(uint64_t sk, const nv_sock_info& si, uint64_t now_mono_ns,
                              const SocketHolder* holder) const;
+  // A unix connection's record (the unix_conns map) as its connect or close event at
+  // now_mono_ns; kind is EventKind::connect or EventKind::close.
+  TraceEvent unix_connection(uint64_t cookie, const nv_unix_conn& c, EventKind kind,
+                             uint64_t now_mono_ns) const;
   WallNs wall(uint64_t mono_ns) const { return static_cast<WallNs>(mono_ns) + offset_; }
 
  private:

@@ -277,7 +277,7 @@ void LiveTable::apply_non_flow(const TraceEvent& e) {
 
 FlowKey LiveTable::event_key(const TraceEvent& e) {
   FlowKey k;
-  if (e.proto == "udp" && e.sk) {
+  if ((e.proto == "udp" || e.proto == "unix") && e.sk) {
     k.sock = e.sk;
   } else {
     k.netns = e.netns;
@@ -302,6 +302,7 @@ void LiveTable::set_owner(Record& r, const FlowKey& k, const TraceEvent& e, bool
     f.attribution = e.attribution;
     if (e.attribution == "handoff" && e.prev_pid)
       f.handed_from = Owner{e.prev_pid, e.prev_comm, -1};
+    if (e.peer) f.peer = e.peer;
     if (e.netns) f.netns = e.netns;
   }
   if (owner_from_event && created && e.kind == EventKind::close) {

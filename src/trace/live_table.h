@@ -22,7 +22,8 @@ struct ScanResult;
 
 // Identity of a flow: the socket tuple in its namespace; a scanned unconnected UDP socket
 // adds the pid; a traced UDP flow is its socket (the kernel's cookie) and tuple, whoever
-// owns it, so a datagram heard before its owner was known joins the same flow.
+// owns it, so a datagram heard before its owner was known joins the same flow; a traced unix
+// connection is its client socket (cookie).
 struct FlowKey {
   uint64_t netns = 0;
   int32_t pid = 0;

@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "scan/bpf_iter_sock_files.h"
@@ -154,6 +155,9 @@ class Session {
   using Holders = std::unordered_map<uint64_t, std::vector<SocketHolder>>;
   Holders socket_holders();
   void open_connections(const Holders& holders);
+  void sweep_unix(bool at_end);
+  std::unordered_set<uint64_t> unix_announced_;  // cookies of unix connections in the table
+  std::chrono::steady_clock::time_point last_unix_sweep_{};
   std::unique_ptr<SockFileIter> holders_iter_;
   uint64_t handoffs_at_end_ = 0;
 
@@ -382,10 +386,11 @@ ScanOptions Session::set_filters() {
   if (filter_.pids.size() == 1) kf_.pid = static_cast<uint32_t>(filter_.pids[0]);
   kf_.set_ports(filter_.ports);
   if (!filter_.protos.empty()) {
-    kf_.tcp = kf_.udp = false;
+    kf_.tcp = kf_.udp = kf_.unix_stream = false;
     for (const auto& p : filter_.protos) {
       if (p.rfind("tcp", 0) == 0) kf_.tcp = true;
       if (p.rfind("udp", 0) == 0) kf_.udp = true;
+      if (p == "unix") kf_.unix_stream = true;
     }
   }
   publisher_ = make_trace_publisher(opts_, filter_.netns.value_or(0), err_);
@@ -415,7 +420,7 @@ std::vector<nv_event> Session::load_and_scan(const ScanOptions& so) {
   loader_ = std::make_unique<TraceLoader>(features_, kf_);
   mem_.push_back(mem_point("loaded"));
   // Loaded now, while the privileges to load it are still held; walked at the end.
-  if (kf_.tcp && !opts_.no_bpf) {
+  if ((kf_.tcp || loader_->traces_unix()) && !opts_.no_bpf) {
     try {
       holders_iter_ = std::make_unique<SockFileIter>(true);
     } catch (const BpfIterError& e) {
@@ -569,6 +574,10 @@ bool Session::loop() {
       }
       if (!capture_mode_) table_.prune_closed();
     }
+    if (t - last_unix_sweep_ >= std::chrono::seconds(1)) {
+      sweep_unix(false);
+      last_unix_sweep_ = t;
+    }
     if (t - last_progress >= std::chrono::milliseconds(500)) {
       if (err_tty_ && opts_.duration)
         progress(false, loader_->kernel_drops() + undecodable_ + table_.refused());
@@ -589,9 +598,42 @@ void Session::drain() {
   while (loader_->poll(0, on_raw_) > 0) {
   }
   open_connections(socket_holders());
+  sweep_unix(true);
   reconcile_tcp();
   read_kernel_counters();
   progress(true, loader_->kernel_drops() + undecodable_ + table_.refused());
+}
+
+// Unix connections the kernel paired since the last sweep go into the table; one whose
+// client socket no process holds any more (by inode) has ended (the kernel has no release hook for unix
+// sockets: the end is known to within the sweep, once a second). At the end, those still
+// held stay open.
+void Session::sweep_unix(bool at_end) {
+  if (!loader_->traces_unix()) return;
+  auto records = loader_->unix_records();
+  if (records.empty()) return;
+  std::unordered_set<uint64_t> held;  // inodes of every socket some process holds
+  bool walked = false;
+  if (holders_iter_) {
+    try {
+      for (const auto& r : holders_iter_->read_all()) held.insert(r.sock_ino);
+      walked = true;
+    } catch (const BpfIterError& e) {
+      holders_note_ = std::string("unix connections not checked for their end: ") + e.what();
+    }
+  }
+  timespec mono{};
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  const uint64_t now = static_cast<uint64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec;
+  for (const auto& [cookie, c] : records) {
+    if (unix_announced_.insert(cookie).second)
+      handle(decoder_.unix_connection(cookie, c, EventKind::connect, now));
+    // Without the walk nothing is known to have ended before the end.
+    if (walked ? held.count(c.ino) > 0 : !at_end) continue;
+    handle(decoder_.unix_connection(cookie, c, EventKind::close, now));
+    loader_->forget_unix(cookie);
+    unix_announced_.erase(cookie);
+  }
 }
 
 void Session::read_kernel_counters() {

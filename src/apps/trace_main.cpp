@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   app.add_option("--format", o.format, "Output on stdout: auto, json (JSON lines), table")
       ->check(CLI::IsMember({"auto", "json", "table"}));
   app.add_flag("--no-cmdline", o.no_cmdline, "Leave command lines out of the output");
+  app.add_flag("--no-nat", o.no_nat,
+               "Do not read conntrack's NAT translations (its events cost the kernel time per "
+               "connection where conntrack tracks connections)");
   app.add_flag("--no-bpf", o.no_bpf, "Snapshot through /proc and sock_diag, without BPF");
   app.add_flag("-v,--verbose", o.verbose, "Say which hooks and paths ran");
   app.add_option("--publish", o.publish,

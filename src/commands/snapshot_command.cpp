@@ -53,7 +53,7 @@ int run_snapshot(const TraceOptions& opts) {
   if (!opts.states.empty()) states = socket_states(opts.states);
   std::unique_ptr<Publisher> publisher = make_trace_publisher(opts, filter.netns.value_or(0), std::cerr);
   NatBook nat;
-  so.nat = &nat;
+  if (!opts.no_nat) so.nat = &nat;
   ScanResult r = scan_host(so);
   for (auto& n : nat.notes()) r.stats.notes.push_back(std::move(n));
   if (states) {

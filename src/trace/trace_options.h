@@ -19,6 +19,7 @@ struct TraceOptions {
   bool verbose = false;
   bool no_cmdline = false;
   bool no_bpf = false;             // snapshot: force the /proc + sock_diag path
+  bool no_nat = false;             // --no-nat: conntrack is not read (no `nat` on flows)
   std::string format = "auto";     // auto (table on a terminal, JSON lines piped), json, table
   std::string proc_root = "/proc"; // tests point this at fixtures
   // --publish: the JSON-lines stream also goes to NATS JetStream (src/fleet/, docs/fleet.md).

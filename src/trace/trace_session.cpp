@@ -375,8 +375,10 @@ ScanOptions Session::set_filters() {
   so.proc_root = opts_.proc_root;
   so.allow_bpf = !opts_.no_bpf;
   so.with_cmdline = !opts_.no_cmdline;
-  so.nat = &nat_;
-  so.nat_follow = true;
+  if (!opts_.no_nat) {
+    so.nat = &nat_;
+    so.nat_follow = true;
+  }
   if (!opts_.netns.empty()) {
     uint64_t ino = resolve_netns(opts_.netns, opts_.proc_root);
     filter_.netns = ino;

@@ -158,6 +158,14 @@ want=$(printf '%s\n' \
   "p:$host/$cns|redis-cli -> p:$host/$sns|redis-server tcp/6379 both nat=10.77.1.100:6379 flows=1")
 [[ $got == "$want" ]] || rs_fail "snapshot edges:"$'\n'"$got"$'\n'"want:"$'\n'"$want"
 echo "ok: snapshot: one NATed edge per open connection"
+# --no-nat: the same snapshot without conntrack: no flow carries nat.
+"$NETVIZ_TRACE" --snapshot --no-nat -o "$tmp/snap-nonat.json" 2>>"$tmp/snapshot.log" ||
+  rs_fail "snapshot --no-nat failed"
+[[ $(jq '[.flows[] | select(.nat)] | length' "$tmp/snap-nonat.json") == 0 ]] ||
+  rs_fail "--no-nat: flows carry nat"
+[[ $(jq '[.flows[] | select(.comm == "redis-cli")] | length' "$tmp/snap-nonat.json") == 2 ]] ||
+  rs_fail "--no-nat: the two open redis-cli connections are not in the snapshot"
+echo "ok: snapshot --no-nat: the same connections, no nat"
 kill "${blpop_pids[@]}"
 wait "${blpop_pids[@]}" 2>/dev/null || true
 

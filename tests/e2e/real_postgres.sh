@@ -17,20 +17,12 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/real_servers.sh"
 rs_init postgres
-PG=/usr/lib/postgresql/15/bin
 rs_need "$PG/initdb" "$PG/pg_ctl" "$PG/pgbench" "$PG/psql" runuser
 clients=4 per_client=25
 
 port=$(rs_port)
-chown postgres "$tmp"
-runuser -u postgres -- "$PG/initdb" -D "$tmp/data" -A trust >"$tmp/initdb.log" 2>&1 ||
-  rs_fail "initdb failed"
-rs_on_exit "runuser -u postgres -- $PG/pg_ctl -D $tmp/data -m immediate stop"
-runuser -u postgres -- "$PG/pg_ctl" -w -t 30 -D "$tmp/data" -l "$tmp/postgres.log" \
-  -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c log_connections=on -c log_line_prefix=%p:" \
-  start >"$tmp/pg_ctl.log" 2>&1 || rs_fail "pg_ctl start failed"
+rs_postgres_start "$port" 127.0.0.1
 rs_wait_tcp "$port" || rs_fail "postgres does not listen on $port"
-postmaster=$(head -1 "$tmp/data/postmaster.pid")
 "$PG/pgbench" -h 127.0.0.1 -p "$port" -U postgres -i -q postgres >"$tmp/pgbench-init.log" 2>&1 ||
   rs_fail "pgbench -i failed"
 

@@ -11,21 +11,13 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/real_servers.sh"
 rs_init unix_postgres
-PG=/usr/lib/postgresql/15/bin
 rs_need "$PG/initdb" "$PG/pg_ctl" "$PG/psql" runuser ss
 sessions=5
 
 port=$(rs_port)
-chown postgres "$tmp"
-runuser -u postgres -- "$PG/initdb" -D "$tmp/data" -A trust >"$tmp/initdb.log" 2>&1 ||
-  rs_fail "initdb failed"
-rs_on_exit "runuser -u postgres -- $PG/pg_ctl -D $tmp/data -m immediate stop"
-runuser -u postgres -- "$PG/pg_ctl" -w -t 30 -D "$tmp/data" -l "$tmp/postgres.log" \
-  -o "-p $port -k $tmp -c listen_addresses= -c log_connections=on -c log_line_prefix=%p:" \
-  start >"$tmp/pg_ctl.log" 2>&1 || rs_fail "pg_ctl start failed"
+rs_postgres_start "$port" ""
 sock=$tmp/.s.PGSQL.$port
 [[ -S $sock ]] || rs_fail "postgres made no socket $sock"
-postmaster=$(head -1 "$tmp/data/postmaster.pid")
 
 rs_trace_start "$tmp/capture.json"
 log_from=$(($(wc -l <"$tmp/postgres.log") + 1))

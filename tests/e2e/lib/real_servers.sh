@@ -98,6 +98,21 @@ rs_port() {
   return 1
 }
 
+# A private PostgreSQL cluster in $tmp/data, run as the postgres user, its socket in $tmp,
+# every connection logged with the serving pid (log_line_prefix %p:), stopped at exit.
+# Sets PG (the binaries) and postmaster (its pid).
+PG=/usr/lib/postgresql/15/bin
+rs_postgres_start() {  # PORT LISTEN_ADDRESSES ("" for the unix socket only)
+  chown postgres "$tmp"
+  runuser -u postgres -- "$PG/initdb" -D "$tmp/data" -A trust >"$tmp/initdb.log" 2>&1 ||
+    rs_fail "initdb failed"
+  rs_on_exit "runuser -u postgres -- $PG/pg_ctl -D $tmp/data -m immediate stop"
+  runuser -u postgres -- "$PG/pg_ctl" -w -t 30 -D "$tmp/data" -l "$tmp/postgres.log" \
+    -o "-p $1 -k $tmp -c listen_addresses=$2 -c log_connections=on -c log_line_prefix=%p:" \
+    start >"$tmp/pg_ctl.log" 2>&1 || rs_fail "pg_ctl start failed"
+  postmaster=$(head -1 "$tmp/data/postmaster.pid")
+}
+
 rs_wait_tcp() {  # PORT [tenths of a second]
   local n=${2:-100}
   for _ in $(seq "$n"); do

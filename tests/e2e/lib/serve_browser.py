@@ -79,7 +79,8 @@ def wait(cond, timeout, step=0.05):
 
 try:
     driver.get(url)
-    check(bool(wait(lambda: titles("edge"), 10)), "the page shows the graph's edges")
+    # Generous: under a sanitizer build the first picture can take seconds.
+    check(bool(wait(lambda: titles("edge"), 30)), "the page shows the graph's edges")
     edges0 = titles("edge")
     print("edges at start:", edges0)
     check(any("api" in e and "postgres" in e for e in edges0), "the api -> postgres edge is drawn")

@@ -6,6 +6,7 @@
 #include "commands/snapshot_command.h"
 #include "commands/trace_command.h"
 #include "cli/nats_options.h"
+#include "cli/filter_options.h"
 #include "cli/option_checks.h"
 #include "util/error.h"
 
@@ -85,8 +86,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    for (const auto& p : protos) netviz::check_proto_name(p);
-    o.filter.protos = protos;
+    o.filter.protos = netviz::proto_matches(protos);
     o.test_classic_tracepoint = flavour == "classic";
     if (o.snapshot && !o.metrics.empty())
       throw netviz::Error("--metrics: only while tracing, not with --snapshot");

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "commands/snapshot_command.h"
+#include "cli/filter_options.h"
 #include "fleet/publish_sink.h"
 #include "scan/conntrack.h"
 #include "scan/scan.h"
@@ -49,7 +50,7 @@ int run_snapshot(const TraceOptions& opts) {
     so.only_netns = filter.netns;
   }
   // Resolved before the scan, so that a bad name costs no scan.
-  std::optional<std::set<std::string>> states;
+  std::optional<std::set<SockState>> states;
   if (!opts.states.empty()) states = socket_states(opts.states);
   std::unique_ptr<Publisher> publisher = make_trace_publisher(opts, filter.netns.value_or(0), std::cerr);
   NatBook nat;
@@ -60,7 +61,7 @@ int run_snapshot(const TraceOptions& opts) {
     std::erase_if(r.sockets, [&](const Socket& s) { return !states->count(s.state); });
     // A flow without a TCP state comes from a connected datagram socket: ESTABLISHED.
     std::erase_if(r.flows, [&](const Flow& f) {
-      return !states->count(f.state.empty() ? std::string("ESTABLISHED") : f.state);
+      return !states->count(f.state == SockState::none ? SockState::established : f.state);
     });
   }
   if (!filter.empty() || states) {
@@ -118,7 +119,7 @@ int run_snapshot(const TraceOptions& opts) {
     // anyone: the table leaves them out unless --state asks, and says how many it left out.
     uint64_t hidden = 0;
     if (opts.states.empty())
-      hidden = std::erase_if(r.sockets, [](const Socket& s) { return s.state == "TIME_WAIT"; });
+      hidden = std::erase_if(r.sockets, [](const Socket& s) { return s.state == SockState::time_wait; });
     write_socket_table(std::cout, r.sockets, r.host.netns, hidden);
   } else {
     write_socket_lines(std::cout, r.sockets);

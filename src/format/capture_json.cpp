@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "format/kind_names.h"
 #include "model/service.h"
 #include "util/error.h"
 #include "util/time.h"
@@ -19,8 +20,11 @@ static ojson optional_endpoint(const std::optional<Endpoint>& e) {
 }
 
 ojson to_json(const Socket& s) {
-  ojson j{{"proto", s.proto},     {"family", s.family}, {"local", to_json(s.local)},
-          {"remote", optional_endpoint(s.remote)},       {"state", s.state},
+  ojson j{{"proto", to_text(s.proto)},
+          {"family", to_text(s.family)},
+          {"local", to_json(s.local)},
+          {"remote", optional_endpoint(s.remote)},
+          {"state", to_text(s.state)},
           {"inode", s.inode},     {"netns", s.netns}};
   ojson owners = ojson::array();
   for (const auto& o : s.owners) owners.push_back(to_json(o));
@@ -57,11 +61,11 @@ ojson to_json(const HostInfo& h) {
 }
 
 ojson to_json(const Flow& f) {
-  ojson j{{"proto", f.proto},
-          {"family", f.family},
+  ojson j{{"proto", to_text(f.proto)},
+          {"family", to_text(f.family)},
           {"local", to_json(f.local)},
           {"remote", optional_endpoint(f.remote)},
-          {"direction", f.direction},
+          {"direction", to_text(f.direction)},
           {"pid", f.pid},
           {"comm", f.comm}};
   if (!f.service.empty()) j["service"] = f.service;
@@ -73,11 +77,11 @@ ojson to_json(const Flow& f) {
   j["bytes_received"] = f.bytes_received;
   j["connect_latency_us"] =
       f.connect_latency_ns ? ojson(*f.connect_latency_ns / 1e3) : ojson(nullptr);
-  if (f.proto == "udp") j["packets"] = f.packets;
-  if (!f.state.empty()) j["state"] = f.state;
-  j["attribution"] = f.attribution;
+  if (f.proto == Proto::udp) j["packets"] = f.packets;
+  if (f.state != SockState::none) j["state"] = to_text(f.state);
+  j["attribution"] = to_text(f.attribution);
   if (f.handed_from)
-    j[f.direction == "inbound" ? "accepted_by" : "connected_by"] =
+    j[f.direction == Direction::inbound ? "accepted_by" : "connected_by"] =
         ojson{{"pid", f.handed_from->pid}, {"comm", f.handed_from->comm}};
   if (f.peer) j["peer"] = ojson{{"pid", f.peer->pid}, {"comm", f.peer->comm}};
   if (f.nat) {
@@ -171,7 +175,20 @@ std::optional<int64_t> opt_scaled(const json& obj, const char* key, const JsonPa
   return static_cast<int64_t>(v->get<double>() * scale);
 }
 
-const std::vector<std::string> kDirections = {"inbound", "outbound"};
+// One of the contract's values (format/kind_names.h) for `text`, else a failure naming it.
+template <typename E>
+E kind_of(const std::string& text, std::optional<E> (*parse)(std::string_view),
+          const JsonPath& at) {
+  auto v = parse(text);
+  if (!v) at.fail("unknown value \"" + text + "\"");
+  return *v;
+}
+
+template <typename E>
+E opt_kind(const json& obj, const char* key, const JsonPath& at,
+           std::optional<E> (*parse)(std::string_view)) {
+  return kind_of(opt_string(obj, key, at), parse, at.field(key));
+}
 
 }  // namespace
 
@@ -193,15 +210,19 @@ static std::optional<Endpoint> opt_endpoint(const json& obj, const char* key,
 Flow flow_from_json(const json& j, const JsonPath& at) {
   require_object(j, at);
   Flow f;
-  f.proto = get_string(require(j, "proto", at), at.field("proto"));
-  if (f.proto.empty()) at.field("proto").fail("empty");
-  f.family = get_string(require(j, "family", at), at.field("family"));
+  std::string proto = get_string(require(j, "proto", at), at.field("proto"));
+  if (proto.empty()) at.field("proto").fail("empty");
+  f.proto = kind_of(proto, parse_proto, at.field("proto"));
+  f.family = kind_of(get_string(require(j, "family", at), at.field("family")), parse_family,
+                     at.field("family"));
   f.local = endpoint_from_json(require(j, "local", at), at.field("local"));
   require(j, "remote", at);
   f.remote = opt_endpoint(j, "remote", at);
-  f.direction = get_string(require(j, "direction", at), at.field("direction"));
-  if (f.direction != "inbound" && f.direction != "outbound")
-    at.field("direction").fail("expected \"inbound\" or \"outbound\", got \"" + f.direction + "\"");
+  std::string direction = get_string(require(j, "direction", at), at.field("direction"));
+  auto dir = parse_direction(direction);
+  if (!dir || *dir == Direction::none)
+    at.field("direction").fail("expected \"inbound\" or \"outbound\", got \"" + direction + "\"");
+  f.direction = *dir;
   f.pid = get_int<int32_t>(require(j, "pid", at), at.field("pid"), -1, INT32_MAX);
   f.comm = get_string(require(j, "comm", at), at.field("comm"));
   f.service = opt_string(j, "service", at);
@@ -218,8 +239,8 @@ Flow flow_from_json(const json& j, const JsonPath& at) {
   f.bytes_received = opt_int<uint64_t>(j, "bytes_received", at, 0, UINT64_MAX);
   f.connect_latency_ns = opt_scaled(j, "connect_latency_us", at, 1e3);
   f.packets = opt_int<uint64_t>(j, "packets", at, 0, UINT64_MAX);
-  f.attribution = opt_string(j, "attribution", at);
-  f.state = opt_string(j, "state", at);
+  f.attribution = opt_kind(j, "attribution", at, parse_attribution);
+  f.state = opt_kind(j, "state", at, parse_state);
   // The process a connection was handed on from: a stream's later line for the same flow
   // names the served process, and this is how a reader knows it is the same flow.
   for (const char* k : {"accepted_by", "connected_by"}) {
@@ -253,11 +274,12 @@ Flow flow_from_json(const json& j, const JsonPath& at) {
 Socket socket_from_json(const json& j, const JsonPath& at) {
   require_object(j, at);
   Socket s;
-  s.proto = get_string(require(j, "proto", at), at.field("proto"));
-  s.family = opt_string(j, "family", at);
+  s.proto = kind_of(get_string(require(j, "proto", at), at.field("proto")), parse_proto,
+                    at.field("proto"));
+  s.family = opt_kind(j, "family", at, parse_family);
   s.local = endpoint_from_json(require(j, "local", at), at.field("local"));
   s.remote = opt_endpoint(j, "remote", at);
-  s.state = opt_string(j, "state", at);
+  s.state = opt_kind(j, "state", at, parse_state);
   s.inode = opt_int<uint64_t>(j, "inode", at, 0, UINT64_MAX);
   s.netns = opt_int<uint64_t>(j, "netns", at, 0, UINT64_MAX);
   if (const json* o = find(j, "owners"); o && !o->is_null()) {
@@ -324,37 +346,6 @@ HostInfo host_from_json(const json& j, const JsonPath& at) {
   if (const json* s = find(j, "scope_netns"); s && !s->is_null())
     h.scope_netns = get_int<uint64_t>(*s, at.field("scope_netns"), 0, UINT64_MAX);
   return h;
-}
-
-template <typename T, typename F>
-static void read_array(const json& doc, const char* key, const JsonPath& at, bool required,
-                       std::vector<T>& out, F&& each) {
-  const json* arr = required ? &require(doc, key, at) : find(doc, key);
-  if (!arr || arr->is_null()) return;
-  if (!arr->is_array()) at.field(key).fail("expected an array");
-  out.reserve(arr->size());
-  for (size_t i = 0; i < arr->size(); ++i) out.push_back(each((*arr)[i], at.field(key).index(i)));
-}
-
-Capture capture_from_json(const json& j, const std::string& source) {
-  JsonPath at{source, ""};
-  require_object(j, at);
-  Capture c;
-  const json& v = require(j, "netviz", at);
-  if (!v.is_number_integer()) at.field("netviz").fail("expected the format version, an integer");
-  c.version = v.get<int>();
-  if (c.version != kFormatVersion)
-    at.field("netviz").fail("unsupported format version " + std::to_string(c.version) +
-                            " (this build reads " + std::to_string(kFormatVersion) + ")");
-  c.host = host_from_json(require(j, "host", at), at.field("host"));
-  read_array(j, "processes", at, false, c.processes, process_from_json);
-  read_array(j, "sockets", at, false, c.sockets, socket_from_json);
-  read_array(j, "flows", at, true, c.flows, flow_from_json);
-  if (const json* s = find(j, "stats"); s && s->is_object()) {
-    c.stats.scan_path = opt_string(*s, "scan_path", at.field("stats"));
-    c.stats.lost_events = opt_int<uint64_t>(*s, "lost_events", at.field("stats"), 0, UINT64_MAX);
-  }
-  return c;
 }
 
 }  // namespace netviz

@@ -39,7 +39,5 @@ Flow flow_from_json(const nlohmann::json& j, const JsonPath& at);
 Socket socket_from_json(const nlohmann::json& j, const JsonPath& at);
 Process process_from_json(const nlohmann::json& j, const JsonPath& at);
 HostInfo host_from_json(const nlohmann::json& j, const JsonPath& at);
-// A whole capture document. Only netviz, host.name and flows are required.
-Capture capture_from_json(const nlohmann::json& j, const std::string& source);
 
 }  // namespace netviz

@@ -7,6 +7,7 @@
 #include "format/capture_json.h"
 #include "format/capture_reader.h"
 #include "format/event_json.h"
+#include "format/kind_names.h"
 #include "util/time.h"
 
 namespace netviz {
@@ -312,6 +313,18 @@ class Fast {
       out.assign(str());
   }
 
+  // One of the contract's values; anything else goes to the checked reader, which names it.
+  template <typename E>
+  E kind(std::optional<E> (*parse)(std::string_view)) {
+    auto v = parse(str());
+    if (!v) throw Bail{};
+    return *v;
+  }
+  template <typename E>
+  E opt_kind(std::optional<E> (*parse)(std::string_view)) {
+    return null() ? E::none : kind(parse);
+  }
+
   // {"pid": N, "comm": "..."} or null, as the checked reader takes it (pid required).
   void owner(std::optional<Owner>& out) {
     if (null()) return;
@@ -366,10 +379,10 @@ class Fast {
 
   void flow() {
     Flow& f = flow_;
-    f.proto.clear();
-    f.family.clear();
+    f.proto = Proto::none;
+    f.family = Family::none;
     f.remote.reset();
-    f.direction.clear();
+    f.direction = Direction::none;
     f.comm.clear();
     f.service.clear();
     f.netns = 0;
@@ -377,8 +390,8 @@ class Fast {
     f.duration_ns.reset();
     f.bytes_sent = f.bytes_received = f.packets = 0;
     f.connect_latency_ns.reset();
-    f.attribution.clear();
-    f.state.clear();
+    f.attribution = Attribution::none;
+    f.state = SockState::none;
     f.handed_from.reset();
     f.peer.reset();
     f.nat.reset();
@@ -394,7 +407,7 @@ class Fast {
           break;
         case 'p':
           if (k == "proto") {
-            f.proto.assign(str());
+            f.proto = kind(parse_proto);
             seen |= kProto;
           } else if (k == "pid") {
             int64_t v = integer();
@@ -411,7 +424,7 @@ class Fast {
           break;
         case 'f':
           if (k == "family") {
-            f.family.assign(str());
+            f.family = kind(parse_family);
             seen |= kFamily;
           } else if (k == "first_seen") {
             f.first_seen = null() ? 0 : time();
@@ -449,8 +462,8 @@ class Fast {
           break;
         case 'd':
           if (k == "direction") {
-            f.direction.assign(str());
-            if (f.direction != "inbound" && f.direction != "outbound") throw Bail{};
+            f.direction = kind(parse_direction);
+            if (f.direction == Direction::none) throw Bail{};
             seen |= kDir;
           } else if (k == "duration_ms") {
             f.duration_ns = scaled(1e6);
@@ -488,7 +501,7 @@ class Fast {
           break;
         case 'a':
           if (k == "attribution")
-            opt_string(f.attribution);
+            f.attribution = opt_kind(parse_attribution);
           else if (k == "accepted_by")
             owner(f.handed_from);
           else
@@ -496,7 +509,7 @@ class Fast {
           break;
         case 's':
           if (k == "state")
-            opt_string(f.state);
+            f.state = opt_kind(parse_state);
           else if (k == "service")
             opt_string(f.service);
           else
@@ -513,7 +526,7 @@ class Fast {
       break;
     }
     constexpr unsigned kRequired = kProto | kFamily | kLocal | kRemote | kDir | kPid | kComm;
-    if ((seen & kRequired) != kRequired || f.proto.empty()) throw Bail{};
+    if ((seen & kRequired) != kRequired || f.proto == Proto::none) throw Bail{};
     if (!(seen & kLast)) f.last_seen = f.first_seen;
     if (f.last_seen < f.first_seen) throw Bail{};
   }

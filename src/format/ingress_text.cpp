@@ -5,8 +5,8 @@
 namespace netviz {
 
 std::string ingress_text(const Socket& s) {
-  if (s.proto == "raw") {
-    bool v6 = s.family == "ipv6";
+  if (s.proto == Proto::raw) {
+    bool v6 = s.family == Family::ipv6;
     std::string kind = v6 ? "raw6 " : "raw ";
     switch (s.local.port) {  // the IP protocol number
       case 1: return kind + "icmp";
@@ -17,7 +17,7 @@ std::string ingress_text(const Socket& s) {
       default: return kind + "proto " + std::to_string(s.local.port);
     }
   }
-  if (s.proto == "packet") {
+  if (s.proto == Proto::packet) {
     std::string dev = s.local.addr.empty() || s.local.addr == "*" ? "any" : s.local.addr;
     switch (s.local.port) {  // the ethertype
       case 0x0003: return "packet " + dev + " all";

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "format/capture_json.h"
+#include "format/kind_names.h"
 #include "util/time.h"
 
 namespace netviz {
@@ -70,6 +71,13 @@ void append_json_endpoint(std::string& out, const Endpoint& e) {
   out += '}';
 }
 
+// The enums' text (format/kind_names.cpp) never needs escaping.
+static void append_kind(std::string& out, const char* text) {
+  out += '"';
+  out += text;
+  out += '"';
+}
+
 static void append_remote(std::string& out, const std::optional<Endpoint>& e) {
   if (e)
     append_json_endpoint(out, *e);
@@ -79,15 +87,15 @@ static void append_remote(std::string& out, const std::optional<Endpoint>& e) {
 
 void append_socket_json(std::string& out, const Socket& s) {
   out += "{\"proto\":";
-  append_json_string(out, s.proto);
+  append_kind(out, to_text(s.proto));
   out += ",\"family\":";
-  append_json_string(out, s.family);
+  append_kind(out, to_text(s.family));
   out += ",\"local\":";
   append_json_endpoint(out, s.local);
   out += ",\"remote\":";
   append_remote(out, s.remote);
   out += ",\"state\":";
-  append_json_string(out, s.state);
+  append_kind(out, to_text(s.state));
   out += ",\"inode\":";
   append_int(out, s.inode);
   out += ",\"netns\":";
@@ -121,15 +129,15 @@ static void append_nat(std::string& o, const Nat& n) {
 
 void append_flow_members(std::string& o, const Flow& f) {
   o += "\"proto\":";
-  append_json_string(o, f.proto);
+  append_kind(o, to_text(f.proto));
   o += ",\"family\":";
-  append_json_string(o, f.family);
+  append_kind(o, to_text(f.family));
   o += ",\"local\":";
   append_json_endpoint(o, f.local);
   o += ",\"remote\":";
   append_remote(o, f.remote);
   o += ",\"direction\":";
-  append_json_string(o, f.direction);
+  append_kind(o, to_text(f.direction));
   o += ",\"pid\":";
   append_int(o, f.pid);
   o += ",\"comm\":";
@@ -158,18 +166,18 @@ void append_flow_members(std::string& o, const Flow& f) {
     append_double(o, *f.connect_latency_ns / 1e3);
   else
     o += "null";
-  if (f.proto == "udp") {
+  if (f.proto == Proto::udp) {
     o += ",\"packets\":";
     append_int(o, f.packets);
   }
-  if (!f.state.empty()) {
+  if (f.state != SockState::none) {
     o += ",\"state\":";
-    append_json_string(o, f.state);
+    append_kind(o, to_text(f.state));
   }
   o += ",\"attribution\":";
-  append_json_string(o, f.attribution);
+  append_kind(o, to_text(f.attribution));
   if (f.handed_from) {
-    o += f.direction == "inbound" ? ",\"accepted_by\":{\"pid\":" : ",\"connected_by\":{\"pid\":";
+    o += f.direction == Direction::inbound ? ",\"accepted_by\":{\"pid\":" : ",\"connected_by\":{\"pid\":";
     append_int(o, f.handed_from->pid);
     o += ",\"comm\":";
     append_json_string(o, f.handed_from->comm);

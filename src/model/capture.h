@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/kinds.h"
 #include "util/time.h"
 
 namespace netviz {
@@ -29,11 +30,11 @@ struct Owner {
 };
 
 struct Socket {
-  std::string proto;   // tcp, udp, raw, packet, unix, sctp, ...
-  std::string family;  // ipv4, ipv6, unix, packet
+  Proto proto = Proto::none;
+  Family family = Family::none;
   Endpoint local;
   std::optional<Endpoint> remote;
-  std::string state;   // ESTABLISHED, LISTEN, ...; "UNCONN" for unbound/unconnected datagram
+  SockState state = SockState::none;  // unconn for an unbound or unconnected datagram socket
   uint64_t inode = 0;
   uint64_t netns = 0;  // inode of the network namespace
   std::vector<Owner> owners;
@@ -80,11 +81,11 @@ struct Nat {
 };
 
 struct Flow {
-  std::string proto;
-  std::string family;
+  Proto proto = Proto::none;
+  Family family = Family::none;
   Endpoint local;
   std::optional<Endpoint> remote;
-  std::string direction;  // "inbound" or "outbound"
+  Direction direction = Direction::none;
   int32_t pid = 0;
   std::string comm;
   std::string service;  // see model/service.h; "" when the owner's cgroup names none
@@ -96,8 +97,8 @@ struct Flow {
   uint64_t bytes_received = 0;
   std::optional<int64_t> connect_latency_ns;  // TCP, outbound, when traced
   uint64_t packets = 0;                       // UDP datagrams counted in the kernel
-  std::string attribution;                    // scan, connect, accept, listener, handoff, ...
-  std::string state;                          // last known TCP state, when known
+  Attribution attribution = Attribution::none;
+  SockState state = SockState::none;  // last known TCP state, when known
   // attribution "handoff": the process that accepted (inbound) or connected (outbound) it
   // before handing it to the one in pid/comm.
   std::optional<Owner> handed_from;

@@ -16,25 +16,25 @@ struct TraceEvent {
   WallNs time = 0;
   uint64_t sk = 0;  // kernel socket identity (TCP: struct sock; UDP: cookie); 0 when none
   // Socket events.
-  std::string proto;   // tcp, udp
-  std::string family;  // ipv4, ipv6
+  Proto proto = Proto::none;
+  Family family = Family::none;
   Endpoint local;
   Endpoint remote;
   uint64_t netns = 0;
-  std::string attribution;  // connect, accept, listener, udp_send, udp_recv, bind; "" none
+  Attribution attribution = Attribution::none;
   std::optional<WallNs> start;
   std::optional<int64_t> connect_latency_ns;
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
   uint64_t packets = 0;    // connected UDP close: datagrams counted in the kernel
-  std::string prev_state;  // TCP state before a close, kernel name without "TCP_"
+  SockState prev_state = SockState::none;  // TCP state before a close
   bool failed = false;     // a connect that never reached ESTABLISHED
   bool before_accept = false;
   bool inbound = false;    // connected UDP whose peer spoke first
   // attribution "handoff": the owner before the process that closed it.
   int32_t prev_pid = 0;
   std::string prev_comm;
-  std::string prev_attribution;
+  Attribution prev_attribution = Attribution::none;
   // proto "unix": the process that accepted the connection (pid and comm are the client).
   std::optional<Owner> peer;
   // Process.

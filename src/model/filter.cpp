@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "util/error.h"
-
 namespace netviz {
 
 namespace {
@@ -11,67 +9,24 @@ template <typename T>
 bool contains(const std::vector<T>& v, const T& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
-const std::vector<std::string> kProtos = {"tcp",  "tcp6",  "udp",    "udp6", "raw",   "raw6",
-                                          "sctp", "sctp6", "packet", "unix", "inet", "inet6"};
 }  // namespace
 
-void check_proto_name(const std::string& name) {
-  if (!contains(kProtos, name))
-    throw Error("--proto: unknown protocol \"" + name +
-                "\" (tcp, tcp6, udp, udp6, raw, raw6, sctp, sctp6, packet, unix, inet, inet6)");
-}
-
-std::optional<std::set<std::string>> socket_states(const std::vector<std::string>& names) {
-  // ss shows a closed datagram socket as UNCONN and `ss state close` lists it, so close
-  // covers it here too; BOUND_INACTIVE is a closed TCP socket that holds a bound port.
-  static const std::vector<std::pair<std::string, std::vector<std::string>>> kStates = {
-      {"established", {"ESTABLISHED"}},
-      {"syn-sent", {"SYN_SENT"}},
-      {"syn-recv", {"SYN_RECV"}},
-      {"fin-wait-1", {"FIN_WAIT1"}},
-      {"fin-wait-2", {"FIN_WAIT2"}},
-      {"time-wait", {"TIME_WAIT"}},
-      {"close", {"CLOSE", "UNCONN", "BOUND_INACTIVE"}},
-      {"close-wait", {"CLOSE_WAIT"}},
-      {"last-ack", {"LAST_ACK"}},
-      {"listen", {"LISTEN"}},
-      {"closing", {"CLOSING"}},
-  };
-  std::set<std::string> out;
-  bool all = false;
-  for (const auto& n : names) {
-    if (n == "all") {
-      all = true;
-      continue;
-    }
-    auto it = std::find_if(kStates.begin(), kStates.end(), [&](const auto& k) { return k.first == n; });
-    if (it == kStates.end()) {
-      std::string known;
-      for (const auto& k : kStates) known += k.first + ", ";
-      throw Error("--state: unknown state \"" + n + "\" (" + known + "all)");
-    }
-    out.insert(it->second.begin(), it->second.end());
-  }
-  if (all) return std::nullopt;
-  return out;
-}
-
-bool Filter::matches_proto(const std::string& proto, const std::string& family) const {
+bool Filter::matches_proto(Proto proto, Family family) const {
   if (protos.empty()) return true;
-  for (const auto& p : protos) {
-    if (p == "inet" && family == "ipv4" && (proto == "tcp" || proto == "udp")) return true;
-    if (p == "inet6" && family == "ipv6" && (proto == "tcp" || proto == "udp")) return true;
-    if (p == proto && family != "ipv6") return true;  // "tcp" means IPv4 TCP, as ss -4 would
-    if (p == proto + "6" && family == "ipv6") return true;
-    if ((p == "packet" || p == "unix") && p == proto) return true;
-  }
+  for (const auto& p : protos)
+    if (p.proto == proto && (p.family == Family::none || p.family == family)) return true;
   return false;
+}
+
+bool Filter::wants(Proto proto) const {
+  return protos.empty() ||
+         std::any_of(protos.begin(), protos.end(), [&](const ProtoMatch& p) { return p.proto == proto; });
 }
 
 bool Filter::matches(const Socket& s) const {
   if (!matches_proto(s.proto, s.family)) return false;
   if (netns && s.netns != *netns) return false;
-  if (listening && s.state != "LISTEN" && !(s.proto != "tcp" && !s.remote && s.local.port))
+  if (listening && s.state != SockState::listen && !(s.proto != Proto::tcp && !s.remote && s.local.port))
     return false;
   if (!ports.empty() && !contains(ports, s.local.port) &&
       !(s.remote && contains(ports, s.remote->port)))

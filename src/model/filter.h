@@ -3,7 +3,6 @@
 // applied to sockets and flows alike.
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -11,8 +10,16 @@
 
 namespace netviz {
 
+// One --proto name's match: tcp is IPv4 TCP as ss -4 has it, tcp6 IPv6; family none takes
+// any family (unix, packet).
+struct ProtoMatch {
+  Proto proto = Proto::none;
+  Family family = Family::none;
+  bool operator==(const ProtoMatch&) const = default;
+};
+
 struct Filter {
-  std::vector<std::string> protos;  // "tcp", "udp", "tcp6" (proto+family), ...
+  std::vector<ProtoMatch> protos;
   std::vector<int32_t> pids;
   std::vector<std::string> comms;
   std::vector<uint32_t> ports;  // local or remote
@@ -25,17 +32,8 @@ struct Filter {
   }
   bool matches(const Socket& s) const;
   bool matches(const Flow& f) const;
-  bool matches_proto(const std::string& proto, const std::string& family) const;
+  bool matches_proto(Proto proto, Family family) const;
+  bool wants(Proto proto) const;  // any family of proto passes (the kernel's own filter)
 };
-
-// Accepts tcp, tcp6, udp, udp6, raw, raw6, packet, unix, sctp, sctp6, inet, inet6.
-// Throws netviz::Error naming the option for anything else.
-void check_proto_name(const std::string& name);
-
-// --state: ss's names (established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait,
-// close, close-wait, last-ack, listen, closing) to the capture's state strings (ESTABLISHED,
-// SYN_SENT, ...); nullopt when "all" is among them. Throws netviz::Error naming --state for
-// anything else.
-std::optional<std::set<std::string>> socket_states(const std::vector<std::string>& names);
 
 }  // namespace netviz

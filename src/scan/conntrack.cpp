@@ -72,9 +72,9 @@ int on_entry(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
   return NFCT_CB_CONTINUE;
 }
 
-uint8_t l4_of(const std::string& proto) {
-  if (proto == "tcp") return IPPROTO_TCP;
-  if (proto == "udp") return IPPROTO_UDP;
+uint8_t l4_of(Proto proto) {
+  if (proto == Proto::tcp) return IPPROTO_TCP;
+  if (proto == Proto::udp) return IPPROTO_UDP;
   return 0;
 }
 

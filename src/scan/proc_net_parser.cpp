@@ -80,7 +80,7 @@ bool parse_inet_row(std::string_view line, ProcNetTable t, uint64_t netns,
   tok.next();  // timeout
   std::string_view ino = tok.next();
   Socket s;
-  s.family = v6 ? "ipv6" : "ipv4";
+  s.family = v6 ? Family::ipv6 : Family::ipv4;
   unsigned state = 0;
   Endpoint rem;
   bool local_any = false, remote_any = false;
@@ -90,8 +90,8 @@ bool parse_inet_row(std::string_view line, ProcNetTable t, uint64_t netns,
     return false;
   bool tcp = t == ProcNetTable::tcp || t == ProcNetTable::tcp6;
   bool raw = t == ProcNetTable::raw || t == ProcNetTable::raw6;
-  s.proto = tcp ? "tcp" : raw ? "raw" : "udp";
-  s.state = tcp ? tcp_state_name(state) : dgram_state_name(state);
+  s.proto = tcp ? Proto::tcp : raw ? Proto::raw : Proto::udp;
+  s.state = tcp ? tcp_socket_state(state) : dgram_socket_state(state);
   // An unconnected socket shows the wildcard peer; raw sockets also show port 0.
   if (!(remote_any && rem.port == 0)) s.remote = std::move(rem);
   s.netns = netns;
@@ -111,19 +111,19 @@ bool parse_unix_row(std::string_view line, uint64_t netns, std::vector<Socket>& 
   if (!parse_num(flags, fl, 16) || !parse_num(type, ty, 16) || !parse_num(st, state, 16) ||
       !parse_num(ino, s.inode))
     return false;
-  s.proto = "unix";
-  s.family = "unix";
+  s.proto = Proto::unix;
+  s.family = Family::unix;
   s.local.addr = std::string(tok.rest());
   while (!s.local.addr.empty() && s.local.addr.back() == '\r') s.local.addr.pop_back();
   constexpr uint32_t kAcceptCon = 1u << 16;  // __SO_ACCEPTCON: a listening socket
   if (fl & kAcceptCon)
-    s.state = "LISTEN";
+    s.state = SockState::listen;
   else if (state == 3)  // SS_CONNECTED
-    s.state = "ESTABLISHED";
+    s.state = SockState::established;
   else if (state == 2)  // SS_CONNECTING
-    s.state = "SYN_SENT";
+    s.state = SockState::syn_sent;
   else
-    s.state = "UNCONN";
+    s.state = SockState::unconn;
   s.netns = netns;
   out.push_back(std::move(s));
   return true;
@@ -146,15 +146,15 @@ bool parse_packet_row(std::string_view line, uint64_t netns, std::vector<Socket>
   Socket s;
   if (!parse_num(proto, pr, 16) || !parse_num(iface, ifindex) || !parse_num(ino, s.inode))
     return false;
-  s.proto = "packet";
-  s.family = "packet";
+  s.proto = Proto::packet;
+  s.family = Family::packet;
   s.local.port = pr;  // the ethertype, host order (0x0003 = every protocol)
   if (ifindex == 0)
     s.local.addr = "*";
   else if (ifname)
     s.local.addr = ifname(ifindex);
   if (s.local.addr.empty()) s.local.addr = std::to_string(ifindex);
-  s.state = "UNCONN";
+  s.state = SockState::unconn;
   s.netns = netns;
   out.push_back(std::move(s));
   return true;
@@ -184,9 +184,9 @@ bool parse_sctp_ep_row(std::string_view line, uint64_t netns, std::vector<Socket
   if (!parse_num(lport, s.local.port) || !parse_num(ino, s.inode)) return false;
   std::string first = sctp_addr(tok.next());
   s.local.addr = first.empty() ? "*" : first;
-  s.proto = "sctp";
-  s.family = s.local.addr.find(':') != std::string::npos ? "ipv6" : "ipv4";
-  s.state = "LISTEN";
+  s.proto = Proto::sctp;
+  s.family = s.local.addr.find(':') != std::string::npos ? Family::ipv6 : Family::ipv4;
+  s.state = SockState::listen;
   s.netns = netns;
   out.push_back(std::move(s));
   return true;
@@ -210,9 +210,9 @@ bool parse_sctp_assoc_row(std::string_view line, uint64_t netns, std::vector<Soc
     if (rem.addr.empty() || a.front() == '*') rem.addr = text;
   }
   if (s.local.addr.empty() || rem.addr.empty()) return false;
-  s.proto = "sctp";
-  s.family = s.local.addr.find(':') != std::string::npos ? "ipv6" : "ipv4";
-  s.state = "ESTABLISHED";
+  s.proto = Proto::sctp;
+  s.family = s.local.addr.find(':') != std::string::npos ? Family::ipv6 : Family::ipv4;
+  s.state = SockState::established;
   s.remote = std::move(rem);
   s.netns = netns;
   out.push_back(std::move(s));
@@ -237,15 +237,14 @@ const char* proc_net_file(ProcNetTable t) {
   return "";
 }
 
-const char* tcp_state_name(unsigned state) {
-  static const char* const kNames[] = {
-      "UNKNOWN",   "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
-      "CLOSE",     "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "SYN_RECV" /* NEW_SYN_RECV */,
-      "BOUND_INACTIVE"};
-  return state < sizeof kNames / sizeof *kNames ? kNames[state] : "UNKNOWN";
+SockState tcp_socket_state(unsigned state) {
+  SockState s = tcp_state_from_kernel(state);
+  return s == SockState::new_syn_recv ? SockState::syn_recv : s;
 }
 
-const char* dgram_state_name(unsigned state) { return state == 1 ? "ESTABLISHED" : "UNCONN"; }
+SockState dgram_socket_state(unsigned state) {
+  return state == 1 ? SockState::established : SockState::unconn;
+}
 
 std::string inet_addr_text(int family, const void* addr) {
   if (family == AF_INET) {

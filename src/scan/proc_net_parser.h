@@ -25,10 +25,11 @@ using IfName = std::function<std::string(int ifindex)>;
 size_t parse_proc_net(ProcNetTable t, std::string_view text, uint64_t netns,
                       std::vector<Socket>& out, const IfName& ifname = {});
 
-// TCP states as the kernel numbers them, named like netstat (ESTABLISHED, TIME_WAIT, ...).
-const char* tcp_state_name(unsigned state);
-// The state of a datagram or raw socket: ESTABLISHED when connected, else UNCONN.
-const char* dgram_state_name(unsigned state);
+// A socket's TCP state as the kernel numbers it; NEW_SYN_RECV (a request socket) is SYN_RECV
+// as ss shows it.
+SockState tcp_socket_state(unsigned state);
+// The state of a datagram or raw socket: established when connected, else unconn.
+SockState dgram_socket_state(unsigned state);
 
 // inet_ntop of a 4- or 16-byte address in network order.
 std::string inet_addr_text(int family, const void* addr);

@@ -9,13 +9,14 @@ namespace {
 
 bool is_wildcard(const std::string& a) { return a == "0.0.0.0" || a == "::" || a.empty(); }
 
-bool connected_tcp_state(const std::string& st) {
-  return st == "ESTABLISHED" || st == "SYN_SENT" || st == "FIN_WAIT1" || st == "FIN_WAIT2" ||
-         st == "CLOSE_WAIT" || st == "LAST_ACK" || st == "CLOSING";
+bool connected_tcp_state(SockState st) {
+  using S = SockState;
+  return st == S::established || st == S::syn_sent || st == S::fin_wait1 || st == S::fin_wait2 ||
+         st == S::close_wait || st == S::last_ack || st == S::closing;
 }
 
 struct ListenKey {
-  std::string proto;
+  Proto proto;
   uint64_t netns;
   uint32_t port;
   std::string addr;  // unmapped; "" for a wildcard
@@ -23,7 +24,7 @@ struct ListenKey {
 };
 struct ListenHash {
   size_t operator()(const ListenKey& k) const {
-    return std::hash<std::string>()(k.addr) ^ (k.netns * 1000003) ^ (k.port * 31) ^ k.proto.size();
+    return std::hash<std::string>()(k.addr) ^ (k.netns * 1000003) ^ (k.port * 31) ^ static_cast<size_t>(k.proto);
   }
 };
 
@@ -42,12 +43,12 @@ void add_unix_flows(const std::vector<Socket>& sockets, WallNs now, std::vector<
   std::unordered_set<std::string> listening;
   std::unordered_map<uint64_t, const Socket*> by_inode;
   for (const auto& s : sockets) {
-    if (s.proto != "unix") continue;
-    if (s.state == "LISTEN" && !s.local.addr.empty()) listening.insert(s.local.addr);
+    if (s.proto != Proto::unix) continue;
+    if (s.state == SockState::listen && !s.local.addr.empty()) listening.insert(s.local.addr);
     if (s.inode && !s.owners.empty()) by_inode.emplace(s.inode, &s);
   }
   for (const auto& s : sockets) {
-    if (s.proto != "unix" || !s.peer_inode || s.owners.empty()) continue;
+    if (s.proto != Proto::unix || !s.peer_inode || s.owners.empty()) continue;
     auto it = by_inode.find(s.peer_inode);
     if (it == by_inode.end()) continue;
     const Socket& p = *it->second;
@@ -60,17 +61,17 @@ void add_unix_flows(const std::vector<Socket>& sockets, WallNs now, std::vector<
     if (!server) continue;
     const Socket& client = server == &s ? p : s;
     Flow f;
-    f.proto = "unix";
-    f.family = "unix";
+    f.proto = Proto::unix;
+    f.family = Family::unix;
     f.local = Endpoint{client.local.addr, 0};
     f.remote = Endpoint{server->local.addr, 0};
-    f.direction = "outbound";
+    f.direction = Direction::outbound;
     f.pid = client.owners.front().pid;
     f.comm = client.owners.front().comm;
     f.peer = server->owners.front();
     f.netns = client.netns;
     f.first_seen = f.last_seen = now;
-    f.attribution = "scan";
+    f.attribution = Attribution::scan;
     flows.push_back(std::move(f));
   }
 }
@@ -87,8 +88,8 @@ std::string unmap_v4(const std::string& addr) {
 std::vector<Flow> flows_from_sockets(const std::vector<Socket>& sockets, WallNs now) {
   std::unordered_set<ListenKey, ListenHash> listening;
   for (const auto& s : sockets) {
-    bool tcp_listen = s.proto == "tcp" && s.state == "LISTEN";
-    bool udp_bound = s.proto == "udp" && !s.remote && s.local.port != 0;
+    bool tcp_listen = s.proto == Proto::tcp && s.state == SockState::listen;
+    bool udp_bound = s.proto == Proto::udp && !s.remote && s.local.port != 0;
     if (!tcp_listen && !udp_bound) continue;
     std::string a = unmap_v4(s.local.addr);
     listening.insert({s.proto, s.netns, s.local.port, is_wildcard(a) ? "" : a});
@@ -96,17 +97,17 @@ std::vector<Flow> flows_from_sockets(const std::vector<Socket>& sockets, WallNs 
   std::vector<Flow> flows;
   flows.reserve(sockets.size());
   for (const auto& s : sockets) {
-    if (!s.remote || (s.proto != "tcp" && s.proto != "udp")) continue;
-    if (s.proto == "tcp" && !connected_tcp_state(s.state)) continue;
+    if (!s.remote || (s.proto != Proto::tcp && s.proto != Proto::udp)) continue;
+    if (s.proto == Proto::tcp && !connected_tcp_state(s.state)) continue;
     Flow f;
     f.proto = s.proto;
     f.family = s.family;
     f.local = s.local;
     f.remote = s.remote;
-    if (s.family == "ipv6") {
+    if (s.family == Family::ipv6) {
       std::string l = unmap_v4(s.local.addr), r = unmap_v4(s.remote->addr);
       if (l != s.local.addr && r != s.remote->addr) {
-        f.family = "ipv4";
+        f.family = Family::ipv4;
         f.local.addr = std::move(l);
         f.remote->addr = std::move(r);
       }
@@ -114,15 +115,15 @@ std::vector<Flow> flows_from_sockets(const std::vector<Socket>& sockets, WallNs 
     std::string la = unmap_v4(s.local.addr);
     bool inbound = listening.count({s.proto, s.netns, s.local.port, ""}) ||
                    listening.count({s.proto, s.netns, s.local.port, la});
-    f.direction = inbound ? "inbound" : "outbound";
+    f.direction = inbound ? Direction::inbound : Direction::outbound;
     if (!s.owners.empty()) {
       f.pid = s.owners.front().pid;
       f.comm = s.owners.front().comm;
     }
     f.netns = s.netns;
     f.first_seen = f.last_seen = now;
-    f.attribution = "scan";
-    if (s.proto == "tcp") f.state = s.state;
+    f.attribution = Attribution::scan;
+    if (s.proto == Proto::tcp) f.state = s.state;
     flows.push_back(std::move(f));
   }
   add_unix_flows(sockets, now, flows);

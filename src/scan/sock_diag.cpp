@@ -21,15 +21,15 @@ bool parse_inet_diag_msg(const nlmsghdr* h, int protocol, uint64_t netns, Socket
   int af = m->idiag_family;
   if (af != AF_INET && af != AF_INET6) return false;
   bool tcp = protocol == IPPROTO_TCP;
-  s.proto = tcp ? "tcp" : "udp";
-  s.family = af == AF_INET6 ? "ipv6" : "ipv4";
+  s.proto = tcp ? Proto::tcp : Proto::udp;
+  s.family = af == AF_INET6 ? Family::ipv6 : Family::ipv4;
   s.local.addr = inet_addr_text(af, m->id.idiag_src);
   s.local.port = ntohs(m->id.idiag_sport);
   bool remote_any = m->id.idiag_dst[0] == 0 && m->id.idiag_dst[1] == 0 &&
                     m->id.idiag_dst[2] == 0 && m->id.idiag_dst[3] == 0;
   if (!(remote_any && m->id.idiag_dport == 0))
     s.remote = Endpoint{inet_addr_text(af, m->id.idiag_dst), ntohs(m->id.idiag_dport)};
-  s.state = tcp ? tcp_state_name(m->idiag_state) : dgram_state_name(m->idiag_state);
+  s.state = tcp ? tcp_socket_state(m->idiag_state) : dgram_socket_state(m->idiag_state);
   s.inode = m->idiag_inode;
   s.cookie = m->id.idiag_cookie[0] | static_cast<uint64_t>(m->id.idiag_cookie[1]) << 32;
   s.netns = netns;
@@ -101,13 +101,15 @@ bool parse_unix_diag_msg(const nlmsghdr* h, uint64_t netns, Socket& s) {
     return false;
   auto* m = static_cast<const unix_diag_msg*>(NLMSG_DATA(h));
   if (m->udiag_family != AF_UNIX) return false;
-  s.proto = "unix";
-  s.family = "unix";
+  s.proto = Proto::unix;
+  s.family = Family::unix;
   s.inode = m->udiag_ino;
   s.cookie = m->udiag_cookie[0] | static_cast<uint64_t>(m->udiag_cookie[1]) << 32;
   s.netns = netns;
   // sk_state as unix sockets use it: TCP_LISTEN (10), TCP_ESTABLISHED (1), else unconnected.
-  s.state = m->udiag_state == 10 ? "LISTEN" : m->udiag_state == 1 ? "ESTABLISHED" : "UNCONN";
+  s.state = m->udiag_state == 10  ? SockState::listen
+            : m->udiag_state == 1 ? SockState::established
+                                  : SockState::unconn;
   const char* base = static_cast<const char*>(NLMSG_DATA(h));
   size_t off = NLMSG_ALIGN(sizeof(unix_diag_msg));
   size_t end = h->nlmsg_len - NLMSG_HDRLEN;

@@ -4,6 +4,7 @@
 
 #include "format/event_json.h"
 #include "format/json_text.h"
+#include "format/kind_names.h"
 #include "util/time.h"
 
 namespace netviz {
@@ -34,11 +35,11 @@ void EventJsonSink::flow(std::string_view event, const Flow& f, WallNs time) {
 void EventJsonSink::socket(const TraceEvent& e) {
   ojson j{{"event", event_name(e.kind)},
           {"time", format_time(e.time)},
-          {"proto", e.proto},
-          {"family", e.family},
+          {"proto", to_text(e.proto)},
+          {"family", to_text(e.family)},
           {"local", to_json(e.local)},
           {"remote", nullptr},
-          {"state", e.kind == EventKind::listen ? "LISTEN" : (e.proto == "udp" ? "UNCONN" : "CLOSE")},
+          {"state", e.kind == EventKind::listen ? "LISTEN" : (e.proto == Proto::udp ? "UNCONN" : "CLOSE")},
           {"netns", e.netns},
           {"pid", e.pid},
           {"comm", e.comm}};

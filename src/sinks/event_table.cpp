@@ -2,12 +2,13 @@
 
 #include <cstdio>
 
+#include "format/kind_names.h"
 #include "util/time.h"
 
 namespace netviz {
 
-std::string endpoint_text(const Endpoint& e, const std::string& family) {
-  if (family == "ipv6") return "[" + e.addr + "]:" + std::to_string(e.port);
+std::string endpoint_text(const Endpoint& e, Family family) {
+  if (family == Family::ipv6) return "[" + e.addr + "]:" + std::to_string(e.port);
   return e.addr + ":" + std::to_string(e.port);
 }
 
@@ -40,8 +41,8 @@ void EventTableSink::host(const HostInfo& h, WallNs) {
 }
 
 void EventTableSink::flow(std::string_view event, const Flow& f, WallNs time) {
-  std::string extra = f.direction == "inbound" ? "in" : "out";
-  extra += " " + f.attribution;
+  std::string extra = f.direction == Direction::inbound ? "in" : "out";
+  extra += std::string(" ") + to_text(f.attribution);
   char buf[160];
   if (f.duration_ns) {
     snprintf(buf, sizeof buf, " %.3fms tx=%llu rx=%llu", *f.duration_ns / 1e6,
@@ -53,15 +54,15 @@ void EventTableSink::flow(std::string_view event, const Flow& f, WallNs time) {
     snprintf(buf, sizeof buf, " lat=%.1fus", *f.connect_latency_ns / 1e3);
     extra += buf;
   }
-  if (f.proto == "udp" && f.packets) extra += " pkts=" + std::to_string(f.packets);
-  if (f.state == "FAILED") extra += " FAILED";
-  std::string proto = f.proto + (f.family == "ipv6" ? "6" : "");
+  if (f.proto == Proto::udp && f.packets) extra += " pkts=" + std::to_string(f.packets);
+  if (f.state == SockState::failed) extra += " FAILED";
+  std::string proto = std::string(to_text(f.proto)) + (f.family == Family::ipv6 ? "6" : "");
   line(event, time, f.pid, f.comm, f.service, proto, endpoint_text(f.local, f.family),
        f.remote ? endpoint_text(*f.remote, f.family) : "-", extra);
 }
 
 void EventTableSink::socket(const TraceEvent& e) {
-  std::string proto = e.proto + (e.family == "ipv6" ? "6" : "");
+  std::string proto = std::string(to_text(e.proto)) + (e.family == Family::ipv6 ? "6" : "");
   line(event_name(e.kind), e.time, e.pid, e.comm, "", proto, endpoint_text(e.local, e.family), "-",
        "netns " + std::to_string(e.netns));
 }

@@ -6,15 +6,16 @@
 #include <string>
 #include <unordered_map>
 
+#include "format/kind_names.h"
 namespace netviz {
 
 namespace {
 
 std::string endpoint_text(const Socket& s, const Endpoint& e) {
   std::string port = e.port ? std::to_string(e.port) : "*";
-  if (s.family == "ipv6") return "[" + e.addr + "]:" + port;
-  if (s.family == "ipv4") return e.addr + ":" + port;
-  if (s.proto == "packet") return e.addr + ":" + port;
+  if (s.family == Family::ipv6) return "[" + e.addr + "]:" + port;
+  if (s.family == Family::ipv4) return e.addr + ":" + port;
+  if (s.proto == Proto::packet) return e.addr + ":" + port;
   return e.addr.empty() ? "*" : e.addr;  // unix: the path
 }
 
@@ -43,7 +44,9 @@ void write_socket_table(std::ostream& out, const std::vector<Socket>& sockets,
   rows.push_back({"Netid", "State", "Local Address:Port", "Peer Address:Port", "Netns", "Process"});
   for (const auto& s : sockets) {
     auto ns = ns_names.find(s.netns);
-    rows.push_back({s.family == "ipv6" && s.proto != "unix" ? s.proto + "6" : s.proto, s.state,
+    std::string netid = to_text(s.proto);
+    if (s.family == Family::ipv6 && s.proto != Proto::unix) netid += "6";
+    rows.push_back({netid, to_text(s.state),
                     endpoint_text(s, s.local), s.remote ? endpoint_text(s, *s.remote) : "*",
                     ns != ns_names.end() ? ns->second : std::to_string(s.netns), owners_text(s)});
   }
@@ -62,7 +65,7 @@ void write_socket_table(std::ostream& out, const std::vector<Socket>& sockets,
     out << line;
   }
   std::map<std::string, uint64_t> by_state;
-  for (const auto& s : sockets) ++by_state[s.state.empty() ? "UNKNOWN" : s.state];
+  for (const auto& s : sockets) ++by_state[s.state == SockState::none ? "UNKNOWN" : to_text(s.state)];
   line = std::to_string(sockets.size()) + (sockets.size() == 1 ? " socket" : " sockets");
   const char* sep = ": ";
   for (const auto& [state, n] : by_state) {

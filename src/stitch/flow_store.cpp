@@ -15,8 +15,8 @@ Sym Interner::id(std::string_view s) {
   return id;
 }
 
-bool is_host_local(std::string_view a, std::string_view family) {
-  if (family == "unix" || family == "packet") return true;
+bool is_host_local(std::string_view a, Family family) {
+  if (family == Family::unix || family == Family::packet) return true;
   if (a.empty() || a == "0.0.0.0" || a == "::" || a == "::1") return true;
   if (a.starts_with("127.") || a.starts_with("::ffff:127.")) return true;
   // Anything that is not an IP address (unix paths, interface names) stays on its host.
@@ -40,7 +40,7 @@ uint32_t FlowStore::host_index(const std::string& name, const std::string& ns_na
 }
 
 void FlowStore::add_address(const std::string& addr, uint32_t host) {
-  if (is_host_local(addr, "")) return;
+  if (is_host_local(addr, Family::none)) return;
   auto& v = address_hosts[strings.id(canonical_addr(addr))];
   if (std::find(v.begin(), v.end(), host) == v.end()) v.push_back(host);
 }
@@ -76,8 +76,7 @@ void FlowStore::merge(FlowStore&& o) {
   for (FlowEnd e : o.ends) {
     if (e.nat != UINT32_MAX) e.nat += nat_base;
     e.host = host[e.host];
-    e.proto = map(e.proto);
-    e.laddr = map(e.laddr);
+      e.laddr = map(e.laddr);
     e.raddr = map(e.raddr);
     e.comm = map(e.comm);
     e.service = map(e.service);
@@ -85,7 +84,6 @@ void FlowStore::merge(FlowStore&& o) {
   }
   for (Listener l : o.listeners) {
     l.host = host[l.host];
-    l.proto = map(l.proto);
     l.addr = map(l.addr);
     l.comm = map(l.comm);
     listeners.push_back(l);
@@ -164,17 +162,17 @@ uint32_t FlowStore::Scope::host_for(uint64_t netns) {
 FlowEnd FlowStore::Scope::make_end(const Flow& f) {
   FlowEnd e;
   e.host = host_for(f.netns);
-  e.proto = store_.strings.id(f.proto);
+  e.proto = f.proto;
   e.laddr = store_.strings.id(canonical_addr(f.local.addr));
   e.lport = static_cast<uint16_t>(f.local.port);
   if (f.remote) {
     e.raddr = store_.strings.id(canonical_addr(f.remote->addr));
     e.rport = static_cast<uint16_t>(f.remote->port);
   }
-  e.outbound = f.direction == "outbound";
+  e.outbound = f.direction == Direction::outbound;
   e.closed = f.duration_ns.has_value();
-  e.failed = f.state == "FAILED";
-  e.start_known = f.first_seen != 0 && f.attribution != "scan";
+  e.failed = f.state == SockState::failed;
+  e.start_known = f.first_seen != 0 && f.attribution != Attribution::scan;
   e.host_local = is_host_local(f.local.addr, f.family) ||
                  (f.remote && is_host_local(f.remote->addr, f.family));
   e.pid = f.pid;
@@ -201,7 +199,7 @@ FlowEnd FlowStore::Scope::make_end(const Flow& f) {
 void FlowStore::Scope::add_listener(const Socket& s, int32_t pid, const std::string& comm) {
   Listener l;
   l.host = host_for(s.netns);
-  l.proto = store_.strings.id(s.proto);
+  l.proto = s.proto;
   l.addr = store_.strings.id(canonical_addr(s.local.addr));
   l.port = static_cast<uint16_t>(s.local.port);
   l.pid = pid;
@@ -210,14 +208,14 @@ void FlowStore::Scope::add_listener(const Socket& s, int32_t pid, const std::str
 }
 
 void FlowStore::Scope::add_socket(const Socket& s) {
-  if (s.proto == "raw" || s.proto == "packet") {
+  if (s.proto == Proto::raw || s.proto == Proto::packet) {
     Sym what = store_.strings.id(ingress_text(s));
     for (const auto& o : s.owners)
       store_.ingress.push_back({host_for(s.netns), o.pid, store_.strings.id(o.comm), what});
     return;
   }
-  bool listening = s.state == "LISTEN" ||
-                   (s.proto.starts_with("udp") && !s.remote && s.local.port != 0);
+  bool listening = s.state == SockState::listen ||
+                   (s.proto == Proto::udp && !s.remote && s.local.port != 0);
   if (!listening) return;
   if (s.owners.empty()) add_listener(s, 0, "");
   for (const auto& o : s.owners) add_listener(s, o.pid, o.comm);

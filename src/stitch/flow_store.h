@@ -43,7 +43,7 @@ struct GraphHost {
 
 struct FlowEnd {
   uint32_t host = 0;
-  Sym proto = kNoSym;
+  Proto proto = Proto::none;
   Sym laddr = kNoSym;
   Sym raddr = kNoSym;  // kNoSym: no remote (unconnected datagram socket)
   uint16_t lport = 0;
@@ -74,7 +74,7 @@ struct NatTuple {
 
 struct Listener {
   uint32_t host = 0;
-  Sym proto = kNoSym;
+  Proto proto = Proto::none;
   Sym addr = kNoSym;
   uint16_t port = 0;
   int32_t pid = 0;
@@ -90,7 +90,7 @@ struct Ingress {
 };
 
 // Addresses that never leave their host: loopback, unspecified, and non-IP families.
-bool is_host_local(std::string_view addr, std::string_view family);
+bool is_host_local(std::string_view addr, Family family);
 
 class FlowStore {
  public:

@@ -1,5 +1,7 @@
 #include "stitch/graph.h"
 
+#include "format/kind_names.h"
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -24,7 +26,7 @@ struct NodeKey {
   Sym comm = kNoSym;
   int32_t pid = 0;
   Sym addr = kNoSym;
-  Sym proto = kNoSym;
+  Proto proto = Proto::none;
   uint16_t port = 0;
   bool operator==(const NodeKey&) const = default;
 };
@@ -41,7 +43,7 @@ struct NodeKeyHash {
 
 struct EdgeKey {
   uint32_t from, to;
-  Sym proto;
+  Proto proto;
   uint16_t port;
   uint8_t joined;
   Sym nat_addr;  // kNoSym unless NATed
@@ -100,14 +102,14 @@ class Builder {
   }
 
   void add_idle_listeners() {
-    std::set<std::tuple<uint32_t, Sym, Sym, uint16_t, int32_t>> seen;
+    std::set<std::tuple<uint32_t, Proto, Sym, uint16_t, int32_t>> seen;
     for (const auto& l : s_.listeners) {
       if (served_.count(serve_key(l.host, l.proto, l.port))) continue;
       if (!seen.insert({l.host, l.proto, l.addr, l.port, l.pid}).second) continue;
       ConnSide side{l.comm == kNoSym ? ConnSide::Kind::unknown : ConnSide::Kind::process,
                     l.host, l.pid, l.comm, l.addr, l.port};
       uint32_t n = side_node(side);
-      std::string what = s_.strings.str(l.proto) + " " + endpoint_text(s_.strings.str(l.addr), l.port);
+      std::string what = std::string(to_text(l.proto)) + " " + endpoint_text(s_.strings.str(l.addr), l.port);
       if (o_.view == StitchView::endpoint) {
         uint32_t ep = endpoint_node(side, l.proto);
         listens_[ep].push_back(what);
@@ -173,7 +175,7 @@ class Builder {
       GraphEdge e;
       e.from = ids[k.from];
       e.to = ids[k.to];
-      e.proto = s_.strings.str(k.proto);
+      e.proto = to_text(k.proto);
       e.port = k.port;
       if (k.path != kNoSym) e.path = s_.strings.str(k.path);
       e.joined = k.joined == kListenEdge ? "listen" : joined_name(static_cast<Joined>(k.joined));
@@ -193,7 +195,7 @@ class Builder {
   }
 
  private:
-  static uint64_t serve_key(uint32_t host, Sym proto, uint16_t port) {
+  static uint64_t serve_key(uint32_t host, Proto proto, uint16_t port) {
     return (uint64_t(host) << 40) ^ (uint64_t(proto) << 16) ^ port;
   }
 
@@ -256,13 +258,13 @@ class Builder {
     }
   }
 
-  uint32_t endpoint_node(const ConnSide& s, Sym proto) {
+  uint32_t endpoint_node(const ConnSide& s, Proto proto) {
     if (s.kind == ConnSide::Kind::external)
       return node({NType::ext_endpoint, 0, kNoSym, 0, s.addr, proto, s.port});
     return node({NType::endpoint, s.host, kNoSym, 0, s.addr, proto, s.port});
   }
 
-  void edge(uint32_t from, uint32_t to, Sym proto, uint16_t port, uint8_t joined,
+  void edge(uint32_t from, uint32_t to, Proto proto, uint16_t port, uint8_t joined,
             const Connection& c, uint64_t flows = 1) {
     EdgeAgg& a = edges_[EdgeKey{from, to, proto, port, joined, c.nat_addr, c.nat_port, c.path}];
     a.flows += flows;
@@ -317,13 +319,13 @@ class Builder {
         n.addr = str(k.addr);
         n.port = k.port;
         n.comm.clear();
-        n.id = "e:" + host + "|" + str(k.proto) + "|" + endpoint_text(n.addr, k.port);
+        n.id = "e:" + host + "|" + to_text(k.proto) + "|" + endpoint_text(n.addr, k.port);
         break;
       case NType::ext_endpoint:
         n.type = "external";
         n.addr = str(k.addr);
         n.port = k.port;
-        n.id = "x:" + str(k.proto) + "|" + endpoint_text(n.addr, k.port);
+        n.id = "x:" + std::string(to_text(k.proto)) + "|" + endpoint_text(n.addr, k.port);
         break;
     }
     n.host = host;

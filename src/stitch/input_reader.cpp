@@ -85,7 +85,7 @@ void StreamIngest::add_flow(const Flow& f) {
   raw(f.remote ? f.remote->port : 0u);
   raw(f.handed_from ? f.handed_from->pid : f.pid);
   raw(f.first_seen);
-  key.append(f.proto).append(1, '\0').append(f.local.addr).append(1, '\0');
+  key.append(1, static_cast<char>(f.proto)).append(f.local.addr).append(1, '\0');
   key.append(f.remote ? f.remote->addr : std::string("\1-"));
   auto [it, fresh] = flow_index_.try_emplace(key, store_.ends.size());
   if (fresh)
@@ -128,11 +128,11 @@ bool StreamIngest::feed_line(std::string_view line) {
     nlohmann::json j = nlohmann::json::parse(line.begin(), line.end());
     JsonPath at{where, ""};
     Socket s = socket_from_json(j, at);
-    if (l.event == "listen" && s.state.empty()) s.state = "LISTEN";
+    if (l.event == "listen" && (s.state == SockState::none)) s.state = SockState::listen;
     int32_t pid = j.value("pid", 0);
     std::string comm = j.contains("comm") && j["comm"].is_string() ? j["comm"].get<std::string>()
                                                                    : std::string();
-    bool listening = s.state == "LISTEN" || (s.proto.starts_with("udp") && !s.remote && s.local.port);
+    bool listening = s.state == SockState::listen || (s.proto == Proto::udp && !s.remote && s.local.port);
     if (!listening) return false;
     scope_->add_listener(s, pid, comm);
     return true;

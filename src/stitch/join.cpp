@@ -26,7 +26,8 @@ constexpr WallNs kMax = std::numeric_limits<WallNs>::max() / 4;
 
 // The 5-tuple as one end sees it, plus the host for addresses that never leave it.
 struct Key {
-  Sym proto, laddr, raddr;
+  Proto proto;
+  Sym laddr, raddr;
   uint32_t ports;  // lport << 16 | rport
   uint32_t scope;  // host index for host-local flows, kNone otherwise
   bool operator==(const Key&) const = default;
@@ -199,7 +200,7 @@ class ListenerIndex {
     }
   }
   // The listener on exactly that address, else one on a wildcard address; nullptr: none.
-  const Listener* find(uint32_t host, Sym proto, Sym addr, uint16_t port) const {
+  const Listener* find(uint32_t host, Proto proto, Sym addr, uint16_t port) const {
     auto it = index_.find(key(host, proto, port));
     if (it == index_.end()) return nullptr;
     const Listener* any = nullptr;
@@ -213,7 +214,7 @@ class ListenerIndex {
   }
 
  private:
-  static uint64_t key(uint32_t host, Sym proto, uint16_t port) {
+  static uint64_t key(uint32_t host, Proto proto, uint16_t port) {
     return (uint64_t(host) << 40) ^ (uint64_t(proto) << 16) ^ port;
   }
   bool wildcard(Sym addr) const {

@@ -27,7 +27,7 @@ struct ConnSide {
 
 struct Connection {
   ConnSide client, server;
-  Sym proto = kNoSym;
+  Proto proto = Proto::none;
   uint16_t port = 0;  // the server's port
   Sym path = kNoSym;  // unix: the server's path or @name, which labels the edge
   Joined joined = Joined::both;
@@ -63,7 +63,8 @@ JoinStats join_ends(const FlowStore& store, const JoinOptions& o,
 // (and host, for flows that never leave it). A group joins the same whatever else the
 // store holds, so follow mode re-joins only the groups whose ends changed.
 struct JoinGroupKey {
-  Sym proto = kNoSym, addr_a = kNoSym, addr_b = kNoSym;
+  Proto proto = Proto::none;
+  Sym addr_a = kNoSym, addr_b = kNoSym;
   uint32_t ports = 0;  // port_a << 16 | port_b
   uint32_t scope = 0;
   bool operator==(const JoinGroupKey&) const = default;

@@ -4,7 +4,7 @@ namespace netviz {
 
 // Every field of Flow is copied in push_back and unpack: a new one must be added there.
 // Except nat: the tracer sets it when it writes a flow (NatBook::apply), never in the table.
-static_assert(sizeof(Flow) == 528 || sizeof(void*) != 8,
+static_assert(sizeof(Flow) == 384 || sizeof(void*) != 8,
               "Flow changed: update ClosedFlows::push_back and unpack");
 
 uint32_t ClosedFlows::intern(Field field, const std::string& s) {
@@ -43,11 +43,11 @@ void ClosedFlows::push_back(const Flow& f) {
   p.packets = f.packets;
   p.pid = f.pid;
   p.local_port = f.local.port;
-  p.text[kProto] = intern(kProto, f.proto);
-  p.text[kFamily] = intern(kFamily, f.family);
-  p.text[kDirection] = intern(kDirection, f.direction);
-  p.text[kAttribution] = intern(kAttribution, f.attribution);
-  p.text[kState] = intern(kState, f.state);
+  p.proto = f.proto;
+  p.family = f.family;
+  p.direction = f.direction;
+  p.attribution = f.attribution;
+  p.state = f.state;
   p.text[kComm] = intern(kComm, f.comm);
   p.text[kService] = intern(kService, f.service);
   p.text[kLocal] = intern(kLocal, f.local.addr);
@@ -69,15 +69,15 @@ void ClosedFlows::push_back(const Flow& f) {
 }
 
 void ClosedFlows::unpack(const Packed& p, Flow& f) const {
-  f.proto = texts_[p.text[kProto]];
-  f.family = texts_[p.text[kFamily]];
+  f.proto = p.proto;
+  f.family = p.family;
   f.local.addr = texts_[p.text[kLocal]];
   f.local.port = p.local_port;
   if (p.flags & kHasRemote)
     f.remote = Endpoint{texts_[p.text[kRemote]], p.remote_port};
   else
     f.remote.reset();
-  f.direction = texts_[p.text[kDirection]];
+  f.direction = p.direction;
   f.pid = p.pid;
   f.comm = texts_[p.text[kComm]];
   f.service = texts_[p.text[kService]];
@@ -91,8 +91,8 @@ void ClosedFlows::unpack(const Packed& p, Flow& f) const {
   f.connect_latency_ns.reset();
   if (p.flags & kHasLatency) f.connect_latency_ns = p.latency_ns;
   f.packets = p.packets;
-  f.attribution = texts_[p.text[kAttribution]];
-  f.state = texts_[p.text[kState]];
+  f.attribution = p.attribution;
+  f.state = p.state;
   f.handed_from.reset();
   if (p.flags & kHasFrom) f.handed_from = Owner{p.from_pid, texts_[p.text[kFromComm]], -1};
   f.peer.reset();

@@ -1,10 +1,9 @@
 #pragma once
-// The closed flows of a capture, kept until the document is written. A Flow is about 370
-// bytes, most of them short strings from a small vocabulary (proto, family, direction,
-// attribution, state) or repeated (addresses, comm); stored as it is, every connection of a
-// storm cost the tracer about 740 fresh bytes, and the kernel's zeroing of those pages was
-// the largest item of its profile. Here each text is interned once and a flow is 120 bytes
-// of numbers and string ids; for_each rebuilds the Flow, field for field.
+// The closed flows of a capture, kept until the document is written. A Flow is several
+// hundred bytes, most of them strings that repeat (addresses, comm, service); stored as it
+// is, every connection of a storm cost the tracer fresh pages, and the kernel's zeroing of
+// them was the largest item of its profile. Here each text is interned once and a flow is
+// about 100 bytes of numbers and string ids; for_each rebuilds the Flow, field for field.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -32,7 +31,7 @@ class ClosedFlows {
   }
 
  private:
-  enum Field { kProto, kFamily, kDirection, kAttribution, kState, kComm, kLocal, kRemote, kFromComm, kService, kFields };
+  enum Field { kComm, kLocal, kRemote, kFromComm, kService, kFields };
   struct Packed {
     int64_t first_seen;
     int64_t last_seen;
@@ -48,6 +47,11 @@ class ClosedFlows {
     uint32_t remote_port;
     std::array<uint32_t, kFields> text;
     uint8_t flags;
+    Proto proto;
+    Family family;
+    Direction direction;
+    Attribution attribution;
+    SockState state;
   };
   static constexpr uint8_t kHasRemote = 1, kHasDuration = 2, kHasLatency = 4, kHasFrom = 8,
                            kHasPeer = 16;

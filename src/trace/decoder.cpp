@@ -46,25 +46,20 @@ void unmap_v4(uint8_t& family, uint8_t* laddr, uint8_t* raddr) {
   memset(raddr + 4, 0, 12);
 }
 
-std::string tcp_state_name(int s) {
-  static const char* names[] = {"",          "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
-                                "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
-                                "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING",
-                                "NEW_SYN_RECV"};
-  if (s > 0 && s < static_cast<int>(sizeof names / sizeof *names)) return names[s];
-  return "";
+SockState tcp_state_of(int s) {
+  return s > 0 && s <= 12 ? tcp_state_from_kernel(static_cast<unsigned>(s)) : SockState::none;
 }
 
-static const char* attribution_name(uint8_t a) {
+static Attribution attribution_of(uint8_t a) {
   switch (a) {
-    case NV_ATTR_CONNECT: return "connect";
-    case NV_ATTR_ACCEPT: return "accept";
-    case NV_ATTR_LISTENER: return "listener";
-    case NV_ATTR_UDP_SEND: return "udp_send";
-    case NV_ATTR_UDP_RECV: return "udp_recv";
-    case NV_ATTR_BIND: return "bind";
-    case NV_ATTR_HANDOFF: return "handoff";
-    default: return "";
+    case NV_ATTR_CONNECT: return Attribution::connect;
+    case NV_ATTR_ACCEPT: return Attribution::accept;
+    case NV_ATTR_LISTENER: return Attribution::listener;
+    case NV_ATTR_UDP_SEND: return Attribution::udp_send;
+    case NV_ATTR_UDP_RECV: return Attribution::udp_recv;
+    case NV_ATTR_BIND: return Attribution::bind;
+    case NV_ATTR_HANDOFF: return Attribution::handoff;
+    default: return Attribution::none;
   }
 }
 
@@ -130,34 +125,36 @@ TraceEvent Decoder::decode(const nv_event& r) const {
   if (r.family != NV_AF_INET && r.family != NV_AF_INET6)
     throw Error("ring buffer: " + std::string(event_name(e.kind)) + ": unknown family " +
                 std::to_string(r.family));
-  e.proto = r.proto == NV_PROTO_TCP ? "tcp" : r.proto == NV_PROTO_UDP ? "udp" : "";
-  if (e.proto.empty())
+  e.proto = r.proto == NV_PROTO_TCP   ? Proto::tcp
+            : r.proto == NV_PROTO_UDP ? Proto::udp
+                                      : Proto::none;
+  if (e.proto == Proto::none)
     throw Error("ring buffer: unknown protocol " + std::to_string(r.proto));
   uint8_t family = r.family;
   uint8_t laddr[NV_ADDR_LEN], raddr[NV_ADDR_LEN];
   memcpy(laddr, r.laddr, sizeof laddr);
   memcpy(raddr, r.raddr, sizeof raddr);
   unmap_v4(family, laddr, raddr);
-  e.family = family == NV_AF_INET ? "ipv4" : "ipv6";
+  e.family = family == NV_AF_INET ? Family::ipv4 : Family::ipv6;
   e.local = {addr_text(family, laddr), r.lport};
   e.remote = {addr_text(family, raddr), r.rport};
-  e.attribution = attribution_name(r.attribution);
+  e.attribution = attribution_of(r.attribution);
   if (r.start_ns) e.start = wall(r.start_ns);
   // A capture's close carries the latency its (unsent) connect event would have.
   if (r.latency_ns && (e.kind == EventKind::connect || e.kind == EventKind::close) &&
-      e.proto == "tcp")
+      e.proto == Proto::tcp)
     e.connect_latency_ns = static_cast<int64_t>(r.latency_ns);
   e.bytes_sent = r.bytes_sent;
   e.bytes_received = r.bytes_received;
   e.packets = r.packets;
-  e.prev_state = tcp_state_name(r.state);
+  e.prev_state = tcp_state_of(r.state);
   e.failed = r.flags & NV_FLAG_FAILED;
   e.before_accept = r.flags & NV_FLAG_NO_ACCEPT;
   e.inbound = r.flags & NV_FLAG_INBOUND;
   if (r.attribution == NV_ATTR_HANDOFF) {
     e.prev_pid = static_cast<int32_t>(r.prev_pid);
     e.prev_comm = comm_text(r.prev_comm);
-    e.prev_attribution = attribution_name(r.prev_attribution);
+    e.prev_attribution = attribution_of(r.prev_attribution);
   }
   return e;
 }
@@ -165,14 +162,14 @@ TraceEvent Decoder::decode(const nv_event& r) const {
 UdpCount Decoder::udp_count(const nv_udp_key& k, const nv_udp_val& v) const {
   UdpCount c;
   c.key.sock = k.cookie;
-  c.key.proto = "udp";
+  c.key.proto = Proto::udp;
   c.pid = static_cast<int32_t>(v.pid);
   c.netns = v.netns;
   c.key.local = {addr_text(k.family, k.laddr), k.lport};
   c.key.remote = {addr_text(k.family, k.raddr), k.rport};
-  c.family = k.family == NV_AF_INET6 ? "ipv6" : "ipv4";
+  c.family = k.family == NV_AF_INET6 ? Family::ipv6 : Family::ipv4;
   c.comm = comm_text(v.comm, NV_COMM_LEN);
-  c.attribution = v.attribution == NV_ATTR_UDP_RECV ? "udp_recv" : "udp_send";
+  c.attribution = v.attribution == NV_ATTR_UDP_RECV ? Attribution::udp_recv : Attribution::udp_send;
   c.first_seen = wall(v.first_ns);
   c.last_seen = wall(v.last_ns);
   c.sent = v.sent;
@@ -185,7 +182,7 @@ UdpCount Decoder::udp_count(const nv_udp_key& k, const nv_udp_val& v) const {
 UdpConnCount Decoder::udp_conn_count(uint64_t cookie, const nv_udp_conn& u) const {
   UdpConnCount c;
   c.key.sock = cookie;
-  c.key.proto = "udp";
+  c.key.proto = Proto::udp;
   c.key.local = {addr_text(u.family, u.laddr), u.lport};
   c.key.remote = {addr_text(u.family, u.raddr), u.rport};
   c.last_seen = wall(u.last_ns);
@@ -236,11 +233,11 @@ TraceEvent Decoder::unix_connection(uint64_t cookie, const nv_unix_conn& c, Even
   e.kind = kind;
   e.time = wall(now_mono_ns);
   e.sk = cookie;
-  e.proto = "unix";
-  e.family = "unix";
+  e.proto = Proto::unix;
+  e.family = Family::unix;
   e.remote = {unix_name_text(c.path, std::min<size_t>(c.path_len, sizeof c.path)), 0};
   e.netns = c.netns;
-  e.attribution = "connect";
+  e.attribution = Attribution::connect;
   e.start = wall(c.start_ns);
   e.pid = static_cast<int32_t>(c.pid);
   e.comm = comm_text(c.comm);

@@ -58,7 +58,8 @@ class Decoder {
 
 // "127.0.0.1", "::1"; family is NV_AF_INET or NV_AF_INET6.
 std::string addr_text(uint8_t family, const uint8_t* addr16);
-std::string tcp_state_name(int state);
+// A kernel TCP state number as the model has it; none for 0 and anything unknown.
+SockState tcp_state_of(int state);
 // An IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) as the IPv4 flow it is.
 void unmap_v4(uint8_t& family, uint8_t* laddr16, uint8_t* raddr16);
 // A kernel comm (up to max bytes, NUL-terminated or not) as valid UTF-8: bad bytes become '?'.

@@ -22,7 +22,7 @@ Capture assemble_trace_capture(const ScanResult& scan, const LiveTable& table,
   for (const auto& s : table.traced_listeners()) {
     bool known = false;
     for (const auto& t : scan.sockets)
-      if (t.state == "LISTEN" && t.netns == s.netns && t.local == s.local && t.proto == s.proto) {
+      if (t.state == SockState::listen && t.netns == s.netns && t.local == s.local && t.proto == s.proto) {
         known = true;
         break;
       }

@@ -16,7 +16,7 @@ size_t FlowKeyHash::operator()(const FlowKey& k) const {
   auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
   mix(static_cast<size_t>(k.pid));
   mix(k.sock);
-  mix(hs(k.proto));
+  mix(static_cast<size_t>(k.proto));
   mix(hs(k.local.addr));
   mix(k.local.port);
   mix(hs(k.remote.addr));
@@ -37,8 +37,8 @@ FlowKey flow_key(const Flow& f, bool with_pid) {
 void LiveTable::seed(ScanResult& scan) {
   for (const auto& s : scan.sockets) {
     if (s.owners.empty()) continue;
-    if (s.proto == "udp" && s.cookie) udp_scan_owner_.emplace(s.cookie, std::make_pair(s.owners.front(), s.netns));
-    if (s.state != "LISTEN") continue;
+    if (s.proto == Proto::udp && s.cookie) udp_scan_owner_.emplace(s.cookie, std::make_pair(s.owners.front(), s.netns));
+    if (s.state != SockState::listen) continue;
     listeners_.emplace(std::make_pair(s.netns, s.local.port), s.owners.front());
   }
   for (const auto& p : scan.processes) {
@@ -62,14 +62,14 @@ void LiveTable::seed(ScanResult& scan) {
     for (size_t i = flows.size(); i-- > stop;) {
       Flow& f = flows[i];
       // Unconnected UDP from the scan has no remote: it is keyed like the traced ones.
-      FlowKey k = flow_key(f, f.proto == "udp" && !f.remote);
+      FlowKey k = flow_key(f, f.proto == Proto::udp && !f.remote);
       if (live_.count(k)) continue;
       if (live_.size() + closed_.size() >= max_flows_) {
         ++refused_;
         continue;
       }
       Record r{std::move(f), base + i + 1, false};
-      if (r.flow.attribution.empty()) r.flow.attribution = "scan";
+      if (r.flow.attribution == Attribution::none) r.flow.attribution = Attribution::scan;
       if (r.flow.pid) ++live_by_pid_[r.flow.pid];
       live_.emplace(std::move(k), std::move(r));
     }
@@ -94,7 +94,7 @@ void LiveTable::fill_owner_from_listener(Flow& f, const FlowKey& k) {
   if (it == listeners_.end()) return;
   f.pid = it->second.pid;
   f.comm = it->second.comm;
-  f.attribution = "listener";
+  f.attribution = Attribution::listener;
 }
 
 bool LiveTable::fill_owner_from_scan(Flow& f, uint64_t cookie) {
@@ -103,7 +103,7 @@ bool LiveTable::fill_owner_from_scan(Flow& f, uint64_t cookie) {
   f.pid = it->second.first.pid;
   f.comm = it->second.first.comm;
   f.netns = it->second.second;
-  f.attribution = "scan";
+  f.attribution = Attribution::scan;
   return true;
 }
 
@@ -147,7 +147,9 @@ LiveTable::Record LiveTable::new_record(const TraceEvent& e) {
   f.remote = e.remote;
   f.netns = e.netns;
   f.first_seen = e.start ? *e.start : e.time;
-  f.last_seen = e.time;
+  // A record's start can be a later kernel time than the event's own (one seen under a
+  // storm wrote last_seen before first_seen): a flow never ends before it starts.
+  f.last_seen = std::max(e.time, f.first_seen);
   r.start_known = e.start.has_value();
   return r;
 }
@@ -165,16 +167,16 @@ LiveTable::Record* LiveTable::find_or_create(const FlowKey& k, const TraceEvent&
   return &live_.emplace(k, new_record(e)).first->second;
 }
 
-static std::string direction_of(const std::string& attribution) {
-  if (attribution == "connect" || attribution == "udp_send") return "outbound";
-  return "inbound";
+static Direction direction_of(Attribution how) {
+  if (how == Attribution::connect || how == Attribution::udp_send) return Direction::outbound;
+  return Direction::inbound;
 }
 
 // UDP: the side that sent the first datagram is the client, whoever turned out to own the
 // socket; a socket that connect()ed to a peer that spoke first is the server.
-static std::string udp_direction(const TraceEvent& e) {
-  if (e.inbound || e.attribution == "udp_recv") return "inbound";
-  return "outbound";
+static Direction udp_direction(const TraceEvent& e) {
+  if (e.inbound || e.attribution == Attribution::udp_recv) return Direction::inbound;
+  return Direction::outbound;
 }
 
 const Flow* LiveTable::apply(const TraceEvent& e) {
@@ -264,7 +266,7 @@ void LiveTable::apply_non_flow(const TraceEvent& e) {
       s.proto = e.proto;
       s.family = e.family;
       s.local = e.local;
-      s.state = "LISTEN";
+      s.state = SockState::listen;
       s.netns = e.netns;
       s.owners.push_back(o);
       if (!streaming_) traced_listeners_.push_back(std::move(s));
@@ -277,7 +279,7 @@ void LiveTable::apply_non_flow(const TraceEvent& e) {
 
 FlowKey LiveTable::event_key(const TraceEvent& e) {
   FlowKey k;
-  if ((e.proto == "udp" || e.proto == "unix") && e.sk) {
+  if ((e.proto == Proto::udp || e.proto == Proto::unix) && e.sk) {
     k.sock = e.sk;
   } else {
     k.netns = e.netns;
@@ -294,13 +296,13 @@ FlowKey LiveTable::event_key(const TraceEvent& e) {
 void LiveTable::set_owner(Record& r, const FlowKey& k, const TraceEvent& e, bool created) {
   Flow& f = r.flow;
   bool owner_from_event = e.pid != 0 && (created || e.kind != EventKind::close ||
-                                         f.attribution == "scan" || f.pid == 0 ||
-                                         e.attribution == "handoff");
+                                         f.attribution == Attribution::scan || f.pid == 0 ||
+                                         e.attribution == Attribution::handoff);
   if (owner_from_event) {
     f.pid = e.pid;
     f.comm = e.comm;
     f.attribution = e.attribution;
-    if (e.attribution == "handoff" && e.prev_pid)
+    if (e.attribution == Attribution::handoff && e.prev_pid)
       f.handed_from = Owner{e.prev_pid, e.prev_comm, -1};
     if (e.peer) f.peer = e.peer;
     if (e.netns) f.netns = e.netns;
@@ -314,21 +316,22 @@ void LiveTable::set_owner(Record& r, const FlowKey& k, const TraceEvent& e, bool
       f.comm = p->second.process.comm;
   }
   if (created && e.pid == 0) {
-    f.attribution = "";
+    f.attribution = Attribution::none;
     if (!fill_owner_from_scan(f, k.sock)) fill_owner_from_listener(f, k);
-    if (f.attribution.empty()) f.attribution = "unknown";
+    if (f.attribution == Attribution::none) f.attribution = Attribution::unknown;
   }
-  if (f.direction.empty() || owner_from_event) {
-    const std::string& how = f.attribution == "handoff" ? e.prev_attribution : f.attribution;
-    if (e.proto == "udp")
+  if (f.direction == Direction::none || owner_from_event) {
+    Attribution how = f.attribution == Attribution::handoff ? e.prev_attribution : f.attribution;
+    if (e.proto == Proto::udp)
       f.direction = udp_direction(e);
-    else if (how == "connect" || how == "accept")
+    else if (how == Attribution::connect || how == Attribution::accept)
       f.direction = direction_of(how);
     else
-      f.direction = is_listening(f.netns, k.local.port) ? "inbound" : "outbound";
+      f.direction = is_listening(f.netns, k.local.port) ? Direction::inbound : Direction::outbound;
   }
-  if (r.start_known == false && e.start && f.attribution != "scan") {
+  if (r.start_known == false && e.start && f.attribution != Attribution::scan) {
     f.first_seen = *e.start;
+    f.last_seen = std::max(f.last_seen, f.first_seen);
     r.start_known = true;
   }
 }
@@ -338,10 +341,10 @@ void LiveTable::apply_open(Flow& f, const TraceEvent& e, bool created) {
   switch (e.kind) {
     case EventKind::connect:
       if (e.connect_latency_ns) f.connect_latency_ns = e.connect_latency_ns;
-      f.state = e.proto == "tcp" ? "ESTABLISHED" : "";
+      f.state = e.proto == Proto::tcp ? SockState::established : SockState::none;
       break;
     case EventKind::accept:
-      f.state = "ESTABLISHED";
+      f.state = SockState::established;
       break;
     case EventKind::udp:
       if (created) {
@@ -377,9 +380,9 @@ const Flow* LiveTable::close_record(
   Flow& f = r.flow;
   f.bytes_sent = std::max(f.bytes_sent, e.bytes_sent);
   f.bytes_received = std::max(f.bytes_received, e.bytes_received);
-  if (e.proto == "udp") f.packets = std::max(f.packets, e.packets);
+  if (e.proto == Proto::udp) f.packets = std::max(f.packets, e.packets);
   if (e.connect_latency_ns && !f.connect_latency_ns) f.connect_latency_ns = e.connect_latency_ns;
-  f.state = e.failed ? "FAILED" : "CLOSED";
+  f.state = e.failed ? SockState::failed : SockState::closed;
   if (r.start_known) f.duration_ns = f.last_seen - f.first_seen;
   int32_t pid = f.pid;
   if (pid) {
@@ -407,20 +410,20 @@ void LiveTable::end_unseen(const FlowKey& k, const TraceEvent& e) {
   // A close counts too: in a capture it is often the first word of its connection.
   if ((e.kind != EventKind::connect && e.kind != EventKind::accept &&
        e.kind != EventKind::close) ||
-      e.proto != "tcp" || !e.start)
+      e.proto != Proto::tcp || !e.start)
     return;
   auto it = live_.find(k);
   if (it == live_.end()) return;
   Record& r = it->second;
   // Only a traced connection has a kernel start to compare; the same start is the same
   // connection reported again.
-  if (!r.start_known || r.flow.attribution == "scan" || r.flow.first_seen == *e.start) return;
+  if (!r.start_known || r.flow.attribution == Attribution::scan || r.flow.first_seen == *e.start) return;
   end_record(it);
 }
 
 void LiveTable::end_record(std::unordered_map<FlowKey, Record, FlowKeyHash>::iterator it) {
   Flow& f = it->second.flow;
-  f.state = "CLOSED";  // when is unknown: no duration
+  f.state = SockState::closed;  // when is unknown: no duration
   if (f.pid) {
     auto p = live_by_pid_.find(f.pid);
     if (p != live_by_pid_.end() && --p->second == 0) live_by_pid_.erase(p);
@@ -442,7 +445,7 @@ void LiveTable::end_absent(uint64_t netns, const std::set<std::string>& alive, W
   for (auto it = live_.begin(); it != live_.end();) {
     const Flow& f = it->second.flow;
     auto next = std::next(it);
-    if (f.proto == "tcp" && f.netns == netns && f.remote && f.first_seen < before &&
+    if (f.proto == Proto::tcp && f.netns == netns && f.remote && f.first_seen < before &&
         f.last_seen < before && !alive.count(tuple_text(f.local, *f.remote))) {
       end_record(it);
     }
@@ -451,7 +454,7 @@ void LiveTable::end_absent(uint64_t netns, const std::set<std::string>& alive, W
 }
 
 bool LiveTable::seen_closed(const TraceEvent& e) {
-  if (e.proto != "tcp" || !e.sk) return false;
+  if (e.proto != Proto::tcp || !e.sk) return false;
   if (e.kind != EventKind::connect && e.kind != EventKind::accept && e.kind != EventKind::close)
     return false;
   WallNs start = e.start.value_or(0);
@@ -471,7 +474,7 @@ const Flow* LiveTable::apply(const UdpCount& c) {
   e.kind = EventKind::udp;
   e.time = c.last_seen;
   e.start = c.first_seen;
-  e.proto = "udp";
+  e.proto = Proto::udp;
   e.family = c.family;
   e.local = c.key.local;
   e.remote = c.key.remote;
@@ -493,7 +496,7 @@ const Flow* LiveTable::apply(const UdpCount& c) {
     f.comm = c.comm;
     f.netns = c.netns;
     f.attribution = c.attribution;
-    if (!f.pid && !fill_owner_from_scan(f, c.key.sock)) f.attribution = "unknown";
+    if (!f.pid && !fill_owner_from_scan(f, c.key.sock)) f.attribution = Attribution::unknown;
     if (f.pid && f.pid != old_pid) {
       ++live_by_pid_[f.pid];
       note_process(f.pid, 0, f.comm, false);

@@ -28,7 +28,7 @@ struct FlowKey {
   uint64_t netns = 0;
   int32_t pid = 0;
   uint64_t sock = 0;
-  std::string proto;
+  Proto proto = Proto::none;
   Endpoint local;
   Endpoint remote;
   bool operator==(const FlowKey&) const = default;
@@ -43,9 +43,9 @@ struct UdpCount {
   FlowKey key;  // sock (cookie) set
   int32_t pid = 0;  // 0: no process seen using the socket
   uint64_t netns = 0;
-  std::string family;
+  Family family = Family::none;
   std::string comm;
-  std::string attribution;  // udp_send / udp_recv: how it was first seen
+  Attribution attribution = Attribution::none;  // udp_send / udp_recv: how it was first seen
   WallNs first_seen = 0;
   WallNs last_seen = 0;
   uint64_t sent = 0;      // datagrams

@@ -6,6 +6,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "format/kind_names.h"
+
 namespace netviz {
 
 namespace {
@@ -77,7 +79,7 @@ void TraceMetrics::flow(const Flow& f) {
     }
     auto& c = flows_->Add({{"comm", std::get<0>(key)},
                            {"remote", std::get<1>(key)},
-                           {"proto", std::get<2>(key)}});
+                           {"proto", to_text(std::get<2>(key))}});
     it = series_map_.emplace(std::move(key), &c).first;
     series_->Set(static_cast<double>(series_map_.size()));
   }

@@ -38,7 +38,7 @@ class TraceMetrics {
   std::string text() const;
 
  private:
-  using Key = std::tuple<std::string, std::string, std::string>;  // comm, remote, proto
+  using Key = std::tuple<std::string, std::string, Proto>;  // comm, remote, proto
   size_t max_series_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* flows_;

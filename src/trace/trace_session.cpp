@@ -103,7 +103,7 @@ bool socket_event_matches(const Filter& f, const TraceEvent& e) {
   s.proto = e.proto;
   s.family = e.family;
   s.local = e.local;
-  s.state = e.kind == EventKind::listen ? "LISTEN" : "UNCONN";
+  s.state = e.kind == EventKind::listen ? SockState::listen : SockState::unconn;
   s.netns = e.netns;
   s.owners.push_back({e.pid, e.comm, -1});
   Filter g = f;
@@ -274,7 +274,7 @@ void Session::reconcile_tcp() {
   }
   std::set<std::string> alive;
   for (const auto& s : socks)
-    if (s.remote && s.state != "TIME_WAIT")
+    if (s.remote && s.state != SockState::time_wait)
       alive.insert(LiveTable::tuple_text(s.local, *s.remote));
   // Closes from before the dump may still wait in the ring buffer.
   while (loader_->poll(0, on_raw_) > 0) {
@@ -387,14 +387,9 @@ ScanOptions Session::set_filters() {
   }
   if (filter_.pids.size() == 1) kf_.pid = static_cast<uint32_t>(filter_.pids[0]);
   kf_.set_ports(filter_.ports);
-  if (!filter_.protos.empty()) {
-    kf_.tcp = kf_.udp = kf_.unix_stream = false;
-    for (const auto& p : filter_.protos) {
-      if (p.rfind("tcp", 0) == 0) kf_.tcp = true;
-      if (p.rfind("udp", 0) == 0) kf_.udp = true;
-      if (p == "unix") kf_.unix_stream = true;
-    }
-  }
+  kf_.tcp = filter_.wants(Proto::tcp);
+  kf_.udp = filter_.wants(Proto::udp);
+  kf_.unix_stream = filter_.wants(Proto::unix);
   publisher_ = make_trace_publisher(opts_, filter_.netns.value_or(0), err_);
   if (!opts_.metrics.empty()) {
     // The port is taken now, before any hook loads: a port in use ends the run at once.

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "model/filter.h"
+#include "cli/filter_options.h"
 #include "stitch/stitch_options.h"
 #include "util/error.h"
 
@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (data[0] % 3) {
     case 0:
       try {
-        netviz::check_proto_name(s);
+        netviz::proto_matches({s});
         static const char* const known[] = {"tcp",  "tcp6",   "udp",  "udp6", "raw", "raw6",
                                             "sctp", "sctp6", "packet", "unix", "inet", "inet6"};
         bool ok = false;

@@ -233,7 +233,7 @@ void signal_during_duration(int sig) {
   ASSERT_TRUE(doc.raw.contains("stats")) << "incomplete document";
   ASSERT_EQ(lports.size(), 5u);
   for (int lp : lports)
-    EXPECT_EQ(nvt::flows_between(doc.cap, "tcp", lp, port).size(), 1u)
+    EXPECT_EQ(nvt::flows_between(doc.cap, Proto::tcp, lp, port).size(), 1u)
         << strsignal(sig) << ": client port " << lp << " missing";
 }
 

@@ -92,7 +92,7 @@ TEST(HardeningPrivileges, DocumentWriterKeepsOnlyDacOverride) {
     EXPECT_EQ(tracer.stop(SIGTERM), 0) << tracer.err_text();
     auto doc = nvt::read_capture(cap);
     for (int lp : lports)
-      EXPECT_EQ(nvt::flows_between(doc.cap, "tcp", lp, port).size(), 1u) << "client port " << lp;
+      EXPECT_EQ(nvt::flows_between(doc.cap, Proto::tcp, lp, port).size(), 1u) << "client port " << lp;
   }
 }
 

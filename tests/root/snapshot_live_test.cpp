@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "format/kind_names.h"
 #include "scan/scan.h"
 
 using namespace netviz;
@@ -325,9 +326,9 @@ class SnapshotLive : public ::testing::Test {
       ASSERT_NE(it, by_inode.end()) << "socket inode " << ino << " not found";
       const Socket& s = *it->second;
       const Expect& e = kExpect.at(kind[ino]);
-      EXPECT_EQ(s.proto, e.proto);
-      EXPECT_EQ(s.family, e.family);
-      EXPECT_EQ(s.state, e.state);
+      EXPECT_STREQ(to_text(s.proto), e.proto);
+      EXPECT_STREQ(to_text(s.family), e.family);
+      EXPECT_STREQ(to_text(s.state), e.state);
       EXPECT_EQ(s.netns, kind[ino].rfind("ns_", 0) == 0 ? ns_ino_ : own_ino_);
       std::sort(owners.begin(), owners.end(),
                 [](const Owner& a, const Owner& b) { return a.pid < b.pid; });
@@ -351,7 +352,7 @@ class SnapshotLive : public ::testing::Test {
     EXPECT_TRUE(saw_ns);
     EXPECT_TRUE(saw_empty);
     EXPECT_TRUE(std::any_of(r.sockets.begin(), r.sockets.end(), [](const Socket& s) {
-      return s.netns == empty_ino_ && s.proto == "tcp" && s.state == "TIME_WAIT";
+      return s.netns == empty_ino_ && s.proto == Proto::tcp && s.state == SockState::time_wait;
     })) << "no TIME_WAIT socket from the process-less namespace";
     // Flows: the accepted socket is inbound, the client outbound, in the child's netns.
     for (const auto& rec : kids_->recs) {
@@ -361,9 +362,10 @@ class SnapshotLive : public ::testing::Test {
         return f.netns == s.netns && f.local == s.local && f.remote == s.remote;
       });
       ASSERT_NE(f, r.flows.end()) << rec.kind;
-      EXPECT_EQ(f->direction, rec.kind == "ns_accepted" ? "inbound" : "outbound") << rec.kind;
+      EXPECT_EQ(f->direction, rec.kind == "ns_accepted" ? Direction::inbound : Direction::outbound)
+          << rec.kind;
       EXPECT_EQ(f->pid, rec.pid);
-      EXPECT_EQ(f->attribution, "scan");
+      EXPECT_EQ(f->attribution, Attribution::scan);
     }
   }
 

@@ -57,13 +57,13 @@ TEST(TraceExec, ExecKeepsPidAndTakesNewComm) {
   std::map<int, int> connect_ok, close_ok;
   std::vector<std::string> problems;
   for (const auto& p : parsed) {
-    if (p.kind != netviz::StreamLine::Kind::flow || p.flow.proto != "tcp" || !p.flow.remote ||
+    if (p.kind != netviz::StreamLine::Kind::flow || p.flow.proto != Proto::tcp || !p.flow.remote ||
         p.flow.remote->port != static_cast<uint32_t>(port))
       continue;
     auto it = comm_of.find(static_cast<int>(p.flow.local.port));
     if (it == comm_of.end()) continue;
     bool ok = p.flow.pid == client.pid() && p.flow.comm == it->second &&
-              p.flow.attribution == "connect";
+              p.flow.attribution == Attribution::connect;
     if (!ok && problems.size() < 10)
       problems.push_back(p.event + ": expected pid " + std::to_string(client.pid()) + " comm " +
                          it->second + ", got " + nvt::flow_str(p.flow));

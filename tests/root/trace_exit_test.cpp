@@ -82,7 +82,7 @@ TEST(TraceExit, BothEndsExitWhileTheirSocketsLiveOn) {
   EXPECT_EQ(r.server_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);
   // Closed: each flow has its end (the closes came after the exits).
   for (const auto* f : nvt::flows_where(doc.cap, [&](const netviz::Flow& f) {
-         return f.proto == "tcp" && f.remote &&
+         return f.proto == Proto::tcp && f.remote &&
                 (f.local.port == static_cast<uint32_t>(port) ||
                  f.remote->port == static_cast<uint32_t>(port));
        }))

@@ -60,7 +60,7 @@ TEST(TraceFilters, PidKeepsOnlyThatProcess) {
   size_t mine = 0;
   for (const auto& f : doc.cap.flows) {
     EXPECT_EQ(f.pid, server.pid()) << nvt::flow_str(f);
-    if (touches(f, port) && f.direction == "inbound") ++mine;
+    if (touches(f, port) && f.direction == Direction::inbound) ++mine;
     EXPECT_FALSE(touches(f, other.port)) << nvt::flow_str(f);
   }
   EXPECT_EQ(mine, 20u) << "the server's 20 accepted connections";
@@ -83,8 +83,8 @@ TEST(TraceFilters, PortKeepsBothEndsOfThatPortOnly) {
   for (const auto& f : doc.cap.flows) {
     EXPECT_TRUE(touches(f, port)) << nvt::flow_str(f);
     EXPECT_FALSE(touches(f, other.port)) << nvt::flow_str(f);
-    if (touches(f, port) && f.direction == "inbound" && f.pid == server.pid()) ++in;
-    if (touches(f, port) && f.direction == "outbound" && f.pid == client.pid()) ++out;
+    if (touches(f, port) && f.direction == Direction::inbound && f.pid == server.pid()) ++in;
+    if (touches(f, port) && f.direction == Direction::outbound && f.pid == client.pid()) ++out;
   }
   EXPECT_EQ(in, 15u);
   EXPECT_EQ(out, 15u);
@@ -104,7 +104,7 @@ TEST(TraceFilters, ProtoUdpDropsTcp) {
   auto doc = nvt::read_capture(cap);
   size_t udp = 0;
   for (const auto& f : doc.cap.flows) {
-    EXPECT_EQ(f.proto, "udp") << nvt::flow_str(f);
+    EXPECT_EQ(f.proto, Proto::udp) << nvt::flow_str(f);
     // By pid, not port: a UDP socket may get the same port number as the TCP listener.
     EXPECT_FALSE(f.pid == tcp.server_pid || f.pid == tcp.client_pid) << nvt::flow_str(f);
     if (touches(f, uport)) ++udp;
@@ -126,7 +126,7 @@ TEST(TraceFilters, ProtoTcpLeavesTheUdpHooksOut) {
   auto doc = nvt::read_capture(cap);
   size_t tcp_flows = 0;
   for (const auto& f : doc.cap.flows) {
-    EXPECT_EQ(f.proto, "tcp") << nvt::flow_str(f);
+    EXPECT_EQ(f.proto, Proto::tcp) << nvt::flow_str(f);
     if (touches(f, tcp.port)) ++tcp_flows;
   }
   EXPECT_EQ(tcp_flows, 20u) << "both ends of the 10 connections";

@@ -9,7 +9,7 @@ TEST(TraceIpv6, ShortConnectionsOverLoopbackBothEndsAttributed) {
   auto s = nvt::traced_storm(dir, "::1", kCount, "nvt_v6_cli", "nvt_v6_srv");
   EXPECT_EQ(s.doc.cap.stats.lost_events, 0u) << s.tracer_stderr;
   nvt::Ends e;
-  e.family = "ipv6";
+  e.family = Family::ipv6;
   e.server_port = s.port;
   e.client_ports = s.lports;
   e.client_pid = s.client_pid;
@@ -20,7 +20,7 @@ TEST(TraceIpv6, ShortConnectionsOverLoopbackBothEndsAttributed) {
   EXPECT_EQ(r.client_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);
   EXPECT_EQ(r.server_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);
   for (const auto& f : s.doc.cap.flows) {
-    if (f.proto != "tcp" || !f.remote) continue;
+    if (f.proto != Proto::tcp || !f.remote) continue;
     if (f.local.port != static_cast<uint32_t>(s.port) &&
         f.remote->port != static_cast<uint32_t>(s.port))
       continue;

@@ -33,7 +33,7 @@ void check_reset_before_accept(const nvt::TempDir& dir, nvt::Peer& server, int p
   e.client_comm = "nvt_ls_cli";
   e.server_pid_of = [&](int) { return server.pid(); };
   e.server_comm = "nvt_ls_srv";
-  e.server_attribution = {"listener"};
+  e.server_attribution = {Attribution::listener};
   auto r = nvt::check_tcp_ends(doc.cap, e);
   EXPECT_EQ(r.client_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);
   EXPECT_EQ(r.server_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);

@@ -45,19 +45,19 @@ TEST(TraceOpenAtEnd, StillOpenConnectionsComeFromTheKernelRecords) {
   EXPECT_EQ(r.client_ok, static_cast<size_t>(kAccepted)) << nvt::join(r.problems);
   EXPECT_EQ(r.server_ok, static_cast<size_t>(kAccepted)) << nvt::join(r.problems);
   for (int lp : lports) {
-    auto out = nvt::flows_between(doc.cap, "tcp", lp, port);
+    auto out = nvt::flows_between(doc.cap, Proto::tcp, lp, port);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0]->state, "ESTABLISHED") << nvt::flow_str(*out[0]);
+    EXPECT_EQ(out[0]->state, SockState::established) << nvt::flow_str(*out[0]);
     EXPECT_FALSE(out[0]->duration_ns) << nvt::flow_str(*out[0]);
     EXPECT_TRUE(out[0]->connect_latency_ns) << nvt::flow_str(*out[0]);
   }
   // Never accepted: the server end belongs to the listener's owner.
-  auto in = nvt::flows_between(doc.cap, "tcp", port, qports[0]);
+  auto in = nvt::flows_between(doc.cap, Proto::tcp, port, qports[0]);
   ASSERT_EQ(in.size(), 1u);
   EXPECT_EQ(in[0]->pid, server.pid()) << nvt::flow_str(*in[0]);
-  EXPECT_EQ(in[0]->attribution, "listener") << nvt::flow_str(*in[0]);
-  EXPECT_EQ(in[0]->direction, "inbound") << nvt::flow_str(*in[0]);
-  auto out = nvt::flows_between(doc.cap, "tcp", qports[0], port);
+  EXPECT_EQ(in[0]->attribution, Attribution::listener) << nvt::flow_str(*in[0]);
+  EXPECT_EQ(in[0]->direction, Direction::inbound) << nvt::flow_str(*in[0]);
+  auto out = nvt::flows_between(doc.cap, Proto::tcp, qports[0], port);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0]->comm, "nvt_oe_que") << nvt::flow_str(*out[0]);
 }

@@ -34,8 +34,8 @@ TEST(TracePreexisting, HeldConnectionsComeFromTheScan) {
   e.client_comm = "nvt_pre_cli";
   e.server_pid_of = [&](int) { return server.pid(); };
   e.server_comm = "nvt_pre_srv";
-  e.client_attribution = {"scan"};
-  e.server_attribution = {"scan"};
+  e.client_attribution = {Attribution::scan};
+  e.server_attribution = {Attribution::scan};
   auto r = nvt::check_tcp_ends(doc.cap, e);
   EXPECT_EQ(r.client_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);
   EXPECT_EQ(r.server_ok, static_cast<size_t>(kCount)) << nvt::join(r.problems);

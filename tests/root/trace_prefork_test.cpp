@@ -39,7 +39,7 @@ TEST(TracePrefork, AcceptingWorkerOwnsTheServerEnd) {
   // Each side sent 64 bytes and received 64: the byte counts are per flow.
   size_t with_bytes = 0;
   for (const auto& f : s.doc.cap.flows)
-    if (f.proto == "tcp" && f.remote && (f.local.port == static_cast<uint32_t>(s.port) ||
+    if (f.proto == Proto::tcp && f.remote && (f.local.port == static_cast<uint32_t>(s.port) ||
                                          f.remote->port == static_cast<uint32_t>(s.port)))
       if (f.bytes_sent == 64 && f.bytes_received == 64) ++with_bytes;
   EXPECT_EQ(with_bytes, static_cast<size_t>(2 * kCount)) << "flows with 64 bytes each way";

@@ -25,7 +25,7 @@ TEST(TraceSignal, SigintMidRunWritesCompleteDocument) {
   EXPECT_EQ(doc.cap.stats.lost_events, 0u);
   ASSERT_TRUE(doc.raw.contains("flows") && doc.raw["flows"].is_array());
   for (int lp : lports) {
-    auto f = nvt::flows_between(doc.cap, "tcp", lp, port);
+    auto f = nvt::flows_between(doc.cap, Proto::tcp, lp, port);
     ASSERT_EQ(f.size(), 1u) << "client port " << lp;
     EXPECT_EQ(f[0]->pid, client.pid());
   }

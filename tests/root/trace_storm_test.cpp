@@ -22,7 +22,7 @@ TEST(TraceStorm, ThreeThousandShortConnectionsBothEndsAttributed) {
   // Short-lived flows are closed ones: they carry their duration.
   size_t closed = 0;
   for (const auto& f : s.doc.cap.flows)
-    if (f.proto == "tcp" && f.remote && f.remote->port == static_cast<uint32_t>(s.port) &&
+    if (f.proto == Proto::tcp && f.remote && f.remote->port == static_cast<uint32_t>(s.port) &&
         f.duration_ns && f.first_seen > 0 && f.last_seen >= f.first_seen)
       ++closed;
   EXPECT_EQ(closed, static_cast<size_t>(kCount)) << "client-side flows with first/last seen and "
@@ -111,16 +111,16 @@ FullSpeed full_speed_storm(int count, const std::vector<std::string>& extra = {}
     for (const auto& n : doc.raw["stats"]["notes"]) r.notes.push_back(n.get<std::string>());
   const auto p = static_cast<uint32_t>(port);
   for (const auto& f : doc.cap.flows) {
-    if (f.proto != "tcp" || !f.remote) continue;
+    if (f.proto != Proto::tcp || !f.remote) continue;
     if (f.remote->port == p && f.local.port != p) {
-      if (f.pid == client.pid() && f.direction == "outbound" && f.comm == "nvt_fast_cli" &&
-          f.attribution == "connect") {
+      if (f.pid == client.pid() && f.direction == Direction::outbound && f.comm == "nvt_fast_cli" &&
+          f.attribution == Attribution::connect) {
         ++r.out;
         // Symptoms of a missed close: still open at the end, or established until a later
         // connection on the same 4-tuple closed (every connection here, once established,
         // lives microseconds). A SYN that met what was left of an earlier connection on a
         // reused port waits for its 1 s retransmit: that time is connect latency, not life.
-        if (f.state == "ESTABLISHED") ++r.still_open;
+        if (f.state == SockState::established) ++r.still_open;
         const int64_t latency = f.connect_latency_ns.value_or(0);
         if (latency > 500'000'000) ++r.slow_connects;
         if (f.duration_ns && *f.duration_ns - latency > 500'000'000) ++r.too_long;
@@ -129,8 +129,8 @@ FullSpeed full_speed_storm(int count, const std::vector<std::string>& extra = {}
         r.wrong.push_back(nvt::flow_str(f));
       }
     } else if (f.local.port == p) {
-      if (f.pid == server.pid() && f.direction == "inbound" && f.comm == "nvt_fast_srv" &&
-          f.attribution == "accept")
+      if (f.pid == server.pid() && f.direction == Direction::inbound && f.comm == "nvt_fast_srv" &&
+          f.attribution == Attribution::accept)
         ++r.in;
       else if (r.wrong.size() < 5)
         r.wrong.push_back(nvt::flow_str(f));

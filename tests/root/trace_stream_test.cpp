@@ -67,7 +67,7 @@ TEST(TraceStream, JsonLinesArriveWhileTracing) {
     if (p.kind == netviz::StreamLine::Kind::flow && p.event == "connect" &&
         p.flow.local.port == static_cast<uint32_t>(lport))
       attributed = p.flow.pid == client.pid() && p.flow.comm == "nvt_js_cli" &&
-                   p.flow.direction == "outbound" && p.flow.proto == "tcp" && p.flow.netns != 0;
+                   p.flow.direction == Direction::outbound && p.flow.proto == Proto::tcp && p.flow.netns != 0;
   EXPECT_TRUE(attributed) << "connect line with the client's pid, comm, outbound, netns";
 }
 

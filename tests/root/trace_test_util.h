@@ -30,7 +30,15 @@
 
 #include "format/capture_json.h"
 #include "format/event_json.h"
+#include "format/kind_names.h"
+#include "../support/json_tree.h"
 #include "model/capture.h"
+
+using netviz::Attribution;
+using netviz::Direction;
+using netviz::Family;
+using netviz::Proto;
+using netviz::SockState;
 
 namespace nvt {
 
@@ -438,7 +446,7 @@ inline std::vector<const netviz::Flow*> flows_where(
 
 // The flows of one connection seen from one end: local port lport, remote port rport.
 inline std::vector<const netviz::Flow*> flows_between(const netviz::Capture& c,
-                                                      const std::string& proto, uint32_t lport,
+                                                      netviz::Proto proto, uint32_t lport,
                                                       uint32_t rport) {
   return flows_where(c, [&](const netviz::Flow& f) {
     return f.proto == proto && f.local.port == lport && f.remote && f.remote->port == rport;
@@ -447,15 +455,15 @@ inline std::vector<const netviz::Flow*> flows_between(const netviz::Capture& c,
 
 // What both ends of each TCP connection to a server port should look like.
 struct Ends {
-  std::string family = "ipv4";
+  netviz::Family family = netviz::Family::ipv4;
   int server_port = 0;
   std::vector<int> client_ports;  // one connection each
   pid_t client_pid = 0;
   std::string client_comm;
   std::function<pid_t(int)> server_pid_of;  // by client port
   std::string server_comm;
-  std::set<std::string> client_attribution{"connect"};
-  std::set<std::string> server_attribution{"accept"};
+  std::set<netviz::Attribution> client_attribution{netviz::Attribution::connect};
+  std::set<netviz::Attribution> server_attribution{netviz::Attribution::accept};
 };
 
 struct EndsReport {
@@ -474,7 +482,7 @@ inline EndsReport check_tcp_ends(const netviz::Capture& c, const Ends& e, size_t
   const auto sport = static_cast<uint32_t>(e.server_port);
   std::multimap<uint32_t, const netviz::Flow*> out_by_lport, in_by_rport;
   for (const auto& f : c.flows) {
-    if (f.proto != "tcp" || !f.remote) continue;
+    if (f.proto != Proto::tcp || !f.remote) continue;
     if (f.remote->port == sport && f.local.port != sport) out_by_lport.emplace(f.local.port, &f);
     if (f.local.port == sport) in_by_rport.emplace(f.remote->port, &f);
   }
@@ -488,11 +496,11 @@ inline EndsReport check_tcp_ends(const netviz::Capture& c, const Ends& e, size_t
               " client-side flows, expected " + std::to_string(k));
     for (auto it = ob; it != oe; ++it) {
       const auto& f = *it->second;
-      if (f.pid != e.client_pid || f.comm != e.client_comm || f.direction != "outbound" ||
+      if (f.pid != e.client_pid || f.comm != e.client_comm || f.direction != Direction::outbound ||
           f.family != e.family || !e.client_attribution.count(f.attribution))
         problem("client end: expected pid " + std::to_string(e.client_pid) + " comm " +
-                e.client_comm + " outbound " + e.family + " attribution " +
-                *e.client_attribution.begin() + ", got " + flow_str(f));
+                e.client_comm + " outbound " + to_text(e.family) + " attribution " +
+                to_text(*e.client_attribution.begin()) + ", got " + flow_str(f));
       else if (n == k)
         ++r.client_ok;
     }
@@ -504,10 +512,10 @@ inline EndsReport check_tcp_ends(const netviz::Capture& c, const Ends& e, size_t
               " server-side flows, expected " + std::to_string(k));
     for (auto it = ib; it != ie; ++it) {
       const auto& f = *it->second;
-      if (f.pid != want || f.comm != e.server_comm || f.direction != "inbound" ||
+      if (f.pid != want || f.comm != e.server_comm || f.direction != Direction::inbound ||
           f.family != e.family || !e.server_attribution.count(f.attribution))
         problem("server end: expected pid " + std::to_string(want) + " comm " + e.server_comm +
-                " inbound " + e.family + " attribution " + *e.server_attribution.begin() +
+                " inbound " + to_text(e.family) + " attribution " + to_text(*e.server_attribution.begin()) +
                 ", got " + flow_str(f));
       else if (n == k)
         ++r.server_ok;

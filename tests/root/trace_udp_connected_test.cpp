@@ -49,13 +49,13 @@ TEST(TraceUdpConnected, DatagramsAndBytesCountedPerFlow) {
   for (const Want& w : {Want{"released", closed_port[0], closed.pid(), "nvt_ucs_cls", true},
                         Want{"still open", open_port[0], held.pid(), "nvt_ucs_opn", false}}) {
     SCOPED_TRACE(std::string(w.what) + " socket, port " + std::to_string(w.lport));
-    auto out = nvt::flows_between(doc.cap, "udp", w.lport, port);
+    auto out = nvt::flows_between(doc.cap, Proto::udp, w.lport, port);
     ASSERT_EQ(out.size(), 1u) << "one flow for the connected socket";
     const auto& f = *out[0];
     EXPECT_EQ(f.pid, w.pid) << nvt::flow_str(f);
     EXPECT_EQ(f.comm, w.comm) << nvt::flow_str(f);
-    EXPECT_EQ(f.attribution, "connect") << nvt::flow_str(f);
-    EXPECT_EQ(f.direction, "outbound") << nvt::flow_str(f);
+    EXPECT_EQ(f.attribution, Attribution::connect) << nvt::flow_str(f);
+    EXPECT_EQ(f.direction, Direction::outbound) << nvt::flow_str(f);
     EXPECT_EQ(f.packets, static_cast<uint64_t>(2 * kPerClient)) << nvt::flow_str(f);
     EXPECT_EQ(f.bytes_sent, static_cast<uint64_t>(kPerClient * kBytes)) << nvt::flow_str(f);
     EXPECT_EQ(f.bytes_received, static_cast<uint64_t>(kPerClient * kBytes)) << nvt::flow_str(f);

@@ -51,30 +51,30 @@ TEST(TraceUdp, UnconnectedRequestResponseOneFlowPerPairWithDatagramCounts) {
   EXPECT_EQ(cap.stats.lost_events, 0u);
   for (const auto& c : run.clients) {
     SCOPED_TRACE("client pid " + std::to_string(c.pid) + " port " + std::to_string(c.lport));
-    auto out = nvt::flows_between(cap, "udp", c.lport, run.port);
+    auto out = nvt::flows_between(cap, Proto::udp, c.lport, run.port);
     ASSERT_EQ(out.size(), 1u) << "one client-side flow";
     const auto& f = *out[0];
     EXPECT_EQ(f.pid, c.pid) << nvt::flow_str(f);
     EXPECT_EQ(f.comm, "nvt_udp_cli") << nvt::flow_str(f);
-    EXPECT_EQ(f.direction, "outbound") << nvt::flow_str(f);
+    EXPECT_EQ(f.direction, Direction::outbound) << nvt::flow_str(f);
     // The datagrams left from 127.0.0.1 (the server saw them come from there), not from the
     // wildcard the socket is bound to: the two ends must name the same address pair.
     EXPECT_EQ(f.local.addr, "127.0.0.1") << nvt::flow_str(f);
     EXPECT_EQ(f.packets, uint64_t{2 * kPerClient})
         << kPerClient << " requests sent and as many responses received: " << nvt::flow_str(f);
 
-    auto in = nvt::flows_between(cap, "udp", run.port, c.lport);
+    auto in = nvt::flows_between(cap, Proto::udp, run.port, c.lport);
     ASSERT_EQ(in.size(), 1u) << "one server-side flow for this client";
     const auto& g = *in[0];
     EXPECT_EQ(g.pid, run.server_pid) << nvt::flow_str(g);
     EXPECT_EQ(g.comm, "nvt_udp_srv") << nvt::flow_str(g);
-    EXPECT_EQ(g.direction, "inbound") << nvt::flow_str(g);
+    EXPECT_EQ(g.direction, Direction::inbound) << nvt::flow_str(g);
     EXPECT_EQ(g.packets, uint64_t{2 * kPerClient})
         << kPerClient << " requests received and as many responses sent: " << nvt::flow_str(g);
   }
   // Nothing else on the server's port: no per-datagram flows.
   auto all = nvt::flows_where(cap, [&](const netviz::Flow& f) {
-    return f.proto == "udp" && (f.local.port == static_cast<uint32_t>(run.port) ||
+    return f.proto == Proto::udp && (f.local.port == static_cast<uint32_t>(run.port) ||
                                 (f.remote && f.remote->port == static_cast<uint32_t>(run.port)));
   });
   EXPECT_EQ(all.size(), static_cast<size_t>(2 * kClients));
@@ -86,8 +86,8 @@ TEST(TraceUdp, UnconnectedFlowsCountBytesBothWays) {
   auto run = traced_udp(dir);
   const uint64_t want = uint64_t{kPerClient} * kBytes;
   for (const auto& c : run.clients) {
-    auto out = nvt::flows_between(run.doc.cap, "udp", c.lport, run.port);
-    auto in = nvt::flows_between(run.doc.cap, "udp", run.port, c.lport);
+    auto out = nvt::flows_between(run.doc.cap, Proto::udp, c.lport, run.port);
+    auto in = nvt::flows_between(run.doc.cap, Proto::udp, run.port, c.lport);
     ASSERT_EQ(out.size(), 1u);
     ASSERT_EQ(in.size(), 1u);
     for (const auto* f : {out[0], in[0]}) {

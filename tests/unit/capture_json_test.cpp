@@ -18,18 +18,18 @@ Capture sample() {
   c.host.name = "web1";
   c.host.netns.push_back({4026531840, "", {"127.0.0.1", "::1"}});
   Flow f;
-  f.proto = "tcp";
-  f.family = "ipv4";
+  f.proto = Proto::tcp;
+  f.family = Family::ipv4;
   f.local = {"127.0.0.1", 40000};
   f.remote = Endpoint{"127.0.0.1", 5432};
-  f.direction = "outbound";
+  f.direction = Direction::outbound;
   f.pid = 42;
   f.comm = "psql";
   f.netns = 4026531840;
   f.first_seen = 1'795'000'000'123'456'789;
   f.last_seen = f.first_seen + 5'000'000;
   f.duration_ns = 5'000'000;
-  f.attribution = "connect";
+  f.attribution = Attribution::connect;
   c.flows.push_back(f);
   return c;
 }

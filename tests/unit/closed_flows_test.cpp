@@ -37,12 +37,12 @@ std::vector<Flow> sample_flows(size_t n) {
   const char* comms[] = {"nv_peer", "", "a-command-name!", "\xc3\xa9t\xc3\xa9", "x", "nginx"};
   for (size_t i = 0; i < n; ++i) {
     Flow f;
-    f.proto = i % 3 ? "tcp" : "udp";
-    f.family = i % 2 ? "ipv4" : "ipv6";
+    f.proto = i % 3 ? Proto::tcp : Proto::udp;
+    f.family = i % 2 ? Family::ipv4 : Family::ipv6;
     f.local = {i % 2 ? "127.0.0.1" : "2001:db8:ffff:ffff:ffff:ffff:ffff:" + std::to_string(i),
                static_cast<uint32_t>(i * 7 % 65536)};
     if (i % 5 != 4) f.remote = Endpoint{"10.0." + std::to_string(i % 9) + ".1", static_cast<uint32_t>(80 + i % 4)};
-    f.direction = i % 4 ? "outbound" : (i % 8 ? "inbound" : "");
+    f.direction = i % 4 ? Direction::outbound : (i % 8 ? Direction::inbound : Direction::none);
     f.pid = static_cast<int32_t>(1000 + i % 11);
     f.comm = comms[i % 6];
     if (i % 3 == 1) f.service = "svc-" + std::to_string(i % 10) + ".service";
@@ -54,9 +54,11 @@ std::vector<Flow> sample_flows(size_t n) {
     f.bytes_received = ~0ULL - i;
     if (i % 4 == 1) f.connect_latency_ns = static_cast<int64_t>(i) * 13;
     f.packets = i % 7;
-    const char* attrs[] = {"connect", "accept", "listener", "scan", "udp_send", "unknown"};
+    const Attribution attrs[] = {Attribution::connect, Attribution::accept, Attribution::listener,
+                                 Attribution::scan,    Attribution::udp_send, Attribution::unknown};
     f.attribution = attrs[i % 6];
-    const char* states[] = {"CLOSED", "FAILED", "ESTABLISHED", ""};
+    const SockState states[] = {SockState::closed, SockState::failed, SockState::established,
+                               SockState::none};
     f.state = states[i % 4];
     if (i % 6 == 5) f.handed_from = Owner{static_cast<int32_t>(900 + i % 13), comms[(i + 1) % 6], -1};
     out.push_back(f);

@@ -17,11 +17,11 @@ namespace {
 
 Flow sample_flow() {
   Flow f;
-  f.proto = "tcp";
-  f.family = "ipv6";
+  f.proto = Proto::tcp;
+  f.family = Family::ipv6;
   f.local = {"::1", 40000};
   f.remote = Endpoint{"::1", 80};
-  f.direction = "outbound";
+  f.direction = Direction::outbound;
   f.pid = 10;
   f.comm = "curl";
   f.netns = 4026531840u;
@@ -30,8 +30,8 @@ Flow sample_flow() {
   f.duration_ns = 2'000'000;
   f.bytes_sent = 5;
   f.connect_latency_ns = 1500;
-  f.attribution = "connect";
-  f.state = "CLOSED";
+  f.attribution = Attribution::connect;
+  f.state = SockState::closed;
   return f;
 }
 
@@ -47,8 +47,8 @@ TEST(EventJsonSink, StreamReadsBackWithTheStitcherParser) {
   sink.flow("close", sample_flow(), 2);
   TraceEvent l;
   l.kind = EventKind::listen;
-  l.proto = "tcp";
-  l.family = "ipv4";
+  l.proto = Proto::tcp;
+  l.family = Family::ipv4;
   l.local = {"0.0.0.0", 80};
   l.pid = 3;
   l.comm = "nginx";
@@ -77,7 +77,7 @@ TEST(EventJsonSink, StreamReadsBackWithTheStitcherParser) {
   EXPECT_EQ(flow.event, "close");
   EXPECT_EQ(flow.flow.local, (Endpoint{"::1", 40000}));
   EXPECT_EQ(flow.flow.pid, 10);
-  EXPECT_EQ(flow.flow.attribution, "connect");
+  EXPECT_EQ(flow.flow.attribution, Attribution::connect);
   EXPECT_EQ(*flow.flow.duration_ns, 2'000'000);
   auto j = nlohmann::json::parse(lines[2]);
   EXPECT_EQ(j["event"], "listen");
@@ -151,9 +151,9 @@ TEST(FlowCapture, ScanPlusTracedFlowsWithFilter) {
   p.comm = "curl";
   scan.processes.push_back(p);
   Flow sf = sample_flow();
-  sf.attribution = "scan";
+  sf.attribution = Attribution::scan;
   sf.duration_ns.reset();
-  sf.state = "ESTABLISHED";
+  sf.state = SockState::established;
   scan.flows.push_back(sf);
   LiveTable t;
   t.seed(scan);
@@ -161,13 +161,13 @@ TEST(FlowCapture, ScanPlusTracedFlowsWithFilter) {
   c.kind = EventKind::close;
   c.time = 50;
   c.start = 40;
-  c.proto = "tcp";
-  c.family = "ipv4";
+  c.proto = Proto::tcp;
+  c.family = Family::ipv4;
   c.local = {"127.0.0.1", 50000};
   c.remote = {"127.0.0.1", 22};
   c.pid = 99;
   c.comm = "ssh";
-  c.attribution = "connect";
+  c.attribution = Attribution::connect;
   t.apply(c);
 
   Stats st;
@@ -193,13 +193,13 @@ TEST(EventJsonSink, HandWrittenFlowLineEqualsTheJsonTree) {
   std::vector<Flow> flows;
   flows.push_back(sample_flow());
   Flow u;
-  u.proto = "udp";
-  u.family = "ipv4";
+  u.proto = Proto::udp;
+  u.family = Family::ipv4;
   u.local = {"0.0.0.0", 5353};
-  u.direction = "inbound";
+  u.direction = Direction::inbound;
   u.comm = "we\"ird\\ name\x01";
   u.packets = 12;
-  u.attribution = "udp_recv";
+  u.attribution = Attribution::udp_recv;
   flows.push_back(u);  // no remote, no duration, no state
   Flow odd = sample_flow();
   odd.duration_ns = 1;            // 1e-06 ms
@@ -208,10 +208,10 @@ TEST(EventJsonSink, HandWrittenFlowLineEqualsTheJsonTree) {
   odd.first_seen = -5;            // before the epoch still formats
   flows.push_back(odd);
   Flow handed = sample_flow();    // a backend forked after accept(): both owners written
-  handed.attribution = "handoff";
+  handed.attribution = Attribution::handoff;
   handed.handed_from = Owner{7, "postmaster", -1};
   flows.push_back(handed);
-  handed.direction = "inbound";
+  handed.direction = Direction::inbound;
   flows.push_back(handed);
   Flow served = sample_flow();
   served.service = "container:3f4e5d6c7b8a";
@@ -232,15 +232,15 @@ TEST(FlowCapture, StreamedDocumentEqualsTheReferenceWriter) {
   p.uid = 0;
   c.processes.push_back(p);
   Socket s;
-  s.proto = "tcp";
-  s.family = "ipv4";
+  s.proto = Proto::tcp;
+  s.family = Family::ipv4;
   s.local = {"0.0.0.0", 80};
-  s.state = "LISTEN";
+  s.state = SockState::listen;
   s.owners.push_back({10, "curl", 3});
   c.sockets.push_back(s);
   c.flows.push_back(sample_flow());
   Flow u = sample_flow();
-  u.proto = "udp";
+  u.proto = Proto::udp;
   u.remote.reset();
   c.flows.push_back(u);
   c.stats.counters["events"] = 5;

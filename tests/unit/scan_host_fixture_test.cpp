@@ -82,27 +82,27 @@ TEST(ScanFixture, WholeHost) {
   };
   const Flow* in80 = flow_at(80, 54321);
   ASSERT_TRUE(in80);
-  EXPECT_EQ(in80->direction, "inbound");
+  EXPECT_EQ(in80->direction, Direction::inbound);
   EXPECT_EQ(in80->pid, 100);
-  EXPECT_EQ(in80->attribution, "scan");
+  EXPECT_EQ(in80->attribution, Attribution::scan);
   EXPECT_EQ(in80->first_seen, in80->last_seen);
   EXPECT_GT(in80->first_seen, 0);
-  EXPECT_EQ(flow_at(54321, 80)->direction, "outbound");
+  EXPECT_EQ(flow_at(54321, 80)->direction, Direction::outbound);
   const Flow* mapped = flow_at(8080, 57344);
   ASSERT_TRUE(mapped);
-  EXPECT_EQ(mapped->direction, "inbound");  // the [::] listener covers v4-mapped peers
-  EXPECT_EQ(mapped->family, "ipv4");
+  EXPECT_EQ(mapped->direction, Direction::inbound);  // the [::] listener covers v4-mapped peers
+  EXPECT_EQ(mapped->family, Family::ipv4);
   EXPECT_EQ(mapped->local.addr, "127.0.0.1");
-  EXPECT_EQ(flow_at(40960, 8080)->direction, "outbound");
-  EXPECT_EQ(flow_at(50000, 53)->direction, "outbound");
+  EXPECT_EQ(flow_at(40960, 8080)->direction, Direction::outbound);
+  EXPECT_EQ(flow_at(50000, 53)->direction, Direction::outbound);
   const Flow* redis_in = flow_at(6379, 40000);
   ASSERT_TRUE(redis_in);
-  EXPECT_EQ(redis_in->direction, "inbound");
+  EXPECT_EQ(redis_in->direction, Direction::inbound);
   EXPECT_EQ(redis_in->netns, kRedisNs);
   EXPECT_EQ(redis_in->pid, 200);
   const Flow* orphan = flow_at(45056, 3306);
   ASSERT_TRUE(orphan);
-  EXPECT_EQ(orphan->direction, "outbound");
+  EXPECT_EQ(orphan->direction, Direction::outbound);
   EXPECT_EQ(orphan->pid, 0);
   EXPECT_EQ(orphan->comm, "");
 }

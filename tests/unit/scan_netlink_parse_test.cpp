@@ -44,10 +44,10 @@ TEST(NetlinkParse, InetDiagMessageBecomesASocket) {
   m->idiag_inode = 777;
   Socket s;
   ASSERT_TRUE(parse_inet_diag_msg(b.first(), IPPROTO_TCP, 9, s));
-  EXPECT_EQ(s.proto, "tcp");
+  EXPECT_EQ(s.proto, Proto::tcp);
   EXPECT_EQ(s.local, (Endpoint{"127.0.0.1", 5432}));
   EXPECT_EQ(s.remote.value(), (Endpoint{"127.0.0.2", 40000}));
-  EXPECT_EQ(s.state, "ESTABLISHED");
+  EXPECT_EQ(s.state, SockState::established);
   EXPECT_EQ(s.inode, 777u);
   EXPECT_EQ(s.netns, 9u);
 }
@@ -62,10 +62,10 @@ TEST(NetlinkParse, TcpDiagReplyOfBothFamiliesIsTcpOnly) {
   inet_pton(AF_INET6, "::1", m->id.idiag_src);
   Socket s;
   ASSERT_TRUE(parse_inet_diag_msg(b.first(), IPPROTO_TCP, 3, s));
-  EXPECT_EQ(s.family, "ipv6");
+  EXPECT_EQ(s.family, Family::ipv6);
   EXPECT_EQ(s.local, (Endpoint{"::1", 8080}));
   EXPECT_FALSE(s.remote);
-  EXPECT_EQ(s.state, "LISTEN");
+  EXPECT_EQ(s.state, SockState::listen);
   Socket u;
   EXPECT_FALSE(parse_inet_diag_msg(b.first(), IPPROTO_UDP, 3, u));
 }
@@ -151,10 +151,10 @@ TEST(NetlinkParse, UnixDiagMessageGivesNameAndPeer) {
   add_attr(reinterpret_cast<char*>(m), off, UNIX_DIAG_PEER, &peer, sizeof peer);
   Socket s;
   ASSERT_TRUE(parse_unix_diag_msg(b.first(), 7, s));
-  EXPECT_EQ(s.proto, "unix");
-  EXPECT_EQ(s.family, "unix");
+  EXPECT_EQ(s.proto, Proto::unix);
+  EXPECT_EQ(s.family, Family::unix);
   EXPECT_EQ(s.local.addr, "/run/pg/.s.PGSQL.5432");
-  EXPECT_EQ(s.state, "ESTABLISHED");
+  EXPECT_EQ(s.state, SockState::established);
   EXPECT_EQ(s.inode, 4241u);
   EXPECT_EQ(s.peer_inode, 4242u);
   EXPECT_EQ(s.netns, 7u);
@@ -171,7 +171,7 @@ TEST(NetlinkParse, UnixDiagAbstractNameAndBadAttribute) {
   Socket s;
   ASSERT_TRUE(parse_unix_diag_msg(b.first(), 0, s));
   EXPECT_EQ(s.local.addr, "@bus@x");
-  EXPECT_EQ(s.state, "LISTEN");
+  EXPECT_EQ(s.state, SockState::listen);
   EXPECT_EQ(s.peer_inode, 0u);
 
   // An attribute claiming more bytes than the message holds: rejected, not read past.

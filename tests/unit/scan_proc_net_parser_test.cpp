@@ -32,64 +32,64 @@ std::vector<Socket> parse(ProcNetTable t, const std::string& rel, size_t expect_
 TEST(ProcNetParser, Tcp4) {
   auto v = parse(ProcNetTable::tcp, "100/net/tcp");
   ASSERT_EQ(v.size(), 4u);
-  EXPECT_EQ(v[0].proto, "tcp");
-  EXPECT_EQ(v[0].family, "ipv4");
+  EXPECT_EQ(v[0].proto, Proto::tcp);
+  EXPECT_EQ(v[0].family, Family::ipv4);
   EXPECT_EQ(v[0].local, (Endpoint{"0.0.0.0", 80}));
   EXPECT_FALSE(v[0].remote);
-  EXPECT_EQ(v[0].state, "LISTEN");
+  EXPECT_EQ(v[0].state, SockState::listen);
   EXPECT_EQ(v[0].inode, 1001u);
   EXPECT_EQ(v[1].local, (Endpoint{"127.0.0.1", 80}));
   ASSERT_TRUE(v[1].remote);
   EXPECT_EQ(*v[1].remote, (Endpoint{"127.0.0.1", 54321}));
-  EXPECT_EQ(v[1].state, "ESTABLISHED");
-  EXPECT_EQ(v[3].state, "TIME_WAIT");
+  EXPECT_EQ(v[1].state, SockState::established);
+  EXPECT_EQ(v[3].state, SockState::time_wait);
   EXPECT_EQ(v[3].inode, 0u);
 }
 
 TEST(ProcNetParser, Tcp6WithV4Mapped) {
   auto v = parse(ProcNetTable::tcp6, "100/net/tcp6");
   ASSERT_EQ(v.size(), 3u);
-  EXPECT_EQ(v[0].family, "ipv6");
+  EXPECT_EQ(v[0].family, Family::ipv6);
   EXPECT_EQ(v[0].local, (Endpoint{"::", 8080}));
-  EXPECT_EQ(v[0].state, "LISTEN");
+  EXPECT_EQ(v[0].state, SockState::listen);
   EXPECT_EQ(v[1].local, (Endpoint{"::ffff:127.0.0.1", 8080}));
   EXPECT_EQ(*v[1].remote, (Endpoint{"::ffff:127.0.0.1", 57344}));
   EXPECT_EQ(v[2].local, (Endpoint{"::1", 40960}));
-  EXPECT_EQ(v[2].state, "SYN_SENT");
+  EXPECT_EQ(v[2].state, SockState::syn_sent);
 }
 
 TEST(ProcNetParser, UdpConnectedAndNot) {
   auto v = parse(ProcNetTable::udp, "100/net/udp");
   ASSERT_EQ(v.size(), 2u);
-  EXPECT_EQ(v[0].proto, "udp");
-  EXPECT_EQ(v[0].state, "UNCONN");
+  EXPECT_EQ(v[0].proto, Proto::udp);
+  EXPECT_EQ(v[0].state, SockState::unconn);
   EXPECT_EQ(v[0].local, (Endpoint{"0.0.0.0", 53}));
   EXPECT_FALSE(v[0].remote);
-  EXPECT_EQ(v[1].state, "ESTABLISHED");
+  EXPECT_EQ(v[1].state, SockState::established);
   EXPECT_EQ(*v[1].remote, (Endpoint{"127.0.0.1", 53}));
   auto v6 = parse(ProcNetTable::udp6, "100/net/udp6");
   ASSERT_EQ(v6.size(), 1u);
   EXPECT_EQ(v6[0].local, (Endpoint{"::", 5353}));
-  EXPECT_EQ(v6[0].family, "ipv6");
+  EXPECT_EQ(v6[0].family, Family::ipv6);
 }
 
 TEST(ProcNetParser, Raw) {
   auto v = parse(ProcNetTable::raw, "100/net/raw");
   ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].proto, "raw");
+  EXPECT_EQ(v[0].proto, Proto::raw);
   EXPECT_EQ(v[0].local.port, 1u);  // IPPROTO_ICMP
-  EXPECT_EQ(v[0].state, "UNCONN");
+  EXPECT_EQ(v[0].state, SockState::unconn);
   auto v6 = parse(ProcNetTable::raw6, "100/net/raw6");
   ASSERT_EQ(v6.size(), 1u);
-  EXPECT_EQ(v6[0].family, "ipv6");
+  EXPECT_EQ(v6[0].family, Family::ipv6);
   EXPECT_EQ(v6[0].local.port, 58u);  // IPPROTO_ICMPV6
 }
 
 TEST(ProcNetParser, Packet) {
   auto v = parse(ProcNetTable::packet, "100/net/packet");
   ASSERT_EQ(v.size(), 2u);
-  EXPECT_EQ(v[0].proto, "packet");
-  EXPECT_EQ(v[0].family, "packet");
+  EXPECT_EQ(v[0].proto, Proto::packet);
+  EXPECT_EQ(v[0].family, Family::packet);
   EXPECT_EQ(v[0].local, (Endpoint{"*", 3}));  // ETH_P_ALL on every interface
   EXPECT_EQ(v[1].local, (Endpoint{"eth0", 0x0800}));
   EXPECT_EQ(v[1].inode, 1602u);
@@ -98,11 +98,11 @@ TEST(ProcNetParser, Packet) {
 TEST(ProcNetParser, Unix) {
   auto v = parse(ProcNetTable::unix_, "100/net/unix");
   ASSERT_EQ(v.size(), 4u);
-  EXPECT_EQ(v[0].state, "LISTEN");
+  EXPECT_EQ(v[0].state, SockState::listen);
   EXPECT_EQ(v[0].local.addr, "/run/app.sock");
-  EXPECT_EQ(v[1].state, "ESTABLISHED");
+  EXPECT_EQ(v[1].state, SockState::established);
   EXPECT_EQ(v[1].local.addr, "");
-  EXPECT_EQ(v[3].state, "UNCONN");
+  EXPECT_EQ(v[3].state, SockState::unconn);
   EXPECT_EQ(v[3].local.addr, "@abstract name");
   EXPECT_EQ(v[3].inode, 1704u);
 }
@@ -110,9 +110,9 @@ TEST(ProcNetParser, Unix) {
 TEST(ProcNetParser, Sctp) {
   auto eps = parse(ProcNetTable::sctp_eps, "100/net/sctp/eps");
   ASSERT_EQ(eps.size(), 1u);
-  EXPECT_EQ(eps[0].proto, "sctp");
+  EXPECT_EQ(eps[0].proto, Proto::sctp);
   EXPECT_EQ(eps[0].local, (Endpoint{"10.0.0.1", 9999}));
-  EXPECT_EQ(eps[0].state, "LISTEN");
+  EXPECT_EQ(eps[0].state, SockState::listen);
   EXPECT_EQ(eps[0].inode, 1801u);
   auto as = parse(ProcNetTable::sctp_assocs, "100/net/sctp/assocs");
   ASSERT_EQ(as.size(), 1u);
@@ -139,11 +139,11 @@ TEST(ProcNetParser, BadRowsAreCountedNotFatal) {
 }
 
 TEST(ProcNetParser, StateNames) {
-  EXPECT_STREQ(tcp_state_name(1), "ESTABLISHED");
-  EXPECT_STREQ(tcp_state_name(6), "TIME_WAIT");
-  EXPECT_STREQ(tcp_state_name(10), "LISTEN");
-  EXPECT_STREQ(tcp_state_name(12), "SYN_RECV");
-  EXPECT_STREQ(tcp_state_name(200), "UNKNOWN");
-  EXPECT_STREQ(dgram_state_name(7), "UNCONN");
-  EXPECT_STREQ(dgram_state_name(1), "ESTABLISHED");
+  EXPECT_EQ(tcp_socket_state(1), SockState::established);
+  EXPECT_EQ(tcp_socket_state(6), SockState::time_wait);
+  EXPECT_EQ(tcp_socket_state(10), SockState::listen);
+  EXPECT_EQ(tcp_socket_state(12), SockState::syn_recv);
+  EXPECT_EQ(tcp_socket_state(200), SockState::unknown);
+  EXPECT_EQ(dgram_socket_state(7), SockState::unconn);
+  EXPECT_EQ(dgram_socket_state(1), SockState::established);
 }

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "cli/filter_options.h"
 #include "commands/snapshot_command.h"
 #include "util/error.h"
 
@@ -53,7 +54,7 @@ TEST(SnapshotCommand, DocumentWithFilters) {
   ASSERT_TRUE(mkdtemp(dir));
   TraceOptions o = fixture_opts();
   o.output = std::string(dir) + "/snap.json";
-  o.filter.protos = {"tcp"};
+  o.filter.protos = proto_matches({"tcp"});
   o.filter.ports = {6379};
   o.no_cmdline = true;
   EXPECT_EQ(run_snapshot(o), 0);

@@ -52,11 +52,11 @@ Capture sample_capture() {
   c.host.netns.push_back({4026531840, "", {"127.0.0.1", "10.0.0.1"}});
   for (int i = 0; i < 3; ++i) {
     Flow f;
-    f.proto = i == 2 ? "udp" : "tcp";
-    f.family = "ipv4";
+    f.proto = i == 2 ? Proto::udp : Proto::tcp;
+    f.family = Family::ipv4;
     f.local = {"10.0.0.1", 40000u + i};
     if (i != 1) f.remote = Endpoint{"10.0.0.2", 80};
-    f.direction = i ? "inbound" : "outbound";
+    f.direction = i ? Direction::inbound : Direction::outbound;
     f.pid = 10 + i;
     f.comm = i == 1 ? "weird x" : "nginx";
     if (i == 0) f.service = "nginx.service";
@@ -66,8 +66,8 @@ Capture sample_capture() {
     if (i == 0) f.duration_ns = 5'000'000;
     f.bytes_sent = 1ull << 40;
     f.connect_latency_ns = i == 0 ? std::optional<int64_t>(120'000) : std::nullopt;
-    f.attribution = "connect";
-    f.state = "ESTABLISHED";
+    f.attribution = Attribution::connect;
+    f.state = SockState::established;
     // Owners given on one flow only: a reader must neither drop them nor carry them on.
     if (i == 0) f.handed_from = Owner{7, "postmaster", -1};
     if (i == 2) f.peer = Owner{8, "socat", -1};
@@ -77,10 +77,10 @@ Capture sample_capture() {
     c.flows.push_back(f);
   }
   Socket s;
-  s.proto = "tcp";
-  s.family = "ipv4";
+  s.proto = Proto::tcp;
+  s.family = Family::ipv4;
   s.local = {"0.0.0.0", 80};
-  s.state = "LISTEN";
+  s.state = SockState::listen;
   s.owners.push_back({5, "nginx", 3});
   c.sockets.push_back(s);
   return c;

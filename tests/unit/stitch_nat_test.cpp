@@ -17,19 +17,19 @@ constexpr WallNs kT = 1'795'000'000'000'000'000;
 
 Flow tcp(const std::string& comm, Endpoint local, Endpoint remote, bool outbound) {
   Flow f;
-  f.proto = "tcp";
-  f.family = "ipv4";
+  f.proto = Proto::tcp;
+  f.family = Family::ipv4;
   f.local = std::move(local);
   f.remote = std::move(remote);
-  f.direction = outbound ? "outbound" : "inbound";
+  f.direction = outbound ? Direction::outbound : Direction::inbound;
   f.pid = outbound ? 100 : 200;
   f.comm = comm;
   f.netns = 1;
   f.first_seen = kT;
   f.last_seen = kT + 1'000'000;
   f.duration_ns = 1'000'000;
-  f.attribution = outbound ? "connect" : "accept";
-  f.state = "CLOSED";
+  f.attribution = outbound ? Attribution::connect : Attribution::accept;
+  f.state = SockState::closed;
   return f;
 }
 

@@ -79,9 +79,10 @@ TEST(StitchUnix, PathsEscapedInJsonAndDot) {
   h.name = "h1";
   FlowStore::Scope scope(store, h);
   Flow f;
-  f.proto = f.family = "unix";
+  f.proto = Proto::unix;
+  f.family = Family::unix;
   f.remote = Endpoint{"/tmp/a\n\"b\\c\xff.sock", 0};
-  f.direction = "outbound";
+  f.direction = Direction::outbound;
   f.pid = 10;
   f.comm = "cli";
   f.peer = Owner{20, "srv", -1};

@@ -41,14 +41,14 @@ TEST(TraceDecoder, ConnectCarriesTupleOwnerAndLatency) {
   EXPECT_EQ(*e.start, 1'000'001'000);
   ASSERT_TRUE(e.connect_latency_ns);
   EXPECT_EQ(*e.connect_latency_ns, 250);
-  EXPECT_EQ(e.proto, "tcp");
-  EXPECT_EQ(e.family, "ipv4");
+  EXPECT_EQ(e.proto, Proto::tcp);
+  EXPECT_EQ(e.family, Family::ipv4);
   EXPECT_EQ(e.local, (Endpoint{"10.0.0.1", 40000}));
   EXPECT_EQ(e.remote, (Endpoint{"10.0.0.2", 80}));
   EXPECT_EQ(e.pid, 42);
   EXPECT_EQ(e.comm, "curl");
   EXPECT_EQ(e.netns, 4026531840u);
-  EXPECT_EQ(e.attribution, "connect");
+  EXPECT_EQ(e.attribution, Attribution::connect);
 }
 
 TEST(TraceDecoder, CloseFlagsAndState) {
@@ -62,10 +62,10 @@ TEST(TraceDecoder, CloseFlagsAndState) {
   TraceEvent e = d.decode(r);
   EXPECT_EQ(e.kind, EventKind::close);
   EXPECT_TRUE(e.failed);
-  EXPECT_EQ(e.prev_state, "SYN_SENT");
+  EXPECT_EQ(e.prev_state, SockState::syn_sent);
   EXPECT_EQ(e.bytes_sent, 7u);
   EXPECT_EQ(e.bytes_received, 9u);
-  EXPECT_EQ(e.attribution, "");
+  EXPECT_EQ(e.attribution, Attribution::none);
   // A capture's close carries the latency its (unsent) connect event would have had.
   ASSERT_TRUE(e.connect_latency_ns);
   EXPECT_EQ(*e.connect_latency_ns, static_cast<int64_t>(r.latency_ns));
@@ -86,11 +86,11 @@ TEST(TraceDecoder, Ipv6AndUdpAttribution) {
   r.rport = 5353;
   TraceEvent e = d.decode(r);
   EXPECT_EQ(e.kind, EventKind::udp);
-  EXPECT_EQ(e.family, "ipv6");
-  EXPECT_EQ(e.proto, "udp");
+  EXPECT_EQ(e.family, Family::ipv6);
+  EXPECT_EQ(e.proto, Proto::udp);
   EXPECT_EQ(e.local.addr, "::1");
   EXPECT_EQ(e.remote.addr, "fd00::2");
-  EXPECT_EQ(e.attribution, "udp_recv");
+  EXPECT_EQ(e.attribution, Attribution::udp_recv);
   EXPECT_FALSE(e.start);  // start_ns 0 means unknown
 }
 
@@ -123,10 +123,11 @@ TEST(TraceDecoder, RejectsUnknownRecords) {
 }
 
 TEST(TraceDecoder, StateNames) {
-  EXPECT_EQ(tcp_state_name(1), "ESTABLISHED");
-  EXPECT_EQ(tcp_state_name(10), "LISTEN");
-  EXPECT_EQ(tcp_state_name(0), "");
-  EXPECT_EQ(tcp_state_name(77), "");
+  EXPECT_EQ(tcp_state_of(1), SockState::established);
+  EXPECT_EQ(tcp_state_of(10), SockState::listen);
+  EXPECT_EQ(tcp_state_of(12), SockState::new_syn_recv);
+  EXPECT_EQ(tcp_state_of(0), SockState::none);
+  EXPECT_EQ(tcp_state_of(77), SockState::none);
 }
 
 TEST(TraceDecoder, CommBecomesValidUtf8) {
@@ -147,13 +148,13 @@ TEST(TraceDecoder, Ipv4MappedAddressesAreIpv4) {
   inet_pton(AF_INET6, "::ffff:127.0.0.1", r.laddr);
   inet_pton(AF_INET6, "::ffff:10.1.2.3", r.raddr);
   TraceEvent e = d.decode(r);
-  EXPECT_EQ(e.family, "ipv4");
+  EXPECT_EQ(e.family, Family::ipv4);
   EXPECT_EQ(e.local.addr, "127.0.0.1");
   EXPECT_EQ(e.remote.addr, "10.1.2.3");
   inet_pton(AF_INET6, "::1", r.laddr);  // a real IPv6 peer stays IPv6
   inet_pton(AF_INET6, "::ffff:10.1.2.3", r.raddr);
   e = d.decode(r);
-  EXPECT_EQ(e.family, "ipv6");
+  EXPECT_EQ(e.family, Family::ipv6);
   EXPECT_EQ(e.remote.addr, "::ffff:10.1.2.3");
 }
 
@@ -167,11 +168,11 @@ TEST(TraceDecoder, HandoffCarriesThePreviousOwner) {
   r.prev_attribution = NV_ATTR_ACCEPT;
   strcpy(r.prev_comm, "postmaster");
   TraceEvent e = d.decode(r);
-  EXPECT_EQ(e.attribution, "handoff");
+  EXPECT_EQ(e.attribution, Attribution::handoff);
   EXPECT_EQ(e.pid, 301);
   EXPECT_EQ(e.prev_pid, 300);
   EXPECT_EQ(e.prev_comm, "postmaster");
-  EXPECT_EQ(e.prev_attribution, "accept");
+  EXPECT_EQ(e.prev_attribution, Attribution::accept);
   r.attribution = NV_ATTR_ACCEPT;  // prev fields mean nothing without a handoff
   e = d.decode(r);
   EXPECT_EQ(e.prev_pid, 0);

@@ -10,12 +10,12 @@ namespace {
 constexpr uint64_t kNs = 4026531840u;
 
 TraceEvent tcp(EventKind k, const char* laddr, uint32_t lport, const char* raddr, uint32_t rport,
-               int32_t pid, const char* comm, const char* attribution, WallNs time) {
+               int32_t pid, const char* comm, Attribution attribution, WallNs time) {
   TraceEvent e;
   e.kind = k;
   e.time = time;
-  e.proto = "tcp";
-  e.family = "ipv4";
+  e.proto = Proto::tcp;
+  e.family = Family::ipv4;
   e.local = {laddr, lport};
   e.remote = {raddr, rport};
   e.netns = kNs;
@@ -27,17 +27,17 @@ TraceEvent tcp(EventKind k, const char* laddr, uint32_t lport, const char* raddr
 
 Flow scan_flow(uint32_t lport, uint32_t rport, int32_t pid, const char* comm) {
   Flow f;
-  f.proto = "tcp";
-  f.family = "ipv4";
+  f.proto = Proto::tcp;
+  f.family = Family::ipv4;
   f.local = {"127.0.0.1", lport};
   f.remote = Endpoint{"127.0.0.1", rport};
-  f.direction = "outbound";
+  f.direction = Direction::outbound;
   f.pid = pid;
   f.comm = comm;
   f.netns = kNs;
   f.first_seen = f.last_seen = 100;
-  f.attribution = "scan";
-  f.state = "ESTABLISHED";
+  f.attribution = Attribution::scan;
+  f.state = SockState::established;
   return f;
 }
 
@@ -45,30 +45,30 @@ Flow scan_flow(uint32_t lport, uint32_t rport, int32_t pid, const char* comm) {
 
 TEST(LiveTable, ConnectAcceptCloseBothEnds) {
   LiveTable t;
-  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", Attribution::connect, 2000);
   c.start = 1000;
   c.connect_latency_ns = 50;
   const Flow* f = t.apply(c);
   ASSERT_TRUE(f);
-  EXPECT_EQ(f->direction, "outbound");
+  EXPECT_EQ(f->direction, Direction::outbound);
   EXPECT_EQ(f->first_seen, 1000);
   EXPECT_EQ(*f->connect_latency_ns, 50);
-  EXPECT_EQ(f->state, "ESTABLISHED");
+  EXPECT_EQ(f->state, SockState::established);
 
-  auto a = tcp(EventKind::accept, "127.0.0.1", 80, "127.0.0.1", 40000, 20, "worker", "accept", 2100);
+  auto a = tcp(EventKind::accept, "127.0.0.1", 80, "127.0.0.1", 40000, 20, "worker", Attribution::accept, 2100);
   a.start = 1500;
   f = t.apply(a);
   ASSERT_TRUE(f);
-  EXPECT_EQ(f->direction, "inbound");
+  EXPECT_EQ(f->direction, Direction::inbound);
   EXPECT_EQ(f->pid, 20);
   EXPECT_EQ(t.live_count(), 2u);
 
-  auto cc = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 5000);
+  auto cc = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", Attribution::connect, 5000);
   cc.bytes_sent = 3;
   cc.bytes_received = 4;
   f = t.apply(cc);
   ASSERT_TRUE(f);
-  EXPECT_EQ(f->state, "CLOSED");
+  EXPECT_EQ(f->state, SockState::closed);
   ASSERT_TRUE(f->duration_ns);
   EXPECT_EQ(*f->duration_ns, 4000);
   EXPECT_EQ(f->bytes_sent, 3u);
@@ -80,19 +80,45 @@ TEST(LiveTable, ConnectAcceptCloseBothEnds) {
   EXPECT_EQ(t.flows().size(), 1u);
 }
 
+TEST(LiveTable, AFlowNeverEndsBeforeItStarts) {
+  LiveTable t;
+  // A record whose kernel start is later than its own time, opening a flow and then
+  // giving an existing startless one its start.
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "cli", Attribution::connect, 2000);
+  c.start = 2500;
+  const Flow* f = t.apply(c);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->first_seen, 2500);
+  EXPECT_GE(f->last_seen, f->first_seen);
+  auto a = tcp(EventKind::accept, "127.0.0.1", 80, "127.0.0.1", 40000, 20, "srv", Attribution::accept, 3000);
+  f = t.apply(a);
+  ASSERT_TRUE(f);
+  a.start = 3600;
+  f = t.apply(a);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->first_seen, 3600);
+  EXPECT_GE(f->last_seen, f->first_seen);
+  auto cl = tcp(EventKind::close, "127.0.0.1", 80, "127.0.0.1", 40000, 20, "srv", Attribution::accept, 3100);
+  cl.start = 3600;
+  f = t.apply(cl);
+  ASSERT_TRUE(f);
+  EXPECT_GE(f->last_seen, f->first_seen);
+  EXPECT_GE(*f->duration_ns, 0);
+}
+
 TEST(LiveTable, EventsWinOverScanForTheSameSocket) {
   ScanResult scan;
   scan.flows.push_back(scan_flow(40000, 80, 10, "old"));
   LiveTable t;
   t.seed(scan);
   ASSERT_EQ(t.flows().size(), 1u);
-  EXPECT_EQ(t.flows()[0].attribution, "scan");
-  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "new", "connect", 200);
+  EXPECT_EQ(t.flows()[0].attribution, Attribution::scan);
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "new", Attribution::connect, 200);
   c.start = 150;
   const Flow* f = t.apply(c);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->pid, 11);
-  EXPECT_EQ(f->attribution, "connect");
+  EXPECT_EQ(f->attribution, Attribution::connect);
   EXPECT_EQ(t.live_count(), 1u);
 }
 
@@ -106,12 +132,12 @@ TEST(LiveTable, SeededLiveLeavesOutWhatTheEventsDuringTheScanClosed) {
   LiveTable t;
   t.seed(scan);
   ASSERT_EQ(t.seeded_live().size(), 3u);
-  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "cli", "connect", 90);
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "cli", Attribution::connect, 90);
   c.start = 80;
   t.apply(c);
-  t.apply(tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "cli", "connect", 120));
-  t.apply(tcp(EventKind::connect, "127.0.0.1", 40002, "127.0.0.1", 80, 13, "other", "connect", 95));
-  t.apply(tcp(EventKind::connect, "127.0.0.1", 40003, "127.0.0.1", 80, 14, "new", "connect", 130));
+  t.apply(tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 11, "cli", Attribution::connect, 120));
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 40002, "127.0.0.1", 80, 13, "other", Attribution::connect, 95));
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 40003, "127.0.0.1", 80, 14, "new", Attribution::connect, 130));
   auto seeded = t.seeded_live();
   ASSERT_EQ(seeded.size(), 2u);  // 40001 and 40002 in scan order; 40003 is no scan flow
   EXPECT_EQ(seeded[0]->local.port, 40001u);
@@ -126,12 +152,12 @@ TEST(LiveTable, CloseOfAScanFlowKeepsTheScanOwner) {
   LiveTable t;
   t.seed(scan);
   // The kernel never saw this socket open: no owner in the event.
-  auto cl = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 0, "", "", 900);
+  auto cl = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 0, "", Attribution::none, 900);
   const Flow* f = t.apply(cl);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->pid, 10);
-  EXPECT_EQ(f->attribution, "scan");
-  EXPECT_EQ(f->state, "CLOSED");
+  EXPECT_EQ(f->attribution, Attribution::scan);
+  EXPECT_EQ(f->state, SockState::closed);
   EXPECT_FALSE(f->duration_ns);  // its real start is unknown
   EXPECT_EQ(f->last_seen, 900);
 }
@@ -139,51 +165,51 @@ TEST(LiveTable, CloseOfAScanFlowKeepsTheScanOwner) {
 TEST(LiveTable, UnacceptedConnectionGoesToTheListener) {
   ScanResult scan;
   Socket l;
-  l.proto = "tcp";
-  l.family = "ipv4";
+  l.proto = Proto::tcp;
+  l.family = Family::ipv4;
   l.local = {"0.0.0.0", 8080};
-  l.state = "LISTEN";
+  l.state = SockState::listen;
   l.netns = kNs;
   l.owners.push_back({30, "nginx", 3});
   scan.sockets.push_back(l);
   LiveTable t;
   t.seed(scan);
   // Kernel knew of no owner (listener older than the trace).
-  auto cl = tcp(EventKind::close, "127.0.0.1", 8080, "127.0.0.1", 50000, 0, "", "listener", 700);
+  auto cl = tcp(EventKind::close, "127.0.0.1", 8080, "127.0.0.1", 50000, 0, "", Attribution::listener, 700);
   cl.start = 600;
   const Flow* f = t.apply(cl);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->pid, 30);
   EXPECT_EQ(f->comm, "nginx");
-  EXPECT_EQ(f->attribution, "listener");
-  EXPECT_EQ(f->direction, "inbound");
+  EXPECT_EQ(f->attribution, Attribution::listener);
+  EXPECT_EQ(f->direction, Direction::inbound);
   EXPECT_EQ(*f->duration_ns, 100);
 }
 
 TEST(LiveTable, OwnerlessCloseIsUnknownAndSaysSo) {
   LiveTable t;
-  auto cl = tcp(EventKind::close, "127.0.0.1", 50000, "127.0.0.1", 9, 0, "", "", 700);
+  auto cl = tcp(EventKind::close, "127.0.0.1", 50000, "127.0.0.1", 9, 0, "", Attribution::none, 700);
   const Flow* f = t.apply(cl);
   ASSERT_TRUE(f);
-  EXPECT_EQ(f->attribution, "unknown");
+  EXPECT_EQ(f->attribution, Attribution::unknown);
   EXPECT_EQ(f->pid, 0);
-  EXPECT_EQ(f->direction, "outbound");
+  EXPECT_EQ(f->direction, Direction::outbound);
 }
 
 TEST(LiveTable, ListenEventsTeachListenerOwners) {
   LiveTable t;
-  auto l = tcp(EventKind::listen, "0.0.0.0", 9000, "0.0.0.0", 0, 40, "srv", "bind", 10);
+  auto l = tcp(EventKind::listen, "0.0.0.0", 9000, "0.0.0.0", 0, 40, "srv", Attribution::bind, 10);
   EXPECT_EQ(t.apply(l), nullptr);
   ASSERT_EQ(t.traced_listeners().size(), 1u);
-  auto cl = tcp(EventKind::close, "127.0.0.1", 9000, "127.0.0.1", 50001, 0, "", "", 20);
+  auto cl = tcp(EventKind::close, "127.0.0.1", 9000, "127.0.0.1", 50001, 0, "", Attribution::none, 20);
   const Flow* f = t.apply(cl);
   EXPECT_EQ(f->pid, 40);
-  EXPECT_EQ(f->attribution, "listener");
+  EXPECT_EQ(f->attribution, Attribution::listener);
 }
 
 TEST(LiveTable, ExecRenamesLiveFlowsExitKeepsThem) {
   LiveTable t;
-  t.apply(tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "sh", "connect", 1));
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "sh", Attribution::connect, 1));
   TraceEvent ex;
   ex.kind = EventKind::exec;
   ex.pid = 10;
@@ -199,7 +225,7 @@ TEST(LiveTable, ExecRenamesLiveFlowsExitKeepsThem) {
   EXPECT_TRUE(t.processes().at(10).exited);
   // The kernel closes the socket later, with no process around.
   const Flow* f =
-      t.apply(tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "sh", "connect", 9));
+      t.apply(tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "sh", Attribution::connect, 9));
   EXPECT_EQ(f->pid, 10);
   EXPECT_EQ(f->comm, "curl");
 }
@@ -211,18 +237,18 @@ TEST(LiveTable, UdpFlowsAreOnePerSocketWhoeverOwnsIt) {
   u.time = 10;
   u.start = 10;
   u.sk = 77;  // the socket's cookie
-  u.proto = "udp";
-  u.family = "ipv4";
+  u.proto = Proto::udp;
+  u.family = Family::ipv4;
   u.local = {"0.0.0.0", 5353};
   u.remote = {"127.0.0.1", 53};
   u.netns = kNs;
   u.pid = 5;
   u.comm = "dig";
-  u.attribution = "udp_send";
+  u.attribution = Attribution::udp_send;
   const Flow* f = t.apply(u);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->packets, 1u);
-  EXPECT_EQ(f->direction, "outbound");
+  EXPECT_EQ(f->direction, Direction::outbound);
   u.sk = 78;  // another socket, same tuple: another flow
   u.pid = 6;
   t.apply(u);
@@ -230,14 +256,14 @@ TEST(LiveTable, UdpFlowsAreOnePerSocketWhoeverOwnsIt) {
 
   UdpCount c;
   c.key.sock = 77;
-  c.key.proto = "udp";
+  c.key.proto = Proto::udp;
   c.key.local = {"0.0.0.0", 5353};
   c.key.remote = {"127.0.0.1", 53};
   c.pid = 5;
   c.netns = kNs;
-  c.family = "ipv4";
+  c.family = Family::ipv4;
   c.comm = "dig";
-  c.attribution = "udp_send";
+  c.attribution = Attribution::udp_send;
   c.first_seen = 10;
   c.last_seen = 90;
   c.sent = 3;
@@ -257,10 +283,10 @@ TEST(LiveTable, UdpToASocketOlderThanTheTraceTakesTheScanOwner) {
   LiveTable t;
   ScanResult scan;
   Socket s;
-  s.proto = "udp";
-  s.family = "ipv4";
+  s.proto = Proto::udp;
+  s.family = Family::ipv4;
   s.local = {"127.0.0.1", 5353};
-  s.state = "UNCONN";
+  s.state = SockState::unconn;
   s.netns = kNs;
   s.cookie = 4242;
   s.owners.push_back({700, "dnsmasq", 4});
@@ -272,28 +298,28 @@ TEST(LiveTable, UdpToASocketOlderThanTheTraceTakesTheScanOwner) {
   q.time = 10;
   q.start = 10;
   q.sk = 4242;
-  q.proto = "udp";
-  q.family = "ipv4";
+  q.proto = Proto::udp;
+  q.family = Family::ipv4;
   q.local = {"127.0.0.1", 5353};
   q.remote = {"127.0.0.1", 40000};
-  q.attribution = "udp_recv";  // pid 0, netns 0: no owner known in the kernel
+  q.attribution = Attribution::udp_recv;  // pid 0, netns 0: no owner known in the kernel
   const Flow* f = t.apply(q);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->pid, 700);
   EXPECT_EQ(f->comm, "dnsmasq");
   EXPECT_EQ(f->netns, kNs);
-  EXPECT_EQ(f->attribution, "scan");
-  EXPECT_EQ(f->direction, "inbound");
+  EXPECT_EQ(f->attribution, Attribution::scan);
+  EXPECT_EQ(f->direction, Direction::inbound);
 
   UdpCount reply;  // the kernel learnt the owner at its recvmsg: one flow still
   reply.key.sock = 4242;
-  reply.key.proto = "udp";
+  reply.key.proto = Proto::udp;
   reply.key.local = q.local;
   reply.key.remote = q.remote;
   reply.pid = 700;
   reply.netns = kNs;
   reply.comm = "dnsmasq";
-  reply.attribution = "udp_recv";
+  reply.attribution = Attribution::udp_recv;
   reply.first_seen = 10;
   reply.last_seen = 20;
   reply.sent = 1;
@@ -308,7 +334,7 @@ TEST(LiveTable, UdpToASocketOlderThanTheTraceTakesTheScanOwner) {
   q.remote = {"127.0.0.1", 40001};
   f = t.apply(q);
   ASSERT_TRUE(f);
-  EXPECT_EQ(f->attribution, "unknown");
+  EXPECT_EQ(f->attribution, Attribution::unknown);
   UdpCount later = reply;
   later.key.sock = 999;
   later.key.remote = q.remote;
@@ -318,7 +344,7 @@ TEST(LiveTable, UdpToASocketOlderThanTheTraceTakesTheScanOwner) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->pid, 701);
   EXPECT_EQ(f->netns, kNs);
-  EXPECT_EQ(f->attribution, "udp_recv");
+  EXPECT_EQ(f->attribution, Attribution::udp_recv);
   EXPECT_EQ(t.live_count(), 2u);
 }
 
@@ -331,25 +357,25 @@ TEST(LiveTable, ConnectedUdpServerIsInbound) {
   c.time = 10;
   c.start = 10;
   c.sk = 5;
-  c.proto = "udp";
-  c.family = "ipv4";
+  c.proto = Proto::udp;
+  c.family = Family::ipv4;
   c.local = {"127.0.0.1", 5201};
   c.remote = {"127.0.0.1", 40000};
   c.netns = kNs;
   c.pid = 9;
   c.comm = "iperf3";
-  c.attribution = "connect";
+  c.attribution = Attribution::connect;
   c.inbound = true;
   const Flow* f = t.apply(c);
   ASSERT_TRUE(f);
-  EXPECT_EQ(f->direction, "inbound");
+  EXPECT_EQ(f->direction, Direction::inbound);
   c.inbound = false;
   c.sk = 6;
   c.local.port = 40001;
   c.remote.port = 5201;
   f = t.apply(c);
   ASSERT_TRUE(f);
-  EXPECT_EQ(f->direction, "outbound");
+  EXPECT_EQ(f->direction, Direction::outbound);
 }
 
 // PostgreSQL: the postmaster accepts, forks a backend, closes its copy; the backend serves
@@ -360,33 +386,33 @@ TEST(LiveTable, HandedOffConnectionEndsOnTheProcessThatServedIt) {
     t.set_streaming(streaming);
     if (streaming) {
       auto a = tcp(EventKind::accept, "127.0.0.1", 5432, "127.0.0.1", 40000, 300, "postgres",
-                   "accept", 1000);
+                   Attribution::accept, 1000);
       a.start = 900;
       ASSERT_TRUE(t.apply(a));
     }
     auto cl = tcp(EventKind::close, "127.0.0.1", 5432, "127.0.0.1", 40000, 301, "postgres",
-                  "handoff", 2000);
+                  Attribution::handoff, 2000);
     cl.start = 900;
     cl.prev_pid = 300;
     cl.prev_comm = "postgres";
-    cl.prev_attribution = "accept";
+    cl.prev_attribution = Attribution::accept;
     const Flow* f = t.apply(cl);
     ASSERT_TRUE(f) << streaming;
     EXPECT_EQ(f->pid, 301) << streaming;
-    EXPECT_EQ(f->attribution, "handoff") << streaming;
-    EXPECT_EQ(f->direction, "inbound") << streaming;
+    EXPECT_EQ(f->attribution, Attribution::handoff) << streaming;
+    EXPECT_EQ(f->direction, Direction::inbound) << streaming;
     ASSERT_TRUE(f->handed_from) << streaming;
     EXPECT_EQ(f->handed_from->pid, 300) << streaming;
-    EXPECT_EQ(f->state, "CLOSED") << streaming;
+    EXPECT_EQ(f->state, SockState::closed) << streaming;
     EXPECT_EQ(*f->duration_ns, 1100) << streaming;
   }
 }
 
 TEST(LiveTable, BoundedAndCountsWhatItRefused) {
   LiveTable t(2);
-  t.apply(tcp(EventKind::connect, "127.0.0.1", 1, "127.0.0.1", 80, 1, "a", "connect", 1));
-  t.apply(tcp(EventKind::connect, "127.0.0.1", 2, "127.0.0.1", 80, 1, "a", "connect", 1));
-  EXPECT_EQ(t.apply(tcp(EventKind::connect, "127.0.0.1", 3, "127.0.0.1", 80, 1, "a", "connect", 1)),
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 1, "127.0.0.1", 80, 1, "a", Attribution::connect, 1));
+  t.apply(tcp(EventKind::connect, "127.0.0.1", 2, "127.0.0.1", 80, 1, "a", Attribution::connect, 1));
+  EXPECT_EQ(t.apply(tcp(EventKind::connect, "127.0.0.1", 3, "127.0.0.1", 80, 1, "a", Attribution::connect, 1)),
             nullptr);
   EXPECT_EQ(t.refused(), 1u);
   EXPECT_EQ(t.live_count(), 2u);
@@ -410,7 +436,7 @@ TEST(LiveTable, ProcessesWithoutFlowsAreForgottenAtExit) {
 
 TEST(LiveTable, RepeatedKernelReportAfterCloseDoesNotReopenTheFlow) {
   LiveTable t;
-  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", Attribution::connect, 2000);
   c.start = 1000;
   c.sk = 0xffff0001;
   auto x = c;
@@ -439,7 +465,7 @@ TEST(LiveTable, ACloseWithAnotherStartEndsTheOpenFlowOfItsFourTupleAndCountsIt) 
   // A capture gets no connect events: the old connection (its close never reported) shows up
   // as a stale record's connect, the next one on the same 4-tuple only as its close.
   LiveTable t;
-  auto stale = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+  auto stale = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", Attribution::connect, 2000);
   stale.start = 1000;
   stale.sk = 0xffff0001;
   ASSERT_TRUE(t.apply(stale));
@@ -474,7 +500,7 @@ TEST(LiveTable, NewConnectionOnAFourTupleStillOpenEndsTheOldOneAndCountsIt) {
   // The kernel never reported the first connection's close; the next connection on the same
   // 4-tuple (another start) must not merge into it.
   LiveTable t;
-  auto c1 = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+  auto c1 = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", Attribution::connect, 2000);
   c1.start = 1000;
   c1.sk = 0xffff0001;
   ASSERT_TRUE(t.apply(c1));
@@ -494,7 +520,7 @@ TEST(LiveTable, NewConnectionOnAFourTupleStillOpenEndsTheOldOneAndCountsIt) {
   auto flows = t.flows();
   ASSERT_EQ(flows.size(), 2u);
   EXPECT_EQ(flows[0].first_seen, 1000);
-  EXPECT_EQ(flows[0].state, "CLOSED");
+  EXPECT_EQ(flows[0].state, SockState::closed);
   EXPECT_FALSE(flows[0].duration_ns);  // when it ended is unknown
   auto x2 = c2;
   x2.kind = EventKind::close;
@@ -518,7 +544,7 @@ TEST(LiveTable, StreamingForgetsExitedProcessesOnceTheirFlowsClosed) {
   for (bool streaming : {false, true}) {
     LiveTable t;
     t.set_streaming(streaming);
-    auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", "connect", 2000);
+    auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "curl", Attribution::connect, 2000);
     c.start = 1000;
     ASSERT_TRUE(t.apply(c));
     TraceEvent exit_ev;
@@ -547,7 +573,7 @@ TEST(LiveTable, StreamingForgetsExitedProcessesOnceTheirFlowsClosed) {
 // keeps its name through the new process's exec, and the pid's details are the new one's.
 TEST(LiveTable, ReusedPidDoesNotInheritAnotherProcessesFlows) {
   LiveTable t;
-  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "alpha", "connect", 100);
+  auto c = tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "alpha", Attribution::connect, 100);
   c.start = 100;
   ASSERT_TRUE(t.apply(c));
   TraceEvent gone;
@@ -568,7 +594,7 @@ TEST(LiveTable, ReusedPidDoesNotInheritAnotherProcessesFlows) {
   ex.comm = "beta";
   ex.time = 210;
   t.apply(ex);
-  auto n = tcp(EventKind::connect, "127.0.0.1", 40001, "127.0.0.1", 80, 10, "beta", "connect", 300);
+  auto n = tcp(EventKind::connect, "127.0.0.1", 40001, "127.0.0.1", 80, 10, "beta", Attribution::connect, 300);
   n.start = 300;
   ASSERT_TRUE(t.apply(n));
 
@@ -583,7 +609,7 @@ TEST(LiveTable, ReusedPidDoesNotInheritAnotherProcessesFlows) {
   EXPECT_EQ(t.pids_reused(), 1u);
 
   // The old flow's close, reported with the pid but no process behind it, keeps the old name.
-  auto x = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "alpha", "connect", 400);
+  auto x = tcp(EventKind::close, "127.0.0.1", 40000, "127.0.0.1", 80, 10, "alpha", Attribution::connect, 400);
   x.start = 100;
   const Flow* f = t.apply(x);
   ASSERT_TRUE(f);
@@ -597,7 +623,7 @@ TEST(LiveTable, ServedProcessExitingBeforeTheCloseKeepsTheFlow) {
     LiveTable t;
     t.set_streaming(streaming);
     auto a = tcp(EventKind::accept, "127.0.0.1", 5432, "127.0.0.1", 40000, 300, "postmaster",
-                 "accept", 1000);
+                 Attribution::accept, 1000);
     a.start = 900;
     ASSERT_TRUE(t.apply(a));
     TraceEvent fork;
@@ -613,16 +639,16 @@ TEST(LiveTable, ServedProcessExitingBeforeTheCloseKeepsTheFlow) {
     gone.time = 1900;
     t.apply(gone);
     auto cl = tcp(EventKind::close, "127.0.0.1", 5432, "127.0.0.1", 40000, 301, "backend",
-                  "handoff", 2000);
+                  Attribution::handoff, 2000);
     cl.start = 900;
     cl.prev_pid = 300;
     cl.prev_comm = "postmaster";
-    cl.prev_attribution = "accept";
+    cl.prev_attribution = Attribution::accept;
     const Flow* f = t.apply(cl);
     ASSERT_TRUE(f) << streaming;
     EXPECT_EQ(f->pid, 301) << streaming;
     EXPECT_EQ(f->comm, "backend") << streaming;
-    EXPECT_EQ(f->attribution, "handoff") << streaming;
+    EXPECT_EQ(f->attribution, Attribution::handoff) << streaming;
     ASSERT_TRUE(f->handed_from) << streaming;
     EXPECT_EQ(f->handed_from->pid, 300) << streaming;
     EXPECT_EQ(f->handed_from->comm, "postmaster") << streaming;
@@ -641,26 +667,26 @@ TEST(LiveTable, FlowsCarryTheirOwnersServiceAndAGoneChildItsParents) {
     // 301: gone before /proc could be read, cgroup unknown.
   };
   auto a = tcp(EventKind::accept, "127.0.0.1", 5432, "127.0.0.1", 40000, 300, "postgres",
-               "accept", 1000);
+               Attribution::accept, 1000);
   const Flow* f = t.apply(a);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->service, "postgresql.service");
   f = t.apply(tcp(EventKind::connect, "127.0.0.1", 40000, "127.0.0.1", 5432, 10, "psql",
-                  "connect", 1000));
+                  Attribution::connect, 1000));
   ASSERT_TRUE(f);
   EXPECT_EQ(f->service, "session-2.scope");
   auto cl = tcp(EventKind::close, "127.0.0.1", 5432, "127.0.0.1", 40000, 301, "postgres",
-                "handoff", 2000);
+                Attribution::handoff, 2000);
   cl.prev_pid = 300;
   cl.prev_comm = "postgres";
-  cl.prev_attribution = "accept";
+  cl.prev_attribution = Attribution::accept;
   cl.ppid = 300;
   f = t.apply(cl);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->pid, 301);
   EXPECT_EQ(f->service, "postgresql.service");
   // No cgroup and no known parent: no service.
-  f = t.apply(tcp(EventKind::connect, "127.0.0.1", 40001, "127.0.0.1", 80, 77, "curl", "connect",
+  f = t.apply(tcp(EventKind::connect, "127.0.0.1", 40001, "127.0.0.1", 80, 77, "curl", Attribution::connect,
                   3000));
   ASSERT_TRUE(f);
   EXPECT_EQ(f->service, "");

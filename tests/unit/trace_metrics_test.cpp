@@ -9,7 +9,7 @@ using namespace netviz;
 
 namespace {
 
-Flow flow(const std::string& comm, const std::string& remote, const std::string& proto = "tcp") {
+Flow flow(const std::string& comm, const std::string& remote, Proto proto = Proto::tcp) {
   Flow f;
   f.proto = proto;
   f.comm = comm;
@@ -29,7 +29,7 @@ TEST(TraceMetrics, FlowsByCommRemoteProtoAndRunCounters) {
   m.flow(flow("curl", "10.0.0.1"));
   m.flow(flow("curl", "10.0.0.1"));
   m.flow(flow("curl", "10.0.0.2"));
-  m.flow(flow("dig", "10.0.0.53", "udp"));
+  m.flow(flow("dig", "10.0.0.53", Proto::udp));
   m.flow(flow("nc", ""));
   Stats st;
   st.counters = {{"events", 40},       {"flows_traced", 5}, {"missed_hook_runs", 2},

@@ -33,8 +33,8 @@ TEST(TraceUnix, RecordIsOneOutboundFlowWithItsPeer) {
   const char path[] = "/run/postgresql/.s.PGSQL.5432";  // the kernel keeps its NUL
   nv_unix_conn c = record(path, sizeof path);
   TraceEvent open = d.unix_connection(77, c, EventKind::connect, 1'500'000'000);
-  EXPECT_EQ(open.proto, "unix");
-  EXPECT_EQ(open.family, "unix");
+  EXPECT_EQ(open.proto, Proto::unix);
+  EXPECT_EQ(open.family, Family::unix);
   EXPECT_EQ(open.remote.addr, "/run/postgresql/.s.PGSQL.5432");
   EXPECT_EQ(open.pid, 10);
   EXPECT_EQ(open.comm, "psql");
@@ -46,8 +46,8 @@ TEST(TraceUnix, RecordIsOneOutboundFlowWithItsPeer) {
   ASSERT_NE(t.apply(open), nullptr);
   const Flow* f = t.apply(d.unix_connection(77, c, EventKind::close, 3'000'000'000));
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->direction, "outbound");
-  EXPECT_EQ(f->state, "CLOSED");
+  EXPECT_EQ(f->direction, Direction::outbound);
+  EXPECT_EQ(f->state, SockState::closed);
   EXPECT_EQ(f->duration_ns, 2'000'000'000);
   ASSERT_TRUE(f->peer.has_value());
   EXPECT_EQ(f->peer->pid, 20);

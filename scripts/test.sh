@@ -33,13 +33,8 @@ if [[ $full == true ]]; then
   echo "test.sh: sanitizer build (ASan+UBSan) in build-asan/"
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNETVIZ_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$(nproc)" >/dev/null
-  # The browser test is left to the normal build: the live page renders each picture in a
-  # child forked from the multi-threaded server, and the sanitizer's allocator is not
-  # fork-safe, so a child forked while another request allocates can hang until the render
-  # timeout (measured: 1 of 5 concurrent renders answered 413 after --render-timeout).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_ctest --test-dir build-asan --output-on-failure -E '^e2e[.]stitch_serve_browser$' \
-    "${labels[@]}" "$@"
+    run_ctest --test-dir build-asan --output-on-failure "${labels[@]}" "$@"
   echo "test.sh: fuzzing each parser for ${NETVIZ_FUZZ_SECONDS:-20}s"
   bash scripts/fuzz.sh "${NETVIZ_FUZZ_SECONDS:-20}"
 fi

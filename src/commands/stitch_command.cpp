@@ -1,10 +1,12 @@
 #include "commands/stitch_command.h"
 
 #include <iostream>
+#include <optional>
 
 #include "commands/follow.h"
 #include "commands/graph_output.h"
 #include "stitch/render_graph.h"
+#include "stitch/render_worker.h"
 #include "commands/subscribe_command.h"
 #include "stitch/input_reader.h"
 #include "util/error.h"
@@ -48,6 +50,12 @@ int run_stitch(const StitchOptions& o, std::ostream& out, std::ostream& err) {
   if (!o.subscribe.empty()) {
     if (o.every < 0) throw Error("--every: expected a number of seconds >= 0");
     if (o.every > 0 && (!o.follow || o.output.empty())) throw Error("--every: needs --follow and -o FILE");
+    // The NATS client's threads run while pictures are drawn: they are drawn by a worker
+    // forked now, while the process has one thread (render_worker.h).
+    std::optional<RenderWorker> worker;
+    if (o.format == StitchFormat::svg || o.format == StitchFormat::png ||
+        o.format == StitchFormat::pdf)
+      worker.emplace();
     return run_subscribe(o, out, err);
   }
   if (o.skew < 0) throw Error("--skew: expected a number of seconds >= 0");

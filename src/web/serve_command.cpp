@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <list>
+#include <mutex>
 #include <ostream>
 #include <sstream>
 #include <thread>
 
 #include "stitch/graph_sinks.h"
 #include "stitch/render_graph.h"
+#include "stitch/render_worker.h"
 #include "commands/graph_output.h"
 #include "commands/stitch_command.h"
 #include "commands/subscribe_command.h"
@@ -83,6 +85,9 @@ int run_serve(const StitchOptions& o, const ServeOptions& s, std::ostream& err) 
   if (s.metrics_max_series == 0) throw Error("--metrics-max-series: expected a number > 0");
   RenderLayout layout = parse_layout(o.layout);
   ListenAddress hp = parse_listen_address("--serve", s.address);
+  // Before the HTTP server's and the inputs' threads: render_worker.h says why.
+  RenderWorker render_worker;
+  std::once_flag worker_lost_said;
 
   LiveGraph live(graph_options(o));
   GraphMetrics metrics(s.metrics_max_series);
@@ -177,6 +182,13 @@ int run_serve(const StitchOptions& o, const ServeOptions& s, std::ostream& err) 
           } catch (const RenderTimeout& e) {
             status = 413;
             body = std::string("too large to draw in time: ") + e.what();
+          } catch (const RenderWorkerLost& e) {
+            status = 500;
+            body = e.what();
+            std::call_once(worker_lost_said, [&] {
+              err << "netviz-stitch: " << e.what() << "\n";
+              err.flush();
+            });
           } catch (const std::exception& e) {
             status = 500;
             body = e.what();

@@ -7,7 +7,8 @@
 #   - nats-server killed with -9 in the middle of the traffic and restarted on its storage;
 #   - a --follow --durable stitcher killed with -9 and restarted with the same name;
 #   - the subscribed graph equals the file-based stitch of the same streams, and every
-#     host's stream reached NATS once: as many lines as its stdout, none twice;
+#     host's stream reached NATS once: as many lines as its stdout, none twice; its SVG is
+#     drawn;
 #   - a wrong URL and refused credentials: one line, exit 2, before any tracing.
 set -euo pipefail
 . "$(dirname "$0")/lib/bridged_hosts.sh"
@@ -203,6 +204,11 @@ sleep 0.5
   fail "file-based stitch failed"
 "$NETVIZ_STITCH" --subscribe "$url" --format json -v -o "$tmp/nats.json" 2>"$tmp/stitch-nats.log" ||
   fail "netviz-stitch --subscribe failed"
+# A picture of the subscribed graph, drawn while the NATS client's threads run (by the
+# render worker forked before them).
+"$NETVIZ_STITCH" --subscribe "$url" --format svg -o "$tmp/nats.svg" 2>"$tmp/stitch-svg.log" ||
+  fail "netviz-stitch --subscribe --format svg failed"
+grep -q '</svg>' "$tmp/nats.svg" || fail "no SVG from --subscribe: $(head -c 200 "$tmp/nats.svg")"
 
 python3 - "$tmp" <<'PY'
 import glob, json, re, sys

@@ -239,15 +239,15 @@ size_t NatBook::sweep(Clock::time_point now, Clock::duration max_age, size_t max
     auto cut = added.begin() + static_cast<std::ptrdiff_t>(by_tuple_.size() - max_entries);
     std::nth_element(added.begin(), cut, added.end());
     Clock::time_point keep_from = *cut;
-    oldest_ = Clock::time_point::max();
-    for (auto it = by_tuple_.begin(); it != by_tuple_.end();) {
-      if (by_tuple_.size() > max_entries && it->second.added <= keep_from) {
-        it = by_tuple_.erase(it);
-      } else {
-        oldest_ = std::min(oldest_, it->second.added);
-        ++it;
+    // Older than the cut first, then as many made at the cut's time as the bound needs.
+    for (bool ties : {false, true})
+      for (auto it = by_tuple_.begin(); it != by_tuple_.end() && by_tuple_.size() > max_entries;) {
+        if (it->second.added < keep_from || (ties && it->second.added == keep_from))
+          it = by_tuple_.erase(it);
+        else
+          ++it;
       }
-    }
+    oldest_ = keep_from;
   }
   size_t dropped = before - by_tuple_.size();
   evicted_ += dropped;

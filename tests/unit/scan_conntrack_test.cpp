@@ -110,16 +110,20 @@ TEST(NatBook, SweepKeepsTheNewestWithinTheBound) {
   using namespace std::chrono_literals;
   NatBook b;
   auto t0 = NatBook::Clock::time_point{} + 1h;
-  // SNAT: one entry (the client's view) per connection, one a second.
+  // SNAT, one connection a second: two entries each (the client's view, and the server's,
+  // which knows the client by its translated source).
   for (uint16_t i = 0; i < 10; ++i)
     b.add(7, 6, {"10.0.0.2", "10.0.0.1", uint16_t(40000 + i), 80},
           {"10.0.0.1", "10.0.0.3", 80, uint16_t(1024 + i)}, t0 + i * 1s);
-  ASSERT_EQ(b.size(), 10u);
-  // All held and young, but over the bound of 4: the six oldest go, held or not.
-  for (uint16_t i = 0; i < 10; ++i) b.keep(flow("tcp", {"10.0.0.2", uint16_t(40000 + i)}, {"10.0.0.1", 80}));
-  EXPECT_EQ(b.sweep(t0 + 10s, 30s, 4), 6u);
-  EXPECT_EQ(b.size(), 4u);
+  ASSERT_EQ(b.size(), 20u);
+  // All held and young, but over the bound of 8: the six oldest connections' go, held or not.
+  for (uint16_t i = 0; i < 10; ++i)
+    b.keep(flow("tcp", {"10.0.0.2", uint16_t(40000 + i)}, {"10.0.0.1", 80}));
+  EXPECT_EQ(b.sweep(t0 + 10s, 30s, 8), 12u);
+  EXPECT_EQ(b.size(), 8u);
   EXPECT_FALSE(b.find(flow("tcp", {"10.0.0.2", 40005}, {"10.0.0.1", 80})));
+  EXPECT_FALSE(b.find(flow("tcp", {"10.0.0.1", 80}, {"10.0.0.3", 1029})));
   EXPECT_TRUE(b.find(flow("tcp", {"10.0.0.2", 40006}, {"10.0.0.1", 80})));
-  EXPECT_EQ(b.evicted(), 6u);
+  EXPECT_TRUE(b.find(flow("tcp", {"10.0.0.1", 80}, {"10.0.0.3", 1030})));
+  EXPECT_EQ(b.evicted(), 12u);
 }

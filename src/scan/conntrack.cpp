@@ -51,6 +51,23 @@ void keep_only_translated(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
 }
 
+// Whether one NFT_MSG_NEWCHAIN message of a chain dump is a chain of type nat.
+bool nat_chain(const nlmsghdr* h) {
+  int left = static_cast<int>(h->nlmsg_len) - NLMSG_SPACE(sizeof(nfgenmsg));
+  auto* a = reinterpret_cast<const nlattr*>(static_cast<const char*>(NLMSG_DATA(h)) +
+                                            NLMSG_ALIGN(sizeof(nfgenmsg)));
+  while (left >= static_cast<int>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
+         a->nla_len <= left) {
+    if ((a->nla_type & NLA_TYPE_MASK) == NFTA_CHAIN_TYPE) {
+      std::string_view v(reinterpret_cast<const char*>(a) + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
+      return v.substr(0, v.find('\0')) == "nat";
+    }
+    left -= NLA_ALIGN(a->nla_len);
+    a = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(a) + NLA_ALIGN(a->nla_len));
+  }
+  return false;
+}
+
 // Whether the calling thread's namespace has an nftables chain of type nat (iptables-nft's
 // nat table included): 1 yes, 0 no, -1 cannot tell.
 int nft_nat_chain() {
@@ -89,18 +106,7 @@ int nft_nat_chain() {
           done = true;
           break;
         }
-        int alen = static_cast<int>(h->nlmsg_len) - NLMSG_SPACE(sizeof(nfgenmsg));
-        auto* a = reinterpret_cast<nlattr*>(static_cast<char*>(NLMSG_DATA(h)) +
-                                            NLMSG_ALIGN(sizeof(nfgenmsg)));
-        while (alen >= static_cast<int>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
-               a->nla_len <= alen) {
-          if ((a->nla_type & NLA_TYPE_MASK) == NFTA_CHAIN_TYPE) {
-            std::string_view v(reinterpret_cast<char*>(a) + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
-            if (v.substr(0, v.find('\0')) == "nat") seen = 1;
-          }
-          alen -= NLA_ALIGN(a->nla_len);
-          a = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(a) + NLA_ALIGN(a->nla_len));
-        }
+        if (nat_chain(h)) seen = 1;
       }
     }
   }

@@ -102,7 +102,8 @@ int nft_nat_chain() {
         if (h->nlmsg_type == NLMSG_ERROR) {
           int err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
           // No nf_tables in this kernel: no nftables NAT either.
-          if (err == 0 || err == EOPNOTSUPP || err == EPROTONOSUPPORT || err == ENOENT) found = seen;
+          if (err == 0 || err == EOPNOTSUPP || err == EPROTONOSUPPORT || err == ENOENT)
+            found = seen;
           done = true;
           break;
         }
@@ -116,7 +117,8 @@ int nft_nat_chain() {
 
 // Whether a legacy iptables nat table exists in the calling thread's namespace.
 bool legacy_nat_table() {
-  for (const char* f : {"/proc/thread-self/net/ip_tables_names", "/proc/thread-self/net/ip6_tables_names"}) {
+  for (const char* f :
+       {"/proc/thread-self/net/ip_tables_names", "/proc/thread-self/net/ip6_tables_names"}) {
     std::ifstream in(f);
     for (std::string line; std::getline(in, line);)
       if (line == "nat") return true;

@@ -177,7 +177,8 @@ int local_port(int fd) {
 double cpu_s(int who) {
   rusage ru{};
   getrusage(who, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 void done(const Args& a, long conns, long errors, double start) {

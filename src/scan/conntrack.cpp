@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <string_view>
 
@@ -130,6 +131,22 @@ bool legacy_nat_table() {
 // events would all be dropped by the socket filter, after the kernel built them. When it
 // cannot tell, it says yes.
 bool nat_possible() { return legacy_nat_table() || nft_nat_chain() != 0; }
+
+// Wall time as the tracer's events carry it: the monotonic clock plus the offset to the wall
+// clock taken once (at the start, like the decoder's), so a later step of the wall clock
+// cannot make a read look newer than the event it must follow.
+WallNs read_clock() {
+  static const int64_t offset = [] {
+    timespec real{}, mono{};
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    return (static_cast<int64_t>(real.tv_sec) - mono.tv_sec) * 1'000'000'000 +
+           (real.tv_nsec - mono.tv_nsec);
+  }();
+  timespec mono{};
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  return static_cast<int64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec + offset;
+}
 
 std::string addr_text(int family, const void* a) {
   char buf[INET6_ADDRSTRLEN] = "";
@@ -293,6 +310,7 @@ void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) 
   keep_only_translated(fd);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   w->h = events;
+  read_clock();  // its offset taken now, near the decoder's
   nfct_callback_register(events, NFCT_T_NEW, on_entry, w.get());
   watches_.push_back(std::move(w));
 }
@@ -300,6 +318,7 @@ void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) 
 // Non-blocking: reads until the socket is empty (EAGAIN) or the kernel had to drop entries
 // for want of room (ENOBUFS: counted, then read on).
 void NatBook::drain(Source& w) {
+  w.read_at = read_clock();
   while (nfct_catch(w.h) < 0 && errno == ENOBUFS) ++overflows_;
 }
 
@@ -307,9 +326,11 @@ void NatBook::poll() {
   for (auto& w : watches_) drain(*w);
 }
 
-void NatBook::poll(uint64_t netns) {
+void NatBook::poll(uint64_t netns, WallNs since) {
+  // The margin covers the two offsets' difference (taken microseconds apart at the start).
+  constexpr WallNs kMargin = 100'000;
   for (auto& w : watches_)
-    if (w->netns == netns) drain(*w);
+    if (w->netns == netns && w->read_at <= since + kMargin) drain(*w);
 }
 
 std::vector<std::string> NatBook::notes() const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/capture.h"
+#include "util/time.h"
 
 struct nfct_handle;
 
@@ -36,7 +37,9 @@ class NatBook {
   // Entries made since the last call, in every followed namespace (or only in `netns`);
   // never blocks.
   void poll();
-  void poll(uint64_t netns);
+  // Only when no read of the namespace began after `since` (an event's time: its entry was
+  // queued before it), so a batch of connections costs one read, not one each.
+  void poll(uint64_t netns, WallNs since);
   // Sets f.nat when conntrack translated f's tuple; other flows are left as they are.
   void apply(Flow& f) const;
   std::shared_ptr<const Nat> find(const Flow& f) const;  // nullptr: not translated
@@ -67,6 +70,7 @@ class NatBook {
     NatBook* book;
     uint64_t netns;
     nfct_handle* h = nullptr;  // the event subscription, when followed
+    WallNs read_at = 0;        // when the last read began
   };
 
  private:

@@ -213,7 +213,7 @@ void Session::emit_flow(const char* event, const Flow* f, WallNs time) {
   if (!f || !sink_ || !filter_.matches(*f)) return;
   // A stream's first line of a connection reads its namespace's new conntrack entries
   // first: the entry was made when the connection's first packet passed, before this line.
-  if (!capture_mode_ && f->remote && opens_flow(event)) nat_.poll(f->netns);
+  if (!capture_mode_ && f->remote && opens_flow(event)) nat_.poll(f->netns, time);
   if (auto nat = nat_.find(*f)) {
     Flow g = *f;
     g.nat = std::move(nat);

@@ -4,12 +4,25 @@
 #include <fcntl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/filter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+#include <fstream>
+#include <string_view>
 
 #include "util/canonical_addr.h"
+
+// libnfnetlink's copy of nfnetlink.h, included first, predates nf_tables' subsystem.
+#ifndef NFNL_SUBSYS_NFTABLES
+#define NFNL_SUBSYS_NFTABLES 10
+#endif
 
 namespace netviz {
 
@@ -37,6 +50,102 @@ void keep_only_translated(int fd) {
   };
   sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
   setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
+
+// Whether one NFT_MSG_NEWCHAIN message of a chain dump is a chain of type nat.
+bool nat_chain(const nlmsghdr* h) {
+  int left = static_cast<int>(h->nlmsg_len) - NLMSG_SPACE(sizeof(nfgenmsg));
+  auto* a = reinterpret_cast<const nlattr*>(static_cast<const char*>(NLMSG_DATA(h)) +
+                                            NLMSG_ALIGN(sizeof(nfgenmsg)));
+  while (left >= static_cast<int>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
+         a->nla_len <= left) {
+    if ((a->nla_type & NLA_TYPE_MASK) == NFTA_CHAIN_TYPE) {
+      std::string_view v(reinterpret_cast<const char*>(a) + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
+      return v.substr(0, v.find('\0')) == "nat";
+    }
+    left -= NLA_ALIGN(a->nla_len);
+    a = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(a) + NLA_ALIGN(a->nla_len));
+  }
+  return false;
+}
+
+// Whether the calling thread's namespace has an nftables chain of type nat (iptables-nft's
+// nat table included): 1 yes, 0 no, -1 cannot tell.
+int nft_nat_chain() {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) return -1;
+  struct {
+    nlmsghdr nh;
+    nfgenmsg g;
+  } req{};
+  req.nh.nlmsg_len = sizeof req;
+  req.nh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.nh.nlmsg_seq = 1;
+  req.g.nfgen_family = AF_UNSPEC;
+  req.g.version = NFNETLINK_V0;
+  int found = -1;
+  if (send(fd, &req, sizeof req, 0) == static_cast<ssize_t>(sizeof req)) {
+    std::vector<char> buf(64 << 10);
+    int seen = 0;
+    for (bool done = false; !done;) {
+      ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      int left = static_cast<int>(n);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left);
+           h = NLMSG_NEXT(h, left)) {
+        if (h->nlmsg_type == NLMSG_DONE) {
+          found = seen;
+          done = true;
+          break;
+        }
+        if (h->nlmsg_type == NLMSG_ERROR) {
+          int err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
+          // No nf_tables in this kernel: no nftables NAT either.
+          if (err == 0 || err == EOPNOTSUPP || err == EPROTONOSUPPORT || err == ENOENT)
+            found = seen;
+          done = true;
+          break;
+        }
+        if (nat_chain(h)) seen = 1;
+      }
+    }
+  }
+  close(fd);
+  return found;
+}
+
+// Whether a legacy iptables nat table exists in the calling thread's namespace.
+bool legacy_nat_table() {
+  for (const char* f :
+       {"/proc/thread-self/net/ip_tables_names", "/proc/thread-self/net/ip6_tables_names"}) {
+    std::ifstream in(f);
+    for (std::string line; std::getline(in, line);)
+      if (line == "nat") return true;
+  }
+  return false;
+}
+
+// Only NAT sets an entry's NAT status bits: without a nat table or chain the namespace's
+// events would all be dropped by the socket filter, after the kernel built them. When it
+// cannot tell, it says yes.
+bool nat_possible() { return legacy_nat_table() || nft_nat_chain() != 0; }
+
+// Wall time as the tracer's events carry it: the monotonic clock plus the offset to the wall
+// clock taken once (at the start, like the decoder's), so a later step of the wall clock
+// cannot make a read look newer than the event it must follow.
+WallNs read_clock() {
+  static const int64_t offset = [] {
+    timespec real{}, mono{};
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    return (static_cast<int64_t>(real.tv_sec) - mono.tv_sec) * 1'000'000'000 +
+           (real.tv_nsec - mono.tv_nsec);
+  }();
+  timespec mono{};
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  return static_cast<int64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec + offset;
 }
 
 std::string addr_text(int family, const void* a) {
@@ -98,20 +207,24 @@ NatBook::~NatBook() {
 // The socket that sent the original direction sees orig as (local, remote), and its peer knows
 // it by the reply's destination and source; the socket that answers sees the reply tuple, and
 // its peer knows it by the original destination and source.
-void NatBook::add(uint64_t netns, uint8_t l4, const Tuple& orig, const Tuple& reply) {
+void NatBook::add(uint64_t netns, uint8_t l4, const Tuple& orig, const Tuple& reply,
+                  Clock::time_point now) {
   Nat out{differs(reply.dst, reply.dport, orig.src, orig.sport),
           differs(reply.src, reply.sport, orig.dst, orig.dport)};
   if (out.local || out.remote)
-    by_tuple_[Key{netns, l4, orig.src, orig.dst, orig.sport, orig.dport}] =
-        std::make_shared<const Nat>(std::move(out));
+    put(Key{netns, l4, orig.src, orig.dst, orig.sport, orig.dport}, std::move(out), now);
   Nat in{differs(orig.dst, orig.dport, reply.src, reply.sport),
          differs(orig.src, orig.sport, reply.dst, reply.dport)};
   if (in.local || in.remote)
-    by_tuple_[Key{netns, l4, reply.src, reply.dst, reply.sport, reply.dport}] =
-        std::make_shared<const Nat>(std::move(in));
+    put(Key{netns, l4, reply.src, reply.dst, reply.sport, reply.dport}, std::move(in), now);
 }
 
-std::shared_ptr<const Nat> NatBook::find(const Flow& f) const {
+void NatBook::put(Key k, Nat n, Clock::time_point now) {
+  by_tuple_[std::move(k)] = Entry{std::make_shared<const Nat>(std::move(n)), now};
+  oldest_ = std::min(oldest_, now);
+}
+
+const NatBook::Entry* NatBook::lookup(const Flow& f) const {
   if (by_tuple_.empty() || !f.remote) return nullptr;
   uint8_t l4 = l4_of(f.proto);
   if (!l4) return nullptr;
@@ -119,7 +232,51 @@ std::shared_ptr<const Nat> NatBook::find(const Flow& f) const {
         std::string(canonical_addr(f.remote->addr)), static_cast<uint16_t>(f.local.port),
         static_cast<uint16_t>(f.remote->port)};
   auto it = by_tuple_.find(k);
-  return it == by_tuple_.end() ? nullptr : it->second;
+  return it == by_tuple_.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<const Nat> NatBook::find(const Flow& f) const {
+  const Entry* e = lookup(f);
+  return e ? e->nat : nullptr;
+}
+
+void NatBook::keep(const Flow& f) {
+  if (const Entry* e = lookup(f)) const_cast<Entry*>(e)->kept = true;
+}
+
+size_t NatBook::sweep(Clock::time_point now, Clock::duration max_age, size_t max_entries) {
+  size_t before = by_tuple_.size();
+  oldest_ = Clock::time_point::max();
+  for (auto it = by_tuple_.begin(); it != by_tuple_.end();) {
+    if (!it->second.kept && now - it->second.added >= max_age) {
+      it = by_tuple_.erase(it);
+    } else {
+      it->second.kept = false;
+      oldest_ = std::min(oldest_, it->second.added);
+      ++it;
+    }
+  }
+  if (by_tuple_.size() > max_entries) {
+    // Over the bound even with what flows still hold: the oldest go, held or not.
+    std::vector<Clock::time_point> added;
+    added.reserve(by_tuple_.size());
+    for (const auto& [k, e] : by_tuple_) added.push_back(e.added);
+    auto cut = added.begin() + static_cast<std::ptrdiff_t>(by_tuple_.size() - max_entries);
+    std::nth_element(added.begin(), cut, added.end());
+    Clock::time_point keep_from = *cut;
+    // Older than the cut first, then as many made at the cut's time as the bound needs.
+    for (bool ties : {false, true})
+      for (auto it = by_tuple_.begin(); it != by_tuple_.end() && by_tuple_.size() > max_entries;) {
+        if (it->second.added < keep_from || (ties && it->second.added == keep_from))
+          it = by_tuple_.erase(it);
+        else
+          ++it;
+      }
+    oldest_ = keep_from;
+  }
+  size_t dropped = before - by_tuple_.size();
+  evicted_ += dropped;
+  return dropped;
 }
 
 void NatBook::apply(Flow& f) const {
@@ -137,6 +294,7 @@ void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) 
   nfct_callback_register(h, NFCT_T_ALL, on_entry, w.get());
   uint32_t family = AF_UNSPEC;
   // Subscribed before the dump, so an entry made in between is in one or the other.
+  follow = follow && nat_possible();
   nfct_handle* events = follow ? nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW) : nullptr;
   int rc = nfct_query(h, NFCT_Q_DUMP, &family);
   int err = errno;
@@ -152,6 +310,7 @@ void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) 
   keep_only_translated(fd);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   w->h = events;
+  read_clock();  // its offset taken now, near the decoder's
   nfct_callback_register(events, NFCT_T_NEW, on_entry, w.get());
   watches_.push_back(std::move(w));
 }
@@ -159,6 +318,7 @@ void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) 
 // Non-blocking: reads until the socket is empty (EAGAIN) or the kernel had to drop entries
 // for want of room (ENOBUFS: counted, then read on).
 void NatBook::drain(Source& w) {
+  w.read_at = read_clock();
   while (nfct_catch(w.h) < 0 && errno == ENOBUFS) ++overflows_;
 }
 
@@ -166,9 +326,11 @@ void NatBook::poll() {
   for (auto& w : watches_) drain(*w);
 }
 
-void NatBook::poll(uint64_t netns) {
+void NatBook::poll(uint64_t netns, WallNs since) {
+  // The margin covers the two offsets' difference (taken microseconds apart at the start).
+  constexpr WallNs kMargin = 100'000;
   for (auto& w : watches_)
-    if (w->netns == netns) drain(*w);
+    if (w->netns == netns && w->read_at <= since + kMargin) drain(*w);
 }
 
 std::vector<std::string> NatBook::notes() const {

@@ -3,6 +3,7 @@
 // for each translated connection, the tuple each end's socket sees and the addresses the
 // other end sees instead. Only translated entries are kept, so a host without NAT rules
 // costs one empty table.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "model/capture.h"
+#include "util/time.h"
 
 struct nfct_handle;
 
@@ -23,14 +25,21 @@ class NatBook {
   NatBook& operator=(const NatBook&) = delete;
   ~NatBook();
 
+  using Clock = std::chrono::steady_clock;
+
   // Called on a thread inside the namespace: reads its conntrack table, and with `follow`
   // keeps a socket subscribed to its new entries (poll() reads them later, from any thread
-  // and without privileges: the subscription is made here).
+  // and without privileges: the subscription is made here). Only a namespace with a NAT
+  // table or chain (iptables or nftables) is followed: a subscriber makes the kernel build
+  // an event for every connection it tracks, which a namespace without NAT rules is spared.
   void read_netns(uint64_t netns, const std::string& label, bool follow);
+  size_t followed() const { return watches_.size(); }
   // Entries made since the last call, in every followed namespace (or only in `netns`);
   // never blocks.
   void poll();
-  void poll(uint64_t netns);
+  // Only when no read of the namespace began after `since` (an event's time: its entry was
+  // queued before it), so a batch of connections costs one read, not one each.
+  void poll(uint64_t netns, WallNs since);
   // Sets f.nat when conntrack translated f's tuple; other flows are left as they are.
   void apply(Flow& f) const;
   std::shared_ptr<const Nat> find(const Flow& f) const;  // nullptr: not translated
@@ -44,12 +53,24 @@ class NatBook {
     std::string src, dst;
     uint16_t sport = 0, dport = 0;
   };
-  void add(uint64_t netns, uint8_t l4proto, const Tuple& orig, const Tuple& reply);
+  void add(uint64_t netns, uint8_t l4proto, const Tuple& orig, const Tuple& reply,
+           Clock::time_point now = Clock::now());
+
+  // Pruning, so that a long trace keeps a bounded table: keep(f) marks the translation of a
+  // flow still held; sweep() then drops every unmarked translation older than max_age, and
+  // the oldest ones beyond max_entries, clears the marks and returns how many it dropped.
+  void keep(const Flow& f);
+  size_t sweep(Clock::time_point now, Clock::duration max_age, size_t max_entries);
+  // Whether an entry is old enough for sweep() to look at it (the caller's marking is then
+  // worth its walk over the flows).
+  bool has_older_than(Clock::time_point t) const { return !by_tuple_.empty() && oldest_ <= t; }
+  uint64_t evicted() const { return evicted_; }
   // What a conntrack callback is handed: where its entries go.
   struct Source {
     NatBook* book;
     uint64_t netns;
     nfct_handle* h = nullptr;  // the event subscription, when followed
+    WallNs read_at = 0;        // when the last read began
   };
 
  private:
@@ -63,10 +84,19 @@ class NatBook {
   struct KeyHash {
     size_t operator()(const Key& k) const;
   };
+  struct Entry {
+    std::shared_ptr<const Nat> nat;
+    Clock::time_point added;
+    bool kept = false;
+  };
   void failed(const std::string& what, const std::string& label);
   void drain(Source& w);
+  void put(Key k, Nat n, Clock::time_point now);
+  const Entry* lookup(const Flow& f) const;
 
-  std::unordered_map<Key, std::shared_ptr<const Nat>, KeyHash> by_tuple_;
+  std::unordered_map<Key, Entry, KeyHash> by_tuple_;
+  Clock::time_point oldest_ = Clock::time_point::max();  // a lower bound of the entries' added
+  uint64_t evicted_ = 0;
   std::vector<std::unique_ptr<Source>> watches_;
   std::map<std::string, std::vector<std::string>> failures_;  // reason → namespaces
   uint64_t overflows_ = 0;

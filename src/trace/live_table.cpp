@@ -537,6 +537,11 @@ std::vector<const Flow*> LiveTable::seeded_live() const {
   return out;
 }
 
+void LiveTable::for_each_flow(const std::function<void(const Flow&)>& fn) const {
+  for (const auto& [k, r] : live_) fn(r.flow);
+  closed_.for_each(fn);
+}
+
 std::vector<Flow> LiveTable::flows() const {
   std::vector<std::pair<uint64_t, const Flow*>> live;
   live.reserve(live_.size());

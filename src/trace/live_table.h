@@ -76,6 +76,8 @@ class LiveTable {
 
   // Every flow kept: live ones and closed ones not yet pruned, in first-seen order.
   std::vector<Flow> flows() const;
+  // Every flow held, live and closed, without copying.
+  void for_each_flow(const std::function<void(const Flow&)>& fn) const;
   void prune_closed() { closed_.clear(); }
   // Streaming: nothing is written at the end, so a process that exited is forgotten once it
   // has no open flow, and traced listeners are not collected (a capture needs both).

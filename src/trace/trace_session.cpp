@@ -60,6 +60,12 @@ namespace {
 // How often the loop reads conntrack's new entries: often enough that the receive buffer
 // holds what a storm makes meanwhile, rarely enough to cost nothing per connection.
 constexpr auto kNatPoll = std::chrono::milliseconds(10);
+// A translation is needed while a flow of its tuple is held (its lines, or the capture at the
+// end); one no flow holds is dropped once this old (its flow's events have long come), and
+// the table never holds more than one per flow the table can hold.
+constexpr auto kNatKeep = std::chrono::seconds(30);
+constexpr auto kNatSweep = std::chrono::seconds(5);
+constexpr size_t kNatMaxEntries = 1'000'000;
 
 volatile sig_atomic_t g_stop = 0;
 
@@ -191,6 +197,8 @@ class Session {
   // read every kNatPoll in the loop (off the event path) and applied to flows as written.
   NatBook nat_;
   std::chrono::steady_clock::time_point nat_polled_{};
+  std::chrono::steady_clock::time_point nat_swept_{};
+  void sweep_nat(std::chrono::steady_clock::time_point now);
   size_t scan_flow_count_ = 0;
   size_t udp_flows_ = 0;
   bool capture_mode_ = false;
@@ -205,7 +213,7 @@ void Session::emit_flow(const char* event, const Flow* f, WallNs time) {
   if (!f || !sink_ || !filter_.matches(*f)) return;
   // A stream's first line of a connection reads its namespace's new conntrack entries
   // first: the entry was made when the connection's first packet passed, before this line.
-  if (!capture_mode_ && f->remote && opens_flow(event)) nat_.poll(f->netns);
+  if (!capture_mode_ && f->remote && opens_flow(event)) nat_.poll(f->netns, time);
   if (auto nat = nat_.find(*f)) {
     Flow g = *f;
     g.nat = std::move(nat);
@@ -557,6 +565,10 @@ bool Session::loop() {
       nat_.poll();
       nat_polled_ = t;
     }
+    if (t - nat_swept_ >= kNatSweep) {
+      sweep_nat(t);
+      nat_swept_ = t;
+    }
     int n = loader_->poll(wait_ms, on_raw_);
     if (n < 0 && n != -EINTR) throw Error("ring buffer poll failed: " + std::string(strerror(-n)));
     if (metrics_) {
@@ -586,6 +598,14 @@ bool Session::loop() {
     }
   }
   return true;
+}
+
+// Translations no flow holds any more go once kNatKeep old; the flows are walked only when
+// some translation is that old.
+void Session::sweep_nat(std::chrono::steady_clock::time_point now) {
+  if (!nat_.has_older_than(now - kNatKeep)) return;
+  table_.for_each_flow([this](const Flow& f) { nat_.keep(f); });
+  nat_.sweep(now, kNatKeep, kNatMaxEntries);
 }
 
 // What is left in the ring buffer, the connections still open, then the counters only the
@@ -673,6 +693,7 @@ Stats Session::collect_stats() const {
   // Closes the kernel never reported (no sock:inet_sock_set_state CLOSE reached any program)
   // are not events we dropped: counted apart, said on stderr, and the flows say so.
   st.counters["tcp_closes_not_reported"] = static_cast<int64_t>(table_.closes_not_reported());
+  if (nat_.evicted()) st.counters["nat_evicted"] = static_cast<int64_t>(nat_.evicted());
   uint64_t user_lost = undecodable_ + table_.refused();
   st.lost_events = kernel_lost + user_lost;
   if (publisher_) {

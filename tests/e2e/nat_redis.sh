@@ -82,6 +82,24 @@ for _ in $(seq 300); do grep -q "netviz-trace: tracing" "$tmp/trace-stream.log" 
 bench 10.77.0.100 6379
 bench 10.77.1.100 6379
 bench 10.77.0.1 6380
+
+# Only a namespace with NAT rules is subscribed to (a subscriber makes the kernel build an
+# event for every connection conntrack tracks): one where conntrack is on without NAT is not.
+pns=nvnat-p-$$
+ip netns add "$pns"
+rs_on_exit "ip netns del $pns"
+ip netns exec "$pns" iptables -A INPUT -m conntrack --ctstate INVALID -j DROP
+"$NETVIZ_TRACE" --netns "$pns" --duration 3 -o "$tmp/plain.json" 2>"$tmp/trace-plain.log" &
+plain_pid=$!
+rs_pids+=($plain_pid)
+for _ in $(seq 300); do grep -q "netviz-trace: tracing" "$tmp/trace-plain.log" && break; sleep 0.1; done
+grep -q "netviz-trace: tracing" "$tmp/trace-plain.log" || rs_fail "netviz-trace --netns $pns did not start"
+# NETLINK_NETFILTER (12) sockets bound to a group, in the namespace's own /proc/net/netlink.
+subscribed() { ip netns exec "$1" awk '$2 == 12 && $4 != "00000000"' /proc/net/netlink | wc -l; }
+rs_eq "conntrack subscriptions in a namespace without NAT rules" 0 "$(subscribed "$pns")"
+n_sub=$(subscribed "$cns")  # the client's two tracers (capture and stream)
+rs_eq "conntrack subscriptions in the client namespace, NAT rules" 2 "$n_sub"
+wait "$plain_pid" || rs_fail "netviz-trace --netns $pns exited with $?"
 stop_traces
 c=$tmp/client.json s=$tmp/server.json
 rs_check_lost "$c"

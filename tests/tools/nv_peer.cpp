@@ -7,7 +7,9 @@
 //   nv_peer accept pid=W rport=N                           server, with --print-ports
 //   nv_peer held pid=P count=N                             hold: all connections established
 //   nv_peer exec pid=P path=F                              tcp-client --exec, before exec
-//   nv_peer done mode=M pid=P connections=N errors=E elapsed=S rate=R
+//   nv_peer done mode=M pid=P connections=N errors=E elapsed=S rate=R cpu=C
+//     (C: the process's and its waited-for workers' user + system CPU seconds, softirq work
+//     done in its context included: what a tracer adds to the connections themselves)
 // Loopback or explicitly given addresses only; IPv4 and IPv6 ("::1").
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -171,10 +174,19 @@ int local_port(int fd) {
   return port_of(ss);
 }
 
+double cpu_s(int who) {
+  rusage ru{};
+  getrusage(who, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 void done(const Args& a, long conns, long errors, double start) {
   double el = now_s() - start;
-  std::printf("nv_peer done mode=%s pid=%d connections=%ld errors=%ld elapsed=%.6f rate=%.1f\n",
-              a.mode.c_str(), getpid(), conns, errors, el, el > 0 ? conns / el : 0.0);
+  std::printf(
+      "nv_peer done mode=%s pid=%d connections=%ld errors=%ld elapsed=%.6f rate=%.1f cpu=%.6f\n",
+      a.mode.c_str(), getpid(), conns, errors, el, el > 0 ? conns / el : 0.0,
+      cpu_s(RUSAGE_SELF) + cpu_s(RUSAGE_CHILDREN));
   std::fflush(stdout);
 }
 

@@ -68,3 +68,62 @@ TEST(NatBook, UntranslatedEntriesAreNotKept) {
   EXPECT_FALSE(f.nat);
   EXPECT_TRUE(b.notes().empty());
 }
+
+TEST(NatBook, SweepDropsOldTranslationsNoFlowHolds) {
+  using namespace std::chrono_literals;
+  NatBook b;
+  auto t0 = NatBook::Clock::time_point{} + 1h;
+  // Two DNATed connections at t0 (two entries each: client and server view), one at t0 + 20 s.
+  b.add(7, 6, {"10.0.0.2", "10.0.0.100", 40000, 80}, {"10.0.0.1", "10.0.0.2", 80, 40000}, t0);
+  b.add(7, 6, {"10.0.0.2", "10.0.0.100", 40001, 80}, {"10.0.0.1", "10.0.0.2", 80, 40001}, t0);
+  b.add(7, 6, {"10.0.0.2", "10.0.0.100", 40002, 80}, {"10.0.0.1", "10.0.0.2", 80, 40002}, t0 + 20s);
+  ASSERT_EQ(b.size(), 6u);
+  EXPECT_FALSE(b.has_older_than(t0 - 1s));
+  EXPECT_TRUE(b.has_older_than(t0));
+
+  // Nothing is old enough yet.
+  EXPECT_EQ(b.sweep(t0 + 29s, 30s, 100), 0u);
+  EXPECT_EQ(b.size(), 6u);
+
+  // At t0 + 30 s the client of port 40000 still holds its flow: its translation stays, the
+  // other old ones go, the young one stays.
+  b.keep(flow(Proto::tcp, {"10.0.0.2", 40000}, {"10.0.0.100", 80}));
+  EXPECT_EQ(b.sweep(t0 + 30s, 30s, 100), 3u);
+  EXPECT_EQ(b.size(), 3u);
+  EXPECT_EQ(b.evicted(), 3u);
+  Flow held = flow(Proto::tcp, {"10.0.0.2", 40000}, {"10.0.0.100", 80});
+  Flow gone = flow(Proto::tcp, {"10.0.0.2", 40001}, {"10.0.0.100", 80});
+  Flow young = flow(Proto::tcp, {"10.0.0.2", 40002}, {"10.0.0.100", 80});
+  for (Flow* f : {&held, &gone, &young}) b.apply(*f);
+  EXPECT_TRUE(held.nat);
+  EXPECT_FALSE(gone.nat);
+  EXPECT_TRUE(young.nat);
+
+  // A mark lasts one sweep: unheld at the next one, it goes.
+  EXPECT_EQ(b.sweep(t0 + 35s, 30s, 100), 1u);
+  EXPECT_EQ(b.evicted(), 4u);
+  EXPECT_FALSE(b.find(held));
+  EXPECT_TRUE(b.find(young));
+}
+
+TEST(NatBook, SweepKeepsTheNewestWithinTheBound) {
+  using namespace std::chrono_literals;
+  NatBook b;
+  auto t0 = NatBook::Clock::time_point{} + 1h;
+  // SNAT, one connection a second: two entries each (the client's view, and the server's,
+  // which knows the client by its translated source).
+  for (uint16_t i = 0; i < 10; ++i)
+    b.add(7, 6, {"10.0.0.2", "10.0.0.1", uint16_t(40000 + i), 80},
+          {"10.0.0.1", "10.0.0.3", 80, uint16_t(1024 + i)}, t0 + i * 1s);
+  ASSERT_EQ(b.size(), 20u);
+  // All held and young, but over the bound of 8: the six oldest connections' go, held or not.
+  for (uint16_t i = 0; i < 10; ++i)
+    b.keep(flow(Proto::tcp, {"10.0.0.2", uint16_t(40000 + i)}, {"10.0.0.1", 80}));
+  EXPECT_EQ(b.sweep(t0 + 10s, 30s, 8), 12u);
+  EXPECT_EQ(b.size(), 8u);
+  EXPECT_FALSE(b.find(flow(Proto::tcp, {"10.0.0.2", 40005}, {"10.0.0.1", 80})));
+  EXPECT_FALSE(b.find(flow(Proto::tcp, {"10.0.0.1", 80}, {"10.0.0.3", 1029})));
+  EXPECT_TRUE(b.find(flow(Proto::tcp, {"10.0.0.2", 40006}, {"10.0.0.1", 80})));
+  EXPECT_TRUE(b.find(flow(Proto::tcp, {"10.0.0.1", 80}, {"10.0.0.3", 1030})));
+  EXPECT_EQ(b.evicted(), 12u);
+}

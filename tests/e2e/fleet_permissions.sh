@@ -37,7 +37,7 @@ accounts {
           publish: ["\$JS.API.CONSUMER.CREATE.NETVIZ", "\$JS.API.CONSUMER.CREATE.NETVIZ.>",
                     "\$JS.API.CONSUMER.DURABLE.CREATE.NETVIZ.>", "\$JS.API.CONSUMER.INFO.NETVIZ.>",
                     "\$JS.API.CONSUMER.MSG.NEXT.NETVIZ.>", "\$JS.API.CONSUMER.DELETE.NETVIZ.>",
-                    "\$JS.API.STREAM.INFO.NETVIZ", "\$JS.ACK.NETVIZ.>"]
+                    "\$JS.API.STREAM.INFO.NETVIZ", "\$JS.ACK.NETVIZ.>", "\$JS.FC.NETVIZ.>"]
           subscribe: ["_INBOX.>"] } }
       { user: admin, password: "ad-secret" }
     ]

@@ -14,6 +14,7 @@ for t in /usr/bin/chromium /usr/bin/chromedriver /usr/bin/promtool curl; do
   command -v "$t" >/dev/null || { echo "FAIL: $t not installed (scripts/setup.sh)" >&2; exit 1; }
 done
 
+source "$(dirname "$0")/lib/serve_helpers.sh"
 tmp=$(mktemp -d /tmp/nvt-serve.XXXXXX)
 pids=()
 cleanup() {
@@ -24,11 +25,6 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -n 5 "$tmp"/*.log >&2 || true; exit 1; }
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() {  # port
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/graph.json" >/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 
 # beta and gamma are capture documents; alpha is the stream the browser script writes.
 cat >"$tmp/beta.json" <<'JSON'

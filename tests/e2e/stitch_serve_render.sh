@@ -12,6 +12,7 @@ set -euo pipefail
 command -v curl >/dev/null || { echo "FAIL: curl not installed (scripts/setup.sh)" >&2; exit 1; }
 fixtures=$NETVIZ_SOURCE_DIR/tests/fixtures/stitch
 
+source "$(dirname "$0")/lib/serve_helpers.sh"
 tmp=$(mktemp -d /tmp/nvt-serve-render.XXXXXX)
 pids=()
 cleanup() {
@@ -21,11 +22,6 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -n 5 "$tmp"/*.log >&2 || true; exit 1; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() {  # port
-  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$1/graph.json" >/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 gone() {  # pid: no such process, or a zombie nobody reaped yet
   [[ ! -e /proc/$1/stat ]] || [[ $(sed 's/.*) //' "/proc/$1/stat" | cut -c1) == Z ]]
 }
@@ -36,7 +32,7 @@ port=$(free_port)
   "$fixtures/db1.json" 2>"$tmp/serve.log" &
 server=$!
 pids+=($server)
-wait_up "$port" || fail "the server did not answer"
+wait_up "$port" 300 || fail "the server did not answer"
 
 # Every query differs, so no picture comes from the cache.
 round=0
@@ -75,7 +71,7 @@ port2=$(free_port)
   "$fixtures/db1.json" 2>"$tmp/serve2.log" &
 server2=$!
 pids+=($server2)
-wait_up "$port2" || fail "the second server did not answer"
+wait_up "$port2" 300 || fail "the second server did not answer"
 worker2=$(children "$server2" | awk '/netviz-render/ {print $1}')
 [[ -n $worker2 ]] || fail "no worker under the second server"
 kill -9 "$worker2"

@@ -16,7 +16,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 for t in curl promtool /usr/bin/python3; do command -v "$t" >/dev/null || fail "$t missing (scripts/setup.sh)"; done
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib/serve_helpers.sh"
 
 conns=5
 port=$(free_port)

@@ -93,32 +93,11 @@ TEST(StitchRender, PngPdfAndBadNames) {
 }
 
 TEST(StitchRender, ClusterGraphsThatCrashGraphvizFreeAndTimeouts) {
-  // Ten hosts of twenty processes, each connecting to another host: graphviz 2.43's dot
-  // layout double-frees such a graph when it is freed (the renderer's child never frees).
-  std::string dir = ::testing::TempDir();
-  std::vector<std::string> paths;
-  for (int h = 0; h < 10; ++h) {
-    std::string flows;
-    auto ip = [](int x) { return "10.7.0." + std::to_string(x + 1); };
-    for (int k = 0; k < 20; ++k) {
-      int d = (h + 1 + k % 9) % 10, j = (k * 7) % 20, lp = 30000 + k;
-      if (!flows.empty()) flows += ",\n";
-      flows += R"({"proto": "tcp", "family": "ipv4", "local": {"addr": ")" + ip(h) +
-               R"(", "port": )" + std::to_string(lp) + R"(}, "remote": {"addr": ")" + ip(d) +
-               R"(", "port": )" + std::to_string(10000 + j) +
-               R"(}, "direction": "outbound", "pid": )" + std::to_string(100 + k) +
-               R"(, "comm": "svc)" + std::to_string(k) + R"(", "netns": 1})";
-    }
-    std::string path = dir + "/render-crash-" + std::to_string(h) + ".json";
-    stitch_test::write_file(path, R"({"netviz": 1, "host": {"name": "h)" + std::to_string(h) +
-                                      R"(", "netns": [{"inode": 1, "addresses": [")" + ip(h) +
-                                      R"("]}]}, "flows": [)" + flows + "]}");
-    paths.push_back(path);
-  }
-  Graph g = stitch(paths);
+  // graphviz 2.43's dot layout double-frees this graph when it is freed (the renderer's
+  // child never frees).
+  Graph g = stitch_test::ten_host_graph("render-crash");
   std::string svg = render_graph(g, StitchView::process, RenderLayout::dot, "svg");
   EXPECT_EQ(svg_titles(svg, "node").size(), g.nodes.size());
   // A deadline too short for any layout: said so, and the child is gone (no zombie left).
   EXPECT_THROW(render_graph(g, StitchView::process, RenderLayout::dot, "svg", 0.001), RenderTimeout);
-  for (const auto& p : paths) std::remove(p.c_str());
 }

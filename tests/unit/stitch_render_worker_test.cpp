@@ -53,33 +53,7 @@ bool gone(pid_t pid) {
   return close != std::string::npos && stat.size() > close + 2 && stat[close + 2] == 'Z';
 }
 
-// Ten hosts of twenty processes each talking to other hosts: a layout that takes dot far
-// longer than a millisecond.
-Graph slow_graph() {
-  std::string dir = ::testing::TempDir();
-  std::vector<std::string> paths;
-  for (int h = 0; h < 10; ++h) {
-    std::string flows;
-    auto ip = [](int x) { return "10.7.0." + std::to_string(x + 1); };
-    for (int k = 0; k < 20; ++k) {
-      int d = (h + 1 + k % 9) % 10, j = (k * 7) % 20, lp = 30000 + k;
-      if (!flows.empty()) flows += ",\n";
-      flows += R"({"proto": "tcp", "family": "ipv4", "local": {"addr": ")" + ip(h) +
-               R"(", "port": )" + std::to_string(lp) + R"(}, "remote": {"addr": ")" + ip(d) +
-               R"(", "port": )" + std::to_string(10000 + j) +
-               R"(}, "direction": "outbound", "pid": )" + std::to_string(100 + k) +
-               R"(, "comm": "svc)" + std::to_string(k) + R"(", "netns": 1})";
-    }
-    std::string path = dir + "/render-worker-" + std::to_string(h) + ".json";
-    stitch_test::write_file(path, R"({"netviz": 1, "host": {"name": "h)" + std::to_string(h) +
-                                      R"(", "netns": [{"inode": 1, "addresses": [")" + ip(h) +
-                                      R"("]}]}, "flows": [)" + flows + "]}");
-    paths.push_back(path);
-  }
-  Graph g = stitch(paths);
-  for (const auto& p : paths) std::remove(p.c_str());
-  return g;
-}
+Graph slow_graph() { return stitch_test::ten_host_graph("render-worker"); }
 
 bool is_svg(const std::string& s) { return s.find("<svg") != std::string::npos; }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -57,6 +58,34 @@ inline std::vector<std::string> edge_list(const netviz::Graph& g) {
     out.push_back(e.from + " -> " + e.to + " " + e.proto + "/" + std::to_string(e.port) + " " +
                   e.joined + " x" + std::to_string(e.flows));
   return out;
+}
+
+// Ten hosts of twenty processes, each connecting to another host: a layout that takes dot
+// far longer than a millisecond, and that graphviz 2.43's dot double-frees when it frees it.
+inline netviz::Graph ten_host_graph(const std::string& tag) {
+  std::string dir = ::testing::TempDir();
+  std::vector<std::string> paths;
+  for (int h = 0; h < 10; ++h) {
+    std::string flows;
+    auto ip = [](int x) { return "10.7.0." + std::to_string(x + 1); };
+    for (int k = 0; k < 20; ++k) {
+      int d = (h + 1 + k % 9) % 10, j = (k * 7) % 20, lp = 30000 + k;
+      if (!flows.empty()) flows += ",\n";
+      flows += R"({"proto": "tcp", "family": "ipv4", "local": {"addr": ")" + ip(h) +
+               R"(", "port": )" + std::to_string(lp) + R"(}, "remote": {"addr": ")" + ip(d) +
+               R"(", "port": )" + std::to_string(10000 + j) +
+               R"(}, "direction": "outbound", "pid": )" + std::to_string(100 + k) +
+               R"(, "comm": "svc)" + std::to_string(k) + R"(", "netns": 1})";
+    }
+    std::string path = dir + "/" + tag + "-" + std::to_string(h) + ".json";
+    write_file(path, R"({"netviz": 1, "host": {"name": "h)" + std::to_string(h) +
+                         R"(", "netns": [{"inode": 1, "addresses": [")" + ip(h) +
+                         R"("]}]}, "flows": [)" + flows + "]}");
+    paths.push_back(path);
+  }
+  netviz::Graph g = stitch(paths);
+  for (const auto& p : paths) std::remove(p.c_str());
+  return g;
 }
 
 }  // namespace stitch_test

@@ -38,6 +38,21 @@ std::optional<E> parse_of(const char* const (&names)[N], std::string_view s) {
 
 }  // namespace
 
+const char* event_name(EventKind k) {
+  switch (k) {
+    case EventKind::connect: return "connect";
+    case EventKind::accept: return "accept";
+    case EventKind::close: return "close";
+    case EventKind::bind: return "bind";
+    case EventKind::listen: return "listen";
+    case EventKind::udp: return "udp";
+    case EventKind::exec: return "exec";
+    case EventKind::exit: return "exit";
+    case EventKind::fork: return "fork";
+  }
+  return "?";
+}
+
 const char* to_text(Proto p) { return name_of(kProto, p); }
 const char* to_text(Family f) { return name_of(kFamily, f); }
 const char* to_text(Direction d) { return name_of(kDirection, d); }

@@ -4,9 +4,13 @@
 #include <optional>
 #include <string_view>
 
+#include "model/event.h"
 #include "model/kinds.h"
 
 namespace netviz {
+
+// "connect", "close", "exec", ... as the stream's "event" key has them.
+const char* event_name(EventKind k);
 
 // "" for none.
 const char* to_text(Proto p);

@@ -44,7 +44,6 @@ struct TraceEvent {
   uint32_t exit_code = 0;
 };
 
-const char* event_name(EventKind k);
 bool is_socket_event(EventKind k);
 
 }  // namespace netviz

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "format/kind_names.h"
 #include "netviz/events.h"
 #include "scan/proc_net_parser.h"
 #include "scan/sock_diag.h"

@@ -23,6 +23,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "format/kind_names.h"
 #include "scan/bpf_iter_sock_files.h"
 #include "scan/conntrack.h"
 #include "scan/netns.h"

@@ -123,7 +123,8 @@ Graph FollowSession::rebuild() {
       return live_.stats();
     });
   }
-  // Started over when the join did (or the tally lost count: see GraphTally::stale).
+  // Started over when the join did, or when a connection that went took an edge's first or
+  // last time with it (those need every connection of the edge).
   if (!told || !tally_ || tally_->stale()) {
     tally_ = std::make_unique<GraphTally>(store_, g);
     live_.for_each([this](const Connection& c) { tally_->change(c, 1); });

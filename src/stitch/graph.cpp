@@ -67,9 +67,6 @@ struct EdgeAgg {
   uint64_t flows = 0, open = 0, bytes = 0;
   WallNs first = 0, last = 0;
   uint64_t refs = 0;  // connections (and listen marks) in it
-  // GraphTally's: every connection's first and last, counted, so that taking one away
-  // leaves the right minimum and maximum.
-  std::map<WallNs, uint32_t> firsts, lasts;
 };
 
 // Counts of a node's pids or services: a connection taken away takes its count away.
@@ -122,8 +119,6 @@ class Builder {
   }
 
   bool stale() const { return stale_; }
-  // Keeps each edge's times so connections can be taken away without going stale.
-  void keep_times() { keep_times_ = true; }
   // Nodes no connection holds any more stay indexed: worth starting again when most are.
   bool worth_compacting() const { return keys_.size() > 1024 && keys_.size() > 4 * live_nodes_; }
 
@@ -311,10 +306,6 @@ class Builder {
       a.bytes += c.bytes;
       if (c.first && (!a.first || c.first < a.first)) a.first = c.first;
       if (c.last > a.last) a.last = c.last;
-      if (keep_times_) {
-        if (c.first) bump(a.firsts, c.first, 1);
-        if (c.last > 0) bump(a.lasts, c.last, 1);
-      }
       return;
     }
     auto it = edges_.find(k);
@@ -330,14 +321,7 @@ class Builder {
     a.flows -= flows;
     a.open -= flows && c.open;
     a.bytes -= c.bytes;
-    if (keep_times_) {
-      if (c.first) bump(a.firsts, c.first, -1);
-      if (c.last > 0) bump(a.lasts, c.last, -1);
-      a.first = a.firsts.empty() ? 0 : a.firsts.begin()->first;
-      a.last = a.lasts.empty() ? 0 : a.lasts.rbegin()->first;
-    } else if ((c.first && c.first == a.first) || (c.last && c.last == a.last)) {
-      stale_ = true;
-    }
+    if ((c.first && c.first == a.first) || (c.last && c.last == a.last)) stale_ = true;
   }
 
   GraphNode make_node(const NodeKey& k) const {
@@ -408,7 +392,6 @@ class Builder {
   std::vector<bool> extra_;     // in the picture without connections: hosts, listeners, ingress
   size_t live_nodes_ = 0;
   bool stale_ = false;
-  bool keep_times_ = false;
   std::unordered_map<uint32_t, std::vector<std::string>> listens_;
   std::unordered_map<uint32_t, std::vector<std::string>> ingress_;
   std::optional<std::unordered_map<uint64_t, Sym>> pid_service_;  // (host, pid) -> service
@@ -443,9 +426,7 @@ Graph build_graph(FlowStore& store, const GraphOptions& o,
 }
 
 GraphTally::GraphTally(FlowStore& store, const GraphOptions& o)
-    : store_(store), o_(o), b_(std::make_unique<Builder>(store, o_)) {
-  b_->keep_times();
-}
+    : store_(store), o_(o), b_(std::make_unique<Builder>(store, o_)) {}
 
 GraphTally::~GraphTally() = default;
 

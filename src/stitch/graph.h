@@ -85,7 +85,7 @@ class GraphTally {
   // sockets, which depend on every flow): build_graph each time instead.
   static bool handles(const FlowStore& store, const GraphOptions& o);
   void change(const Connection& c, int sign);  // +1 came, -1 went
-  // A connection taken away was not in it, or most nodes are gone: start again.
+  // An edge's first or last went with a connection, or most nodes are gone: start again.
   bool stale() const;
   Graph graph(const JoinStats& st);  // the same as build_graph over the same connections
 

@@ -113,9 +113,23 @@ bool FollowSession::finish_input(size_t i) {
 Graph FollowSession::rebuild() {
   GraphOptions g = graph_options(o_);
   if (!incremental_) return build_graph(store_, g);
-  return build_graph(store_, g, [this, &g](const ConnectionSink& sink) {
-    return live_.run(store_, g.join, sink);
+  bool told = live_.update(store_, g.join, [this](const Connection& c, int sign) {
+    if (tally_) tally_->change(c, sign);
   });
+  if (!GraphTally::handles(store_, g)) {
+    tally_.reset();
+    return build_graph(store_, g, [this](const ConnectionSink& sink) {
+      live_.for_each(sink);
+      return live_.stats();
+    });
+  }
+  // Started over when the join did, or when a connection that went took an edge's first or
+  // last time with it (those need every connection of the edge).
+  if (!told || !tally_ || tally_->stale()) {
+    tally_ = std::make_unique<GraphTally>(store_, g);
+    live_.for_each([this](const Connection& c) { tally_->change(c, 1); });
+  }
+  return tally_->graph(live_.stats());
 }
 
 void FollowSession::tick() {

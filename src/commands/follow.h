@@ -1,6 +1,7 @@
 #pragma once
 // --follow: JSON-lines streams read as they grow; the graph's changes as JSON lines.
 #include <functional>
+#include <memory>
 #include <iosfwd>
 #include <mutex>
 #include <string>
@@ -59,6 +60,7 @@ class FollowSession {
   std::ostream& changes_;
   FlowStore store_;
   LiveJoin live_;  // re-joins only the ends that changed since the last tick
+  std::unique_ptr<GraphTally> tally_;  // changed by what the join changed
   bool incremental_;
   std::vector<std::unique_ptr<Input>> inputs_;
   Graph graph_;

@@ -1,6 +1,7 @@
 #include "commands/subscribe_command.h"
 
 #include <signal.h>
+#include <time.h>
 
 #include <cctype>
 #include <algorithm>
@@ -42,6 +43,12 @@ SubscribeOptions subscribe_options(const StitchOptions& o) {
       s.since = wall_now_ns() - parse_duration_ns(o.since, "--since");
   }
   return s;
+}
+
+std::chrono::nanoseconds thread_cpu() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
 }
 
 // Each host's subject is one stream input; a tracer restarted on that host opens a new one
@@ -163,7 +170,8 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err,
               << sub.resumed_ack_floor() << "\n";
       }
     }
-    int n = sub.fetch(1000, o.follow ? 100 : 500, on_msg);
+    // Following, a message waits in a fetch for at most 50 ms: part of every change's latency.
+    int n = sub.fetch(1000, o.follow ? 50 : 500, on_msg);
     if (n < 0) continue;
     // A stitcher runs for weeks in bounded memory: ended flows older than the window go.
     if (window && Clock::now() - last_expire >= std::chrono::seconds(1)) {
@@ -171,14 +179,15 @@ int run_subscribe(const StitchOptions& o, std::ostream& out, std::ostream& err,
       session.drop_ended_before(wall_now_ns() - window);
       last_expire = Clock::now();
     }
-    // A tick re-joins only what changed but builds the view from every connection kept, which
-    // takes longer as the store grows: ticks are spaced to at least twice the last one's
-    // cost, so reading keeps up and changes come out in batches.
+    // A tick costs what changed since the last one; should one cost much (a --window drop
+    // that starts the graph again), the next waits twice its CPU time so reading keeps up.
+    // CPU time, not wall: on a busy machine the wall time is mostly waiting for a CPU, and
+    // spacing ticks by it would hold every change back by as much again.
     if (o.follow && Clock::now() - last_tick >= tick_every) {
-      auto t0 = Clock::now();
+      auto t0 = thread_cpu();
       tick();
       last_tick = Clock::now();
-      tick_every = std::max<Clock::duration>(std::chrono::milliseconds(100), 2 * (last_tick - t0));
+      tick_every = std::max<Clock::duration>(std::chrono::milliseconds(100), 2 * (thread_cpu() - t0));
     }
     if (o.every > 0 && Clock::now() - last_write >= std::chrono::duration<double>(o.every)) {
       if (!o.output.empty()) emit_graph(session.graph(), o, out);

@@ -3,11 +3,12 @@
 #include "format/kind_names.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace netviz {
 
@@ -16,7 +17,7 @@ std::string endpoint_text(const std::string& addr, uint32_t port) {
   return addr + ":" + std::to_string(port);
 }
 
-namespace {
+namespace graph_build {
 
 enum class NType : uint8_t { process, pid, unknown, external, host, endpoint, ext_endpoint, service };
 
@@ -65,41 +66,61 @@ struct EdgeKeyHash {
 struct EdgeAgg {
   uint64_t flows = 0, open = 0, bytes = 0;
   WallNs first = 0, last = 0;
+  uint64_t refs = 0;  // connections (and listen marks) in it
 };
+
+// Counts of a node's pids or services: a connection taken away takes its count away.
+template <class M, class K>
+void bump(M& m, K k, int sign) {
+  if (sign > 0) {
+    ++m[k];
+    return;
+  }
+  auto it = m.find(k);
+  if (it != m.end() && --it->second == 0) m.erase(it);
+}
 
 constexpr uint8_t kListenEdge = 255;
 
+// Aggregates connections into nodes and edges. `sign` -1 takes a connection added before
+// away again (GraphTally); an edge's first and last cannot be taken back, so a removal that
+// held one of them makes the builder stale().
 class Builder {
  public:
   Builder(FlowStore& s, const GraphOptions& o) : s_(s), o_(o) {}
 
-  void add(const Connection& c) {
+  void add(const Connection& c, int sign = 1) {
+    const uint64_t d = static_cast<uint64_t>(static_cast<int64_t>(sign));
     bool failed = c.joined == Joined::failed;
     if (failed && !o_.failed) {
-      ++failed_hidden_;
+      failed_hidden_ += d;
       return;
     }
     bool ext = c.client.kind == ConnSide::Kind::external ||
                c.server.kind == ConnSide::Kind::external;
     if (ext && !o_.external) {
-      ++hidden_;
+      hidden_ += d;
       return;
     }
     if (c.server.kind != ConnSide::Kind::external && !failed)
-      served_.insert(serve_key(c.server.host, c.proto, c.server.port));
+      bump(served_, serve_key(c.server.host, c.proto, c.server.port), sign);
     uint8_t j = static_cast<uint8_t>(c.joined);
     if (o_.view == StitchView::endpoint) {
-      uint32_t cep = endpoint_node(c.client, c.proto);
-      uint32_t sep = endpoint_node(c.server, c.proto);
+      uint32_t cep = endpoint_node(c.client, c.proto, sign);
+      uint32_t sep = endpoint_node(c.server, c.proto, sign);
       if (c.client.kind != ConnSide::Kind::external)
-        edge(side_node(c.client), cep, c.proto, c.port, j, c);
-      edge(cep, sep, c.proto, c.port, j, c);
+        edge(side_node(c.client, sign), cep, c.proto, c.port, j, c, 1, sign);
+      edge(cep, sep, c.proto, c.port, j, c, 1, sign);
       if (c.server.kind != ConnSide::Kind::external)
-        edge(sep, side_node(c.server), c.proto, c.port, j, c);
+        edge(sep, side_node(c.server, sign), c.proto, c.port, j, c, 1, sign);
       return;
     }
-    edge(side_node(c.client), side_node(c.server), c.proto, c.port, j, c);
+    edge(side_node(c.client, sign), side_node(c.server, sign), c.proto, c.port, j, c, 1, sign);
   }
+
+  bool stale() const { return stale_; }
+  // Nodes no connection holds any more stay indexed: worth starting again when most are.
+  bool worth_compacting() const { return keys_.size() > 1024 && keys_.size() > 4 * live_nodes_; }
 
   void add_idle_listeners() {
     std::set<std::tuple<uint32_t, Proto, Sym, uint16_t, int32_t>> seen;
@@ -108,10 +129,12 @@ class Builder {
       if (!seen.insert({l.host, l.proto, l.addr, l.port, l.pid}).second) continue;
       ConnSide side{l.comm == kNoSym ? ConnSide::Kind::unknown : ConnSide::Kind::process,
                     l.host, l.pid, l.comm, l.addr, l.port};
-      uint32_t n = side_node(side);
+      uint32_t n = side_node(side, 1);
+      extra_[n] = true;
       std::string what = std::string(to_text(l.proto)) + " " + endpoint_text(s_.strings.str(l.addr), l.port);
       if (o_.view == StitchView::endpoint) {
-        uint32_t ep = endpoint_node(side, l.proto);
+        uint32_t ep = endpoint_node(side, l.proto, 1);
+        extra_[ep] = true;
         listens_[ep].push_back(what);
         Connection none;
         none.open = false;
@@ -127,7 +150,9 @@ class Builder {
     for (const auto& i : s_.ingress) {
       ConnSide side{ConnSide::Kind::process, i.host, i.pid, i.comm, kNoSym, 0,
                     service_of(i.host, i.pid)};
-      auto& marks = ingress_[side_node(side)];
+      uint32_t n = side_node(side, 1);
+      extra_[n] = true;
+      auto& marks = ingress_[n];
       std::string what = s_.strings.str(i.what);
       if (std::find(marks.begin(), marks.end(), what) == marks.end()) marks.push_back(what);
     }
@@ -142,27 +167,28 @@ class Builder {
     std::sort(g.hosts.begin(), g.hosts.end());
     g.hosts.erase(std::unique(g.hosts.begin(), g.hosts.end()), g.hosts.end());
     if (o_.view == StitchView::host)  // every host of the group is in the picture
-      for (uint32_t h = 0; h < s_.hosts.size(); ++h) node({NType::host, h});
+      for (uint32_t h = 0; h < s_.hosts.size(); ++h) extra_[node({NType::host, h})] = true;
     std::vector<std::string> ids(keys_.size());
-    g.nodes.reserve(keys_.size());
+    live_nodes_ = 0;
+    for (uint32_t i = 0; i < keys_.size(); ++i) live_nodes_ += refs_[i] > 0 || extra_[i];
+    g.nodes.reserve(live_nodes_);
     for (uint32_t i = 0; i < keys_.size(); ++i) {
+      if (!refs_[i] && !extra_[i]) continue;
       GraphNode n = make_node(keys_[i]);
       if (!services_[i].empty()) {
         std::vector<std::string> names;
-        for (Sym s : services_[i]) names.push_back(s_.strings.str(s));
+        for (const auto& [s, count] : services_[i]) names.push_back(s_.strings.str(s));
         std::sort(names.begin(), names.end());
         for (const auto& name : names) n.service += (n.service.empty() ? "" : ", ") + name;
       }
-      auto& p = pids_[i];
-      std::sort(p.begin(), p.end());
-      p.erase(std::unique(p.begin(), p.end()), p.end());
-      n.pids = std::move(p);
+      n.pids.reserve(pids_[i].size());
+      for (const auto& [pid, count] : pids_[i]) n.pids.push_back(pid);
       if (auto it = listens_.find(i); it != listens_.end()) {
-        n.listens = std::move(it->second);
+        n.listens = it->second;
         std::sort(n.listens.begin(), n.listens.end());
       }
       if (auto it = ingress_.find(i); it != ingress_.end()) {
-        n.ingress = std::move(it->second);
+        n.ingress = it->second;
         std::sort(n.ingress.begin(), n.ingress.end());
       }
       ids[i] = n.id;
@@ -205,6 +231,8 @@ class Builder {
       keys_.push_back(k);
       pids_.emplace_back();
       services_.emplace_back();
+      refs_.push_back(0);
+      extra_.push_back(false);
     }
     return it->second;
   }
@@ -221,57 +249,79 @@ class Builder {
     return it == pid_service_->end() ? kNoSym : it->second;
   }
 
-  void note_service(uint32_t n, Sym service) {
+  void note_service(uint32_t n, Sym service, int sign) {
     if (service == kNoSym) return;
-    auto& v = services_[n];
-    if (std::find(v.begin(), v.end(), service) == v.end()) v.push_back(service);
+    bump(services_[n], service, sign);
   }
 
-  uint32_t side_node(const ConnSide& s) {
-    if (s.kind == ConnSide::Kind::external) return node({NType::external, 0, kNoSym, 0, s.addr});
+  uint32_t held(uint32_t n, int sign) {
+    refs_[n] += static_cast<uint64_t>(static_cast<int64_t>(sign));
+    return n;
+  }
+
+  uint32_t side_node(const ConnSide& s, int sign) {
+    if (s.kind == ConnSide::Kind::external)
+      return held(node({NType::external, 0, kNoSym, 0, s.addr}), sign);
     if (s.kind == ConnSide::Kind::unknown && o_.view != StitchView::host)
-      return node({NType::unknown, s.host});
+      return held(node({NType::unknown, s.host}), sign);
     switch (o_.view) {
-      case StitchView::host: return node({NType::host, s.host});
+      case StitchView::host: return held(node({NType::host, s.host}), sign);
       case StitchView::pid: {
         uint32_t n = node({NType::pid, s.host, s.comm, s.pid});
-        if (pids_[n].empty()) pids_[n].push_back(s.pid);
-        note_service(n, s.service);
-        return n;
+        bump(pids_[n], s.pid, sign);
+        note_service(n, s.service, sign);
+        return held(n, sign);
       }
       case StitchView::service: {
         // A process without a service stands for itself by comm (pid 1 in the key marks it).
         Sym service = s.service != kNoSym || !s.pid ? s.service : service_of(s.host, s.pid);
         uint32_t n = service != kNoSym ? node({NType::service, s.host, service})
                                        : node({NType::service, s.host, s.comm, 1});
-        auto& p = pids_[n];
-        if (p.empty() || p.back() != s.pid) p.push_back(s.pid);
-        return n;
+        bump(pids_[n], s.pid, sign);
+        return held(n, sign);
       }
       default: {
         uint32_t n = node({NType::process, s.host, s.comm});
-        auto& p = pids_[n];
-        if (p.empty() || p.back() != s.pid) p.push_back(s.pid);
-        note_service(n, s.service);
-        return n;
+        bump(pids_[n], s.pid, sign);
+        note_service(n, s.service, sign);
+        return held(n, sign);
       }
     }
   }
 
-  uint32_t endpoint_node(const ConnSide& s, Proto proto) {
+  uint32_t endpoint_node(const ConnSide& s, Proto proto, int sign) {
     if (s.kind == ConnSide::Kind::external)
-      return node({NType::ext_endpoint, 0, kNoSym, 0, s.addr, proto, s.port});
-    return node({NType::endpoint, s.host, kNoSym, 0, s.addr, proto, s.port});
+      return held(node({NType::ext_endpoint, 0, kNoSym, 0, s.addr, proto, s.port}), sign);
+    return held(node({NType::endpoint, s.host, kNoSym, 0, s.addr, proto, s.port}), sign);
   }
 
   void edge(uint32_t from, uint32_t to, Proto proto, uint16_t port, uint8_t joined,
-            const Connection& c, uint64_t flows = 1) {
-    EdgeAgg& a = edges_[EdgeKey{from, to, proto, port, joined, c.nat_addr, c.nat_port, c.path}];
-    a.flows += flows;
-    a.open += flows && c.open;
-    a.bytes += c.bytes;
-    if (c.first && (!a.first || c.first < a.first)) a.first = c.first;
-    if (c.last > a.last) a.last = c.last;
+            const Connection& c, uint64_t flows = 1, int sign = 1) {
+    EdgeKey k{from, to, proto, port, joined, c.nat_addr, c.nat_port, c.path};
+    if (sign > 0) {
+      EdgeAgg& a = edges_[k];
+      ++a.refs;
+      a.flows += flows;
+      a.open += flows && c.open;
+      a.bytes += c.bytes;
+      if (c.first && (!a.first || c.first < a.first)) a.first = c.first;
+      if (c.last > a.last) a.last = c.last;
+      return;
+    }
+    auto it = edges_.find(k);
+    if (it == edges_.end()) {
+      stale_ = true;
+      return;
+    }
+    EdgeAgg& a = it->second;
+    if (--a.refs == 0) {
+      edges_.erase(it);
+      return;
+    }
+    a.flows -= flows;
+    a.open -= flows && c.open;
+    a.bytes -= c.bytes;
+    if ((c.first && c.first == a.first) || (c.last && c.last == a.last)) stale_ = true;
   }
 
   GraphNode make_node(const NodeKey& k) const {
@@ -336,18 +386,24 @@ class Builder {
   const GraphOptions& o_;
   std::unordered_map<NodeKey, uint32_t, NodeKeyHash> index_;
   std::vector<NodeKey> keys_;
-  std::vector<std::vector<int32_t>> pids_;
-  std::vector<std::vector<Sym>> services_;  // process and pid nodes: services seen
+  std::vector<std::map<int32_t, uint32_t>> pids_;
+  std::vector<std::map<Sym, uint32_t>> services_;  // process and pid nodes: services seen
+  std::vector<uint64_t> refs_;  // connections holding each node
+  std::vector<bool> extra_;     // in the picture without connections: hosts, listeners, ingress
+  size_t live_nodes_ = 0;
+  bool stale_ = false;
   std::unordered_map<uint32_t, std::vector<std::string>> listens_;
   std::unordered_map<uint32_t, std::vector<std::string>> ingress_;
   std::optional<std::unordered_map<uint64_t, Sym>> pid_service_;  // (host, pid) -> service
   std::unordered_map<EdgeKey, EdgeAgg, EdgeKeyHash> edges_;
-  std::unordered_set<uint64_t> served_;
+  std::unordered_map<uint64_t, uint32_t> served_;
   uint64_t hidden_ = 0;
   uint64_t failed_hidden_ = 0;
 };
 
-}  // namespace
+}  // namespace graph_build
+
+using graph_build::Builder;
 
 Graph build_graph(FlowStore& store, const GraphOptions& o) {
   return build_graph(store, o, [&store, &o](const ConnectionSink& sink) {
@@ -366,6 +422,29 @@ Graph build_graph(FlowStore& store, const GraphOptions& o,
   g.lost_events = store.lost_events;
   g.lost_by_host = store.lost_by_host;
   g.notes = store.notes;
+  return g;
+}
+
+GraphTally::GraphTally(FlowStore& store, const GraphOptions& o)
+    : store_(store), o_(o), b_(std::make_unique<Builder>(store, o_)) {}
+
+GraphTally::~GraphTally() = default;
+
+bool GraphTally::handles(const FlowStore& store, const GraphOptions& o) {
+  return o.view != StitchView::service && store.ingress.empty() &&
+         !(o.listeners && !store.listeners.empty());
+}
+
+void GraphTally::change(const Connection& c, int sign) { b_->add(c, sign); }
+
+bool GraphTally::stale() const { return b_->stale() || b_->worth_compacting(); }
+
+Graph GraphTally::graph(const JoinStats& st) {
+  store_.finish_labels();
+  Graph g = b_->finish(st);
+  g.lost_events = store_.lost_events;
+  g.lost_by_host = store_.lost_by_host;
+  g.notes = store_.notes;
   return g;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,30 @@ Graph build_graph(FlowStore& store, const GraphOptions& o);
 using ConnectionSink = std::function<void(const Connection&)>;
 Graph build_graph(FlowStore& store, const GraphOptions& o,
                   const std::function<JoinStats(const ConnectionSink&)>& join);
+
+namespace graph_build {
+class Builder;
+}
+
+// Follow mode's graph kept between ticks: connections are added and taken away as the join
+// changes (LiveJoin::update), so a tick costs what changed, not what the store holds.
+class GraphTally {
+ public:
+  GraphTally(FlowStore& store, const GraphOptions& o);
+  ~GraphTally();
+  // What it cannot follow change by change (the service view, idle listeners and ingress
+  // sockets, which depend on every flow): build_graph each time instead.
+  static bool handles(const FlowStore& store, const GraphOptions& o);
+  void change(const Connection& c, int sign);  // +1 came, -1 went
+  // An edge's first or last went with a connection, or most nodes are gone: start again.
+  bool stale() const;
+  Graph graph(const JoinStats& st);  // the same as build_graph over the same connections
+
+ private:
+  FlowStore& store_;
+  GraphOptions o_;
+  std::unique_ptr<graph_build::Builder> b_;
+};
 
 // "10.0.0.1:80", "[::1]:80"
 std::string endpoint_text(const std::string& addr, uint32_t port);

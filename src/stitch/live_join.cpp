@@ -4,11 +4,30 @@
 
 namespace netviz {
 
+namespace {
+// Counts are sums: unsigned wrap-around makes taking one away exact.
+void sub_join_stats(JoinStats& a, const JoinStats& b) {
+  a.ends -= b.ends;
+  a.both -= b.both;
+  a.one_side -= b.one_side;
+  a.listener -= b.listener;
+  a.external -= b.external;
+  a.ambiguous -= b.ambiguous;
+  a.no_remote -= b.no_remote;
+  a.unix_pairs -= b.unix_pairs;
+  a.failed -= b.failed;
+}
+}  // namespace
+
 void LiveJoin::reset() {
   groups_.clear();
   work_.clear();
   touched_.clear();
   known_ = 0;
+  total_ = {};
+  retired_.clear();
+  retired_.shrink_to_fit();
+  restarted_ = true;
 }
 
 LiveJoin::Context LiveJoin::context_of(const FlowStore& store) {
@@ -56,6 +75,8 @@ void LiveJoin::remap(const std::vector<size_t>& new_index) {
       if (i < new_index.size() && new_index[i] != SIZE_MAX)
         g.ends[kept++] = static_cast<uint32_t>(new_index[i]);
     if (kept == 0) {
+      sub_join_stats(total_, g.stats);
+      if (!restarted_) retired_.insert(retired_.end(), g.connections.begin(), g.connections.end());
       it = groups_.erase(it);
       continue;
     }
@@ -75,8 +96,8 @@ void LiveJoin::remap(const std::vector<size_t>& new_index) {
   known_ = kept;
 }
 
-JoinStats LiveJoin::run(const FlowStore& store, const JoinOptions& o,
-                        const std::function<void(const Connection&)>& sink) {
+bool LiveJoin::update(const FlowStore& store, const JoinOptions& o,
+                      const std::function<void(const Connection&, int)>& change) {
   const auto& ends = store.ends;
   if (known_ > ends.size()) reset();
   // A new host, address or listener can change any one-sided join: all groups again.
@@ -84,6 +105,7 @@ JoinStats LiveJoin::run(const FlowStore& store, const JoinOptions& o,
   if (now != context_) {
     context_ = now;
     for (auto& [k, g] : groups_) mark(g);
+    restarted_ = true;
   }
   bool moved = false;
   for (size_t i : touched_) {
@@ -96,26 +118,47 @@ JoinStats LiveJoin::run(const FlowStore& store, const JoinOptions& o,
   touched_.clear();
   if (moved) reset();
   add_new_ends(store);
+  const bool tell = !restarted_;
+  if (tell)
+    for (const Connection& c : retired_) change(c, -1);
+  retired_.clear();
+  if (retired_.capacity() > 4096) retired_.shrink_to_fit();
   Joiner joiner(store, o);
   for (Group* g : work_) {
+    size_t from = g->connections.size();
     if (g->dirty) {
+      if (tell)
+        for (const Connection& c : g->connections) change(c, -1);
       g->connections.clear();
+      from = 0;
+      sub_join_stats(total_, g->stats);
       g->stats = joiner.join(g->ends, [g](const Connection& c) { g->connections.push_back(c); });
+      add_join_stats(total_, g->stats);
     } else {
-      add_join_stats(g->stats, joiner.join(g->fresh, [g](const Connection& c) {
-                       g->connections.push_back(c);
-                     }));
+      JoinStats st = joiner.join(g->fresh, [g](const Connection& c) { g->connections.push_back(c); });
+      add_join_stats(g->stats, st);
+      add_join_stats(total_, st);
     }
+    if (tell)
+      for (size_t i = from; i < g->connections.size(); ++i) change(g->connections[i], +1);
     g->fresh.clear();
     g->dirty = g->queued = false;
   }
   work_.clear();
-  JoinStats st;
-  for (const auto& [k, g] : groups_) {
-    add_join_stats(st, g.stats);
+  restarted_ = false;
+  return tell;
+}
+
+void LiveJoin::for_each(const std::function<void(const Connection&)>& sink) const {
+  for (const auto& [k, g] : groups_)
     for (const Connection& c : g.connections) sink(c);
-  }
-  return st;
+}
+
+JoinStats LiveJoin::run(const FlowStore& store, const JoinOptions& o,
+                        const std::function<void(const Connection&)>& sink) {
+  update(store, o, [](const Connection&, int) {});
+  for_each(sink);
+  return total_;
 }
 
 }  // namespace netviz

@@ -1,7 +1,8 @@
 #pragma once
 // The join of follow mode: connections kept per join group, so a tick re-joins only the
 // groups whose ends were added, replaced or dropped since the last one, and gives the same
-// connections as join_ends over the whole store.
+// connections as join_ends over the whole store. It also says which connections went and
+// came, so the graph built from them (GraphTally) changes by as much and no more.
 #include <cstdint>
 #include <functional>
 #include <unordered_map>
@@ -19,7 +20,16 @@ class LiveJoin {
   void reset();
   // After FlowStore::drop_ended_before: follows the ends that moved, forgets those dropped.
   void remap(const std::vector<size_t>& new_index);
-  // Brings the groups up to date with the store and hands every connection to `sink`.
+  // Brings the groups up to date with the store. Returns true when `change` was given every
+  // connection that went (-1) or came (+1) since the last call; false when the join started
+  // over (first call, a new host, address or listener, an end that moved), and the caller
+  // takes them all again from for_each.
+  bool update(const FlowStore& store, const JoinOptions& o,
+              const std::function<void(const Connection&, int)>& change);
+  // Every connection kept, and their counts: the same as join_ends over the store.
+  void for_each(const std::function<void(const Connection&)>& sink) const;
+  const JoinStats& stats() const { return total_; }
+  // Brings the groups up to date and hands every connection to `sink`.
   JoinStats run(const FlowStore& store, const JoinOptions& o,
                 const std::function<void(const Connection&)>& sink);
 
@@ -49,6 +59,9 @@ class LiveJoin {
   std::vector<size_t> touched_;
   size_t known_ = 0;  // ends [0, known_) are in their groups
   Context context_;
+  JoinStats total_;                  // of every group, kept as groups change
+  std::vector<Connection> retired_;  // of the groups remap erased, to be said gone
+  bool restarted_ = true;            // since the last update: connections not told one by one
 };
 
 }  // namespace netviz

@@ -9,7 +9,7 @@
 //       (connects left open and closes); every 50 ms a marker flow with a fresh command name;
 //       prints the marker-to-edge_added latencies and the stitcher's resident memory
 //   nv_fleet_bench memory URL HOSTS RATE SECONDS STITCH WINDOW   the same with --window WINDOW
-//       and closed flows only, so the window forgets every flow in time
+//       and closed flows only (markers too), so the window forgets every flow in time
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -193,7 +193,8 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
       std::string name = "mk" + std::to_string(markers++);
       sent[name] = Clock::now();
       int h = static_cast<int>(markers % hosts);
-      pubs[h]->push(flow_line(h, hosts, 2 * markers, name, 60000, 6000));
+      // A marker of the memory run is a closed flow too: an open one the window keeps for good.
+      pubs[h]->push(flow_line(h, hosts, closed_only ? 2 * markers + 1 : 2 * markers, name, 60000, 6000));
       next_marker += std::chrono::milliseconds(50);
     }
     if (Clock::now() >= next_rss) {

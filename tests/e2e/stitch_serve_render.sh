@@ -27,12 +27,16 @@ gone() {  # pid: no such process, or a zombie nobody reaped yet
 }
 children() { ps -o pid=,comm= --ppid "$1" || true; }
 
-port=$(free_port)
-"$NETVIZ_STITCH" --serve "127.0.0.1:$port" --render-timeout 3 "$fixtures/web1.json" \
-  "$fixtures/db1.json" 2>"$tmp/serve.log" &
-server=$!
-pids+=($server)
-wait_up "$port" 300 || fail "the server did not answer"
+start_server() {  # LOG: the page on a free port; sets port and server
+  port=$(free_port)
+  "$NETVIZ_STITCH" --serve "127.0.0.1:$port" --render-timeout 3 "$fixtures/web1.json" \
+    "$fixtures/db1.json" 2>"$tmp/$1" &
+  server=$!
+  pids+=($server)
+  wait_up "$port" 300 || fail "the server logging to $1 did not answer"
+}
+
+start_server serve.log
 
 # Every query differs, so no picture comes from the cache.
 round=0
@@ -66,12 +70,9 @@ gone "$worker" || fail "worker $worker outlived the server"
 echo "ok   the worker left with the server"
 
 # A killed worker: pictures are an error said once, the rest of the page answers.
-port2=$(free_port)
-"$NETVIZ_STITCH" --serve "127.0.0.1:$port2" --render-timeout 3 "$fixtures/web1.json" \
-  "$fixtures/db1.json" 2>"$tmp/serve2.log" &
-server2=$!
-pids+=($server2)
-wait_up "$port2" 300 || fail "the second server did not answer"
+start_server serve2.log
+port2=$port
+server2=$server
 worker2=$(children "$server2" | awk '/netviz-render/ {print $1}')
 [[ -n $worker2 ]] || fail "no worker under the second server"
 kill -9 "$worker2"

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <string_view>
 
+#include "scan/netlink_dump.h"
 #include "util/canonical_addr.h"
 
 // libnfnetlink's copy of nfnetlink.h, included first, predates nf_tables' subsystem.
@@ -72,8 +73,6 @@ bool nat_chain(const nlmsghdr* h) {
 // Whether the calling thread's namespace has an nftables chain of type nat (iptables-nft's
 // nat table included): 1 yes, 0 no, -1 cannot tell.
 int nft_nat_chain() {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  if (fd < 0) return -1;
   struct {
     nlmsghdr nh;
     nfgenmsg g;
@@ -84,36 +83,15 @@ int nft_nat_chain() {
   req.nh.nlmsg_seq = 1;
   req.g.nfgen_family = AF_UNSPEC;
   req.g.version = NFNETLINK_V0;
-  int found = -1;
-  if (send(fd, &req, sizeof req, 0) == static_cast<ssize_t>(sizeof req)) {
-    std::vector<char> buf(64 << 10);
-    int seen = 0;
-    for (bool done = false; !done;) {
-      ssize_t n = recv(fd, buf.data(), buf.size(), 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      int left = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left);
-           h = NLMSG_NEXT(h, left)) {
-        if (h->nlmsg_type == NLMSG_DONE) {
-          found = seen;
-          done = true;
-          break;
-        }
-        if (h->nlmsg_type == NLMSG_ERROR) {
-          int err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
-          // No nf_tables in this kernel: no nftables NAT either.
-          if (err == 0 || err == EOPNOTSUPP || err == EPROTONOSUPPORT || err == ENOENT)
-            found = seen;
-          done = true;
-          break;
-        }
-        if (nat_chain(h)) seen = 1;
-      }
-    }
-  }
-  close(fd);
-  return found;
+  int seen = 0;
+  std::string err = netlink_dump(NETLINK_NETFILTER, &req, sizeof req, [&](const nlmsghdr* h) {
+    if (nat_chain(h)) seen = 1;
+  });
+  if (err.empty()) return seen;
+  // No nf_tables in this kernel: no nftables NAT either.
+  for (int e : {EOPNOTSUPP, EPROTONOSUPPORT, ENOENT})
+    if (err == std::string("netlink: ") + strerror(e)) return seen;
+  return -1;
 }
 
 // Whether a legacy iptables nat table exists in the calling thread's namespace.

@@ -1,7 +1,9 @@
 #include "fleet/subscriber.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "util/error.h"
 
@@ -42,6 +44,7 @@ Subscriber::Subscriber(SubscribeOptions o, std::ostream& err) : o_(std::move(o))
 }
 
 Subscriber::~Subscriber() {
+  ahead_.reset();  // before the subscription it fetches from
   // A durable consumer stays on the server (that is its point); unsubscribing would delete it.
   if (sub_) natsSubscription_Destroy(sub_);
   jsCtx_Destroy(js_);
@@ -97,9 +100,16 @@ int Subscriber::fetch(int batch, int64_t timeout_ms,
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(timeout_ms, 250)));
     return -1;
   }
-  natsMsgList list{};
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = natsSubscription_Fetch(&list, sub_, batch, timeout_ms, &jerr);
+  // Bounded by bytes as well: a tracer's message holds up to 256 KB of lines, and 1000 of
+  // them would be the whole stream in memory before the first is read. Above the largest
+  // message the server takes, or a message that size could never be fetched.
+  jsFetchRequest req;
+  jsFetchRequest_Init(&req);
+  req.Batch = batch;
+  req.MaxBytes = std::max<int64_t>(4 << 20, natsConnection_GetMaxPayload(nc_) + (64 << 10));
+  req.Expires = timeout_ms * 1'000'000;
+  FetchedBatch got = ahead_ && ahead_->running() ? ahead_->take() : fetch_batch(sub_, req);
+  natsStatus s = got.status;
   if (s == NATS_TIMEOUT) return 0;
   if (s != NATS_OK) {
     // Disconnected or the server restarting: the consumer is still there; wait and retry.
@@ -111,19 +121,23 @@ int Subscriber::fetch(int batch, int64_t timeout_ms,
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(timeout_ms, 250)));
     return -1;
   }
-  int n = 0;
-  for (int i = 0; i < list.Count; ++i) {
-    natsMsg* m = list.Msgs[i];
-    FleetMessage fm = fleet_message(m);
-    on_msg(fm);
-    ++n;
+  natsMsgList& list = got.list;
+  std::vector<FleetMessage> msgs;
+  msgs.reserve(static_cast<size_t>(list.Count));
+  for (int i = 0; i < list.Count; ++i) msgs.push_back(fleet_message(list.Msgs[i]));
+  // More waiting on the server: the next batch is fetched while this one is read. Caught up,
+  // nothing is fetched ahead, so a stitcher that stops then holds no unread messages.
+  if (!msgs.empty() && msgs.back().pending > 0) {
+    if (!ahead_) ahead_ = std::make_unique<FetchAhead>(sub_);
+    ahead_->start(req);
   }
+  for (const auto& fm : msgs) on_msg(fm);
   // Synchronous: once fetch() returns, the server knows these are in the graph. A plain
   // ack could still sit in the client's buffer when the stitcher exits, and the messages
   // would come back only after AckWait (30 s), too late for a resumed run without --follow.
   if (list.Count > 0) natsMsg_AckSync(list.Msgs[list.Count - 1], nullptr, nullptr);
   natsMsgList_Destroy(&list);
-  return n;
+  return static_cast<int>(msgs.size());
 }
 
 bool Subscriber::replay_acknowledged(const std::function<void(const FleetMessage&)>& on_msg) {

@@ -3,11 +3,13 @@
 // consumer, durable when named so a restarted stitcher resumes where it stopped.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 
+#include "fleet/fetch_ahead.h"
 #include "fleet/nats_connect.h"
 #include "model/capture.h"
 
@@ -60,6 +62,7 @@ class Subscriber {
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
   natsSubscription* sub_ = nullptr;
+  std::unique_ptr<FetchAhead> ahead_;  // started once there is a backlog
   uint64_t ack_floor_ = 0;
   bool said_waiting_ = false;
 };

@@ -152,14 +152,14 @@ struct {
 
 /* ---- unix ---- */
 
-/* A unix stream or seqpacket socket that called connect(), by cookie, until its connection
- * is accepted (then it moves to unix_conns) or it is released: the client's side of the edge
- * (struct udp_pending: start, pid, netns, comm, as for a connecting UDP socket). */
+/* A unix stream or seqpacket socket that called connect(), by cookie: the client's side of
+ * the edge and both ends' byte counts. Kept after accept() pairs it (unix_conns), as long as
+ * its connection: user space deletes both entries together. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 65536);
 	__type(key, __u64);
-	__type(value, struct udp_pending);
+	__type(value, struct nv_unix_pending);
 } unix_connecting SEC(".maps") __weak;
 
 /* Accepted unix connections by the client socket's cookie: user space reads them every

@@ -21,11 +21,37 @@ int connect_unix(struct bpf_sock_addr *ctx)
 {
 	if (ctx->type != NV_SOCK_STREAM && ctx->type != NV_SOCK_SEQPACKET)
 		return 1;
-	struct udp_pending p = {};
+	struct nv_unix_pending p = {};
 	p.start_ns = bpf_ktime_get_ns();
 	p.pid = current_tgid();
 	nv_current_comm(p.comm);
 	__u64 cookie = bpf_get_socket_cookie(ctx);
 	bpf_map_update_elem(&unix_connecting, &cookie, &p, BPF_ANY);
 	return 1;
+}
+
+/* Every write to a socket (sock_sendmsg: write(), send(), sendmsg()); counted for a unix
+ * stream or seqpacket socket that connect() recorded (its cookie is a key), before and after
+ * accept(), or whose peer it is (the server's end). Any other socket leaves after reading its
+ * family: the cost a TCP or UDP write pays. */
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(unix_send_length, struct sock *sk, int ret, int flags)
+{
+	if (ret <= 0 || BPF_CORE_READ(sk, __sk_common.skc_family) != NV_AF_UNIX)
+		return 0;
+	__u16 type = BPF_CORE_READ(sk, sk_type);
+	if (type != NV_SOCK_STREAM && type != NV_SOCK_SEQPACKET)
+		return 0;
+	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	struct nv_unix_pending *p = cookie ? bpf_map_lookup_elem(&unix_connecting, &cookie) : NULL;
+	if (p) {
+		__sync_fetch_and_add(&p->bytes_sent, ret);
+		return 0;
+	}
+	struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+	cookie = peer ? BPF_CORE_READ(peer, __sk_common.skc_cookie.counter) : 0;
+	p = cookie ? bpf_map_lookup_elem(&unix_connecting, &cookie) : NULL;
+	if (p)
+		__sync_fetch_and_add(&p->bytes_received, ret);
+	return 0;
 }

@@ -31,7 +31,7 @@ static __always_inline int unix_accepted(struct sock *sk, __u32 pid)
 	if (!peer)
 		return 0;
 	__u64 cookie = BPF_CORE_READ(peer, __sk_common.skc_cookie.counter);
-	struct udp_pending *p = cookie ? bpf_map_lookup_elem(&unix_connecting, &cookie) : NULL;
+	struct nv_unix_pending *p = cookie ? bpf_map_lookup_elem(&unix_connecting, &cookie) : NULL;
 	if (!p)
 		return 0; /* connected before the trace, or by a filtered process */
 	struct nv_unix_conn c = {};
@@ -39,22 +39,25 @@ static __always_inline int unix_accepted(struct sock *sk, __u32 pid)
 	c.ino = BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino);
 	c.pid = p->pid;
 	__builtin_memcpy(c.comm, p->comm, NV_COMM_LEN);
-	bpf_map_delete_elem(&unix_connecting, &cookie);
 	/* A process connected to itself is no edge; ports filter out every unix flow; --pid
-	 * keeps a connection either of whose ends it names. */
-	if (c.pid == pid || port_filtered(0, 0) || (targ_pid && targ_pid != c.pid && targ_pid != pid))
-		return 0;
+	 * keeps a connection either of whose ends it names. The entry stays for a recorded
+	 * connection only: its byte counts go on until user space ends it. */
 	c.netns = nv_sock_netns(sk);
-	if (netns_filtered(c.netns))
+	if (c.pid == pid || port_filtered(0, 0) ||
+	    (targ_pid && targ_pid != c.pid && targ_pid != pid) || netns_filtered(c.netns)) {
+		bpf_map_delete_elem(&unix_connecting, &cookie);
 		return 0;
+	}
 	c.peer_pid = pid;
 	c.type = type;
 	nv_current_comm(c.peer_comm);
 	unix_read_path(sk, &c);
 	/* User space reads new entries every second (no ring record: an edge needs the path,
 	 * longer than an event, and its end is found from user space anyway). */
-	if (bpf_map_update_elem(&unix_conns, &cookie, &c, BPF_ANY))
+	if (bpf_map_update_elem(&unix_conns, &cookie, &c, BPF_ANY)) {
 		count_stat(NV_STAT_MAP_FULL);
+		bpf_map_delete_elem(&unix_connecting, &cookie);
+	}
 	return 0;
 }
 

@@ -180,6 +180,19 @@ struct nv_sock_info {
  * release hook for unix sockets: user space reads the map and ends a connection once no
  * process holds the client socket (by inode) any more. */
 #define NV_UNIX_PATH_LEN 108 /* sizeof sockaddr_un.sun_path */
+
+/* A unix stream or seqpacket socket that called connect(), in the unix_connecting map by its
+ * cookie from connect() until user space forgets the connection: who connected, and the bytes
+ * written by each end (the client's writes before accept() included). */
+struct nv_unix_pending {
+	__u64 start_ns;       /* the client's connect() */
+	__u64 bytes_sent;     /* written by the client */
+	__u64 bytes_received; /* written by the server */
+	__u32 pid;
+	__u32 _pad;
+	char comm[NV_COMM_LEN];
+};
+
 struct nv_unix_conn {
 	__u64 start_ns;      /* the client's connect() */
 	__u64 ino;           /* the client socket's inode (as nv_snap_sock_file.sock_ino): unlike its

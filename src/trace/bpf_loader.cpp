@@ -110,6 +110,7 @@ SkelPtr open_skeleton(const KernelFilters& f, bool use_tp_btf, bool one_context,
   bpf_program__set_autoload(s->progs.state_tp, !use_tp_btf);
   if (!f.tcp) autoload_off(s->obj, tcp_programs_off(f), "--proto");
   bpf_program__set_autoload(s->progs.connect_unix, f.unix_stream);
+  bpf_program__set_autoload(s->progs.unix_send_length, f.unix_stream);
   if (!f.udp) autoload_off(s->obj, udp_only_programs(), "--proto");
   autoload_off(s->obj, skip, "--bench-skip-hooks");
   return s;
@@ -281,6 +282,12 @@ TraceLoader::TraceLoader(const TraceFeatures& features, const KernelFilters& fil
       traces_unix_ = false;
       continue;
     }
+    if (!link && p == impl_->skel->progs.unix_send_length) {  // no such tracepoint (before 6.3)
+      notes_.push_back(std::string("unix bytes not counted: attaching raw_tp/sock_send_length "
+                                   "failed: ") + strerror(errno));
+      continue;
+    }
+    if (p == impl_->skel->progs.unix_send_length) counts_unix_bytes_ = true;
     if (!link) {
       int e = errno;
       throw Error("cannot attach " + kind_of(p) + " " + target_of(p) + ": " + strerror(e));
@@ -434,8 +441,16 @@ std::vector<std::pair<uint64_t, nv_unix_conn>> TraceLoader::unix_records() const
   return by_socket<nv_unix_conn>(impl_->skel->maps.unix_conns);
 }
 
+std::unordered_map<uint64_t, nv_unix_pending> TraceLoader::unix_counts() const {
+  std::unordered_map<uint64_t, nv_unix_pending> out;
+  for (auto& [cookie, p] : by_socket<nv_unix_pending>(impl_->skel->maps.unix_connecting))
+    out.emplace(cookie, p);
+  return out;
+}
+
 void TraceLoader::forget_unix(uint64_t cookie) const {
   bpf_map_delete_elem(bpf_map__fd(impl_->skel->maps.unix_conns), &cookie);
+  bpf_map_delete_elem(bpf_map__fd(impl_->skel->maps.unix_connecting), &cookie);
 }
 
 std::vector<std::pair<uint64_t, nv_sock_info>> TraceLoader::open_tcp_records() const {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <unordered_map>
 #include <vector>
 
 #include "netviz/events.h"
@@ -100,9 +101,13 @@ class TraceLoader {
   std::vector<std::pair<uint64_t, nv_sock_info>> open_tcp_records() const;
   // Unix connections accepted and not yet forgotten, by the client socket's cookie.
   std::vector<std::pair<uint64_t, nv_unix_conn>> unix_records() const;
-  // The connection has ended (its client socket is held by nobody): drop its record.
+  // Bytes written by each end of every unix connection connect() recorded, by the client
+  // socket's cookie (the accepted ones are keys of unix_records() too).
+  std::unordered_map<uint64_t, nv_unix_pending> unix_counts() const;
+  // The connection has ended (its client socket is held by nobody): drop its records.
   void forget_unix(uint64_t cookie) const;
   bool traces_unix() const { return traces_unix_; }
+  bool counts_unix_bytes() const { return counts_unix_bytes_; }
 
  private:
   struct Impl;
@@ -110,6 +115,7 @@ class TraceLoader {
   std::vector<HookInfo> hooks_;
   std::vector<std::string> notes_;
   bool traces_unix_ = false;
+  bool counts_unix_bytes_ = false;
 };
 
 }  // namespace netviz

@@ -70,6 +70,8 @@ class LiveTable {
   // nullptr for events that change no flow (bind, listen, process events, filtered).
   const Flow* apply(const TraceEvent& e);
   const Flow* apply(const UdpCount& c);
+  // The key of the flow an event is about.
+  static FlowKey event_key(const TraceEvent& e);
   // Kernel counters of a live flow (connected UDP still open at the end); nullptr: no such flow.
   const Flow* update_counts(const FlowKey& k, WallNs last_seen, uint64_t packets,
                             uint64_t bytes_sent, uint64_t bytes_received);
@@ -117,7 +119,6 @@ class LiveTable {
   Record* find_or_create(const FlowKey& k, const TraceEvent& e, bool& created);
   // The steps of apply(TraceEvent).
   void apply_non_flow(const TraceEvent& e);
-  static FlowKey event_key(const TraceEvent& e);
   void set_owner(Record& r, const FlowKey& k, const TraceEvent& e, bool created);
   static void apply_open(Flow& f, const TraceEvent& e, bool created);
   void move_owner(Flow& f, int32_t old_pid, int32_t ppid);

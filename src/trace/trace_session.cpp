@@ -163,7 +163,9 @@ class Session {
   Holders socket_holders();
   void open_connections(const Holders& holders);
   void sweep_unix(bool at_end);
-  std::unordered_set<uint64_t> unix_announced_;  // cookies of unix connections in the table
+  // Cookies of unix connections in the table, with the bytes last reported for each.
+  std::unordered_map<uint64_t, uint64_t> unix_announced_;
+  uint64_t unix_counts_missing_ = 0;  // connections whose byte counts the kernel map lost
   std::chrono::steady_clock::time_point last_unix_sweep_{};
   std::unique_ptr<SockFileIter> holders_iter_;
   uint64_t handoffs_at_end_ = 0;
@@ -643,14 +645,35 @@ void Session::sweep_unix(bool at_end) {
   timespec mono{};
   clock_gettime(CLOCK_MONOTONIC, &mono);
   const uint64_t now = static_cast<uint64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec;
+  const bool counting = loader_->counts_unix_bytes();
+  const auto counts = counting ? loader_->unix_counts()
+                               : std::unordered_map<uint64_t, nv_unix_pending>{};
   for (const auto& [cookie, c] : records) {
-    if (unix_announced_.insert(cookie).second)
-      handle(decoder_.unix_connection(cookie, c, EventKind::connect, now));
+    TraceEvent e = decoder_.unix_connection(cookie, c, EventKind::connect, now);
+    if (auto n = counts.find(cookie); n != counts.end()) {
+      e.bytes_sent = n->second.bytes_sent;
+      e.bytes_received = n->second.bytes_received;
+    }
+    auto [seen, first] = unix_announced_.try_emplace(cookie, 0);
+    if (first) {
+      handle(e);
+      if (counting && !counts.count(cookie)) ++unix_counts_missing_;
+    }
+    const uint64_t bytes = e.bytes_sent + e.bytes_received;
     // Without the walk nothing is known to have ended before the end.
-    if (walked ? held.count(c.ino) > 0 : !at_end) continue;
-    handle(decoder_.unix_connection(cookie, c, EventKind::close, now));
+    if (walked ? held.count(c.ino) > 0 : !at_end) {
+      if (bytes != seen->second) {
+        const Flow* f = table_.update_counts(LiveTable::event_key(e), e.time, 0, e.bytes_sent,
+                                             e.bytes_received);
+        if (sink_) emit_flow("update", f, e.time);
+        seen->second = bytes;
+      }
+      continue;
+    }
+    e.kind = EventKind::close;
+    handle(e);
     loader_->forget_unix(cookie);
-    unix_announced_.erase(cookie);
+    unix_announced_.erase(seen);
   }
 }
 
@@ -691,6 +714,8 @@ Stats Session::collect_stats() const {
   st.counters["duplicate_reports"] = static_cast<int64_t>(table_.duplicates());
   st.counters["pids_reused"] = static_cast<int64_t>(table_.pids_reused());
   st.counters["tcp_handoffs_found_at_end"] = static_cast<int64_t>(handoffs_at_end_);
+  if (unix_counts_missing_)
+    st.counters["unix_bytes_not_counted"] = static_cast<int64_t>(unix_counts_missing_);
   // Closes the kernel never reported (no sock:inet_sock_set_state CLOSE reached any program)
   // are not events we dropped: counted apart, said on stderr, and the flows say so.
   st.counters["tcp_closes_not_reported"] = static_cast<int64_t>(table_.closes_not_reported());

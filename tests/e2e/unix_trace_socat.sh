@@ -6,6 +6,7 @@
 #   - one unix flow per client connection, from the client socat's pid to the path, peer the
 #     listening socat (which accepts), CLOSED with a duration; the one on the abstract name
 #     has remote "@NAME";
+#   - each short connection's bytes: what the client wrote and what cat echoed to it;
 #   - the connection still open at the end: its client is the socat ss -xp shows on the
 #     client end of that seqpacket pair, and the flow has no duration;
 #   - stitched by pid: one edge from each client to the listener, labelled with the path,
@@ -28,7 +29,9 @@ for _ in $(seq 50); do [[ -S $path ]] && break; sleep 0.1; done
 rs_trace_start "$tmp/capture.json"
 clients=()
 for i in $(seq "$short"); do
-  echo "line $i" | socat - "UNIX-CONNECT:$path,type=5" >/dev/null &
+  # -t 5: after its line the client waits for cat's echo, so both ends' writes are complete.
+  printf 'line %0*d\n' "$i" "$i" >"$tmp/in.$i"
+  socat -t 5 - "UNIX-CONNECT:$path,type=5" <"$tmp/in.$i" >"$tmp/out.$i" &
   clients+=("$!")
   wait "$!" || rs_fail "client $i failed"
 done
@@ -63,6 +66,11 @@ bad=$(jq -c --argjson s "$server" 'select(.comm != "socat" or .peer.pid != $s
 [[ -z $bad ]] || rs_fail "unix flows not socat -> the listening socat $server: $bad"
 rs_eq "short connections CLOSED with a duration" "$short" \
   "$(jq -c 'select(.state == "CLOSED" and .duration_ms > 0)' "$tmp/unix.jsonl" | wc -l)"
+# Bytes: what each client wrote (its input) and what the server wrote back (its output).
+for i in $(seq "$short"); do
+  rs_eq "client $i: bytes sent, received" "$(wc -c <"$tmp/in.$i") $(wc -c <"$tmp/out.$i")" \
+    "$(jq -r --argjson p "${clients[$((i - 1))]}" 'select(.pid == $p) | "\(.bytes_sent) \(.bytes_received)"' "$tmp/unix.jsonl")"
+done
 rs_eq "flow to the abstract name @$name" "$abstract_client $abstract" \
   "$(jq -r --arg n "@$name" '.flows[] | select(.proto == "unix" and .remote.addr == $n)
      | "\(.pid) \(.peer.pid)"' "$c")"

@@ -30,15 +30,11 @@ int connect_unix(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
-/* Every write to a socket (sock_sendmsg: write(), send(), sendmsg()); counted for a unix
- * stream or seqpacket socket that connect() recorded (its cookie is a key), before and after
- * accept(), or whose peer it is (the server's end). Any other socket leaves after reading its
- * family: the cost a TCP or UDP write pays. */
-SEC("raw_tp/sock_send_length")
-int BPF_PROG(unix_send_length, struct sock *sk, int ret, int flags)
+/* A write of ret bytes to the unix socket sk: counted when sk is the client of a connection
+ * connect() recorded (its cookie is a key), before and after accept(), or its server (whose
+ * peer is that client). */
+static __always_inline int unix_count_write(struct sock *sk, int ret)
 {
-	if (ret <= 0 || BPF_CORE_READ(sk, __sk_common.skc_family) != NV_AF_UNIX)
-		return 0;
 	__u16 type = BPF_CORE_READ(sk, sk_type);
 	if (type != NV_SOCK_STREAM && type != NV_SOCK_SEQPACKET)
 		return 0;
@@ -54,4 +50,14 @@ int BPF_PROG(unix_send_length, struct sock *sk, int ret, int flags)
 	if (p)
 		__sync_fetch_and_add(&p->bytes_received, ret);
 	return 0;
+}
+
+/* Every write to any socket (sock_sendmsg: write(), send(), sendmsg()); a TCP or UDP write
+ * leaves after the family test. */
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(unix_send_length, struct sock *sk, int ret, int flags)
+{
+	if (ret <= 0 || BPF_CORE_READ(sk, __sk_common.skc_family) != NV_AF_UNIX)
+		return 0;
+	return unix_count_write(sk, ret);
 }

@@ -1,14 +1,17 @@
 #include "fleet/fetch_ahead.h"
 
+#include <algorithm>
+#include <chrono>
+
 namespace netviz {
 
 FetchedBatch fetch_batch(natsSubscription* sub, jsFetchRequest req) {
   FetchedBatch r;
   req.NoWait = true;
   r.status = natsSubscription_FetchRequest(&r.list, sub, &req);
-  if (r.status == NATS_NOT_FOUND) {  // nothing there now: wait for the next
-    req.NoWait = false;
-    r.status = natsSubscription_FetchRequest(&r.list, sub, &req);
+  if (r.status == NATS_NOT_FOUND) {  // nothing there now: look again after a pause
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<int64_t>(req.Expires, kIdlePause)));
+    r.status = NATS_TIMEOUT;
   }
   return r;
 }

@@ -15,7 +15,11 @@ struct FetchedBatch {
 };
 
 // One fetch: what the server holds now, up to the request's Batch and MaxBytes, without
-// waiting for a full batch; only when it holds nothing does it wait, up to the request's Expires.
+// waiting; when it holds nothing, NATS_TIMEOUT after a pause of at most kIdlePause (or the
+// request's Expires). Only no-wait requests: a waiting one the server answers after the
+// client stopped waiting leaves its messages queued for the next fetch, and libnats 3.4's
+// fetch writes past its array when more than half its batch is queued so (fixed in 3.8).
+constexpr int64_t kIdlePause = 20'000'000;  // ns
 FetchedBatch fetch_batch(natsSubscription* sub, jsFetchRequest req);
 
 class FetchAhead {

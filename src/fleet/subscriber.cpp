@@ -11,6 +11,8 @@ namespace netviz {
 
 namespace {
 
+constexpr int64_t kMinMessageBytes = 64;
+
 // The message's text and where it stands in the stream (sequence, how many wait behind it).
 FleetMessage fleet_message(natsMsg* m) {
   FleetMessage fm;
@@ -94,19 +96,23 @@ bool Subscriber::open() {
   return false;
 }
 
-int Subscriber::fetch(int batch, int64_t timeout_ms,
-                      const std::function<void(const FleetMessage&)>& on_msg) {
+int Subscriber::fetch(int64_t timeout_ms, const std::function<void(const FleetMessage&)>& on_msg) {
   if (!open()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(timeout_ms, 250)));
     return -1;
   }
-  // Bounded by bytes as well: a tracer's message holds up to 256 KB of lines, and 1000 of
-  // them would be the whole stream in memory before the first is read. Above the largest
+  // Bounded by bytes: a tracer's message holds up to 256 KB of lines, and a count alone
+  // would hold the whole stream in memory before the first line is read. Above the largest
   // message the server takes, or a message that size could never be fetched.
+  const int64_t largest = natsConnection_GetMaxPayload(nc_) + (64 << 10);
   jsFetchRequest req;
   jsFetchRequest_Init(&req);
-  req.Batch = batch;
-  req.MaxBytes = std::max<int64_t>(4 << 20, natsConnection_GetMaxPayload(nc_) + (64 << 10));
+  req.MaxBytes = std::max<int64_t>(2 << 20, largest);
+  // The count is no limit, and more than twice what MaxBytes lets in: libnats 3.4's fetch
+  // writes past its array of Batch messages when more than half of them were already queued
+  // (messages a request delivered after the client stopped waiting for it: seen at 800), and
+  // no message is under kMinMessageBytes on the wire (subject, reply, header and one line).
+  req.Batch = static_cast<int>(2 * ((req.MaxBytes + largest) / kMinMessageBytes) + 1);
   req.Expires = timeout_ms * 1'000'000;
   FetchedBatch got = ahead_ && ahead_->running() ? ahead_->take() : fetch_batch(sub_, req);
   natsStatus s = got.status;

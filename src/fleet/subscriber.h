@@ -43,10 +43,11 @@ class Subscriber {
 
   // Sets up the consumer once the server answers; false until then (said once on `err`).
   bool open();
-  // Up to `batch` messages, waiting at most `timeout_ms`, each handed to `on_msg`; then the
-  // last is acknowledged, and with it all before it (marked done once in the graph). Returns how
-  // many came; -1 while the consumer cannot be set up or read (server down, no stream).
-  int fetch(int batch, int64_t timeout_ms, const std::function<void(const FleetMessage&)>& on_msg);
+  // The messages the server holds now (a few MB at most; none: a pause of up to
+  // `timeout_ms`), each handed to `on_msg`; then the last is acknowledged, and with it all
+  // before it (marked done once in the graph). Returns how many came; -1 while the consumer
+  // cannot be set up or read (server down, no stream).
+  int fetch(int64_t timeout_ms, const std::function<void(const FleetMessage&)>& on_msg);
   // Stream sequence up to which an existing durable consumer had acknowledged everything when
   // this stitcher started (0: new consumer): what an earlier run already put in its graph.
   uint64_t resumed_ack_floor() const { return ack_floor_; }

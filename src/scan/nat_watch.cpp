@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -72,13 +73,53 @@ void close_other_fds(int keep) {
   for (int fd = keep + 1; fd < 65536; ++fd) close(fd);
 }
 
-// The helper: every period, the namespaces in use that are not followed yet are entered
-// (for_each_netns, as the scan enters them) and those with NAT rules now are read and
-// subscribed to. It ends when the tracer closes its end of the socket or dies.
-[[noreturn]] void helper(int sock, std::set<uint64_t> done, const std::set<uint64_t>& seen,
-                         std::optional<uint64_t> only, std::chrono::milliseconds period) {
-  // Only the socket to the tracer: the BPF links, the output and the metrics port stay the
-  // tracer's alone, so they end with it.
+// In the namespace the calling thread is in, which has NAT rules: reads and subscribes there,
+// and sends the subscription and the dump. False: the tracer has gone.
+bool follow_here(int sock, const NetnsRef& ns, bool fresh) {
+  WatchLine head;
+  head.netns = ns.inode;
+  head.label = label_of(ns);
+  std::vector<WatchLine> entries;
+  nfct_handle* events = nullptr;
+  std::string err = read_conntrack_here(
+      true,
+      [&](uint8_t l4, const NatBook::Tuple& o, const NatBook::Tuple& r) {
+        WatchLine e;
+        e.kind = 'E';
+        e.netns = ns.inode;
+        e.l4 = l4;
+        e.orig = o;
+        e.reply = r;
+        entries.push_back(std::move(e));
+      },
+      &events);
+  if (!err.empty() || !events) {
+    head.kind = 'X';
+    head.reason = err.empty() ? "no subscription" : err;
+    return send_message(sock, watch_line(head), -1);
+  }
+  head.kind = 'F';
+  head.fresh = fresh;
+  head.at = wall_now_ns();
+  bool ok = send_message(sock, watch_line(head), nfct_fd(events));
+  nfct_close(events);  // the tracer holds it now
+  std::string batch;
+  for (const auto& e : entries) {
+    std::string line = watch_line(e);
+    if (batch.size() + line.size() > kMessage) {
+      ok = ok && send_message(sock, batch, -1);
+      batch.clear();
+    }
+    batch += line;
+  }
+  return ok && (batch.empty() || send_message(sock, batch, -1));
+}
+
+// Only the socket to the tracer stays open (as fd 3): the BPF links, the output and the
+// metrics port stay the tracer's alone, so they end with it. Then only the privileges the
+// helper needs: setns (and opening other users' /proc/PID/ns/net), and the conntrack dump
+// and subscription.
+int isolate(int sock) {
   if (sock != 3) {
     dup2(sock, 3);
     sock = 3;
@@ -91,15 +132,24 @@ void close_other_fds(int keep) {
   signal(SIGPIPE, SIG_IGN);
   prctl(PR_SET_NAME, "netviz-natwatch", 0, 0, 0);
   try {
-    // setns (and reading other users' /proc/PID/ns/net), and the conntrack dump and
-    // subscription: nothing else.
     drop_capabilities({CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_PTRACE});
   } catch (const std::exception&) {
     _exit(1);
   }
+  return sock;
+}
+
+// The helper: every period, the namespaces in use that are not followed yet are entered
+// (for_each_netns, as the scan enters them) and those with NAT rules now are followed. It
+// ends when the tracer closes its end of the socket, or dies.
+[[noreturn]] void helper(int sock, std::set<uint64_t> done, const std::set<uint64_t>& seen,
+                         std::optional<uint64_t> only, std::chrono::milliseconds period) {
+  sock = isolate(sock);
   for (;;) try {
     pollfd p{sock, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(period.count())) != 0) _exit(0);  // closed (or misused)
+    int ready = ::poll(&p, 1, static_cast<int>(period.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready != 0) _exit(0);  // the tracer closed its end (it never writes)
     Stats scratch;
     std::vector<NetnsRef> all = list_netns("/proc", scratch);
     std::vector<uint64_t> in_use;
@@ -113,44 +163,7 @@ void close_other_fds(int keep) {
     for_each_netns(all, own_netns("/proc"), [&](const NetnsRef& ns, bool entered) {
       if (gone || !entered || !nat_rules_here()) return;
       done.insert(ns.inode);
-      WatchLine head;
-      head.netns = ns.inode;
-      head.label = label_of(ns);
-      std::vector<WatchLine> entries;
-      nfct_handle* events = nullptr;
-      std::string err = read_conntrack_here(
-          true,
-          [&](uint8_t l4, const NatBook::Tuple& o, const NatBook::Tuple& r) {
-            WatchLine e;
-            e.kind = 'E';
-            e.netns = ns.inode;
-            e.l4 = l4;
-            e.orig = o;
-            e.reply = r;
-            entries.push_back(std::move(e));
-          },
-          &events);
-      if (!err.empty() || !events) {
-        head.kind = 'X';
-        head.reason = err.empty() ? "no subscription" : err;
-        gone = !send_message(sock, watch_line(head), -1);
-        return;
-      }
-      head.kind = 'F';
-      head.fresh = !seen.count(ns.inode);
-      head.at = wall_now_ns();
-      gone = !send_message(sock, watch_line(head), nfct_fd(events));
-      nfct_close(events);  // the tracer holds it now
-      std::string batch;
-      for (const auto& e : entries) {
-        std::string line = watch_line(e);
-        if (batch.size() + line.size() > kMessage) {
-          gone = gone || !send_message(sock, batch, -1);
-          batch.clear();
-        }
-        batch += line;
-      }
-      if (!batch.empty()) gone = gone || !send_message(sock, batch, -1);
+      gone = !follow_here(sock, ns, !seen.count(ns.inode));
     });
     if (gone) _exit(0);
   } catch (const std::exception&) {
@@ -278,6 +291,12 @@ void NatWatch::poll(NatBook& book) {
     m.msg_control = control;
     m.msg_controllen = sizeof control;
     ssize_t n = recvmsg(fd_, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n == 0 && !ended_) {
+      // The helper ends only when this end closes, unless it failed (say, its privileges).
+      ended_ = true;
+      book.note("the helper that follows NAT rules added after the start ended early: rules "
+                "added later are not followed");
+    }
     if (n <= 0) return;  // nothing more (or the helper has gone: what it sent stays)
     int fd = -1;
     for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))

@@ -67,6 +67,7 @@ class NatWatch {
   pid_t pid_;
   int fd_;
   uint64_t followed_ = 0;
+  bool ended_ = false;
 };
 
 }  // namespace netviz

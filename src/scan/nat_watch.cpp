@@ -1,6 +1,7 @@
 #include "scan/nat_watch.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/capability.h>
 #include <poll.h>
@@ -131,6 +132,10 @@ int isolate(int sock) {
   signal(SIGTERM, SIG_DFL);
   signal(SIGPIPE, SIG_IGN);
   prctl(PR_SET_NAME, "netviz-natwatch", 0, 0, 0);
+  // The tracer's low mmap threshold (set for its scan) would map and unmap the 128 kB
+  // buffer of each namespace's chain dump, most of a re-check's cost: the heap keeps it.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
   try {
     drop_capabilities({CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_PTRACE});
   } catch (const std::exception&) {

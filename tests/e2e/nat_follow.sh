@@ -12,7 +12,8 @@
 # captures stitch into exactly one joined NATed edge redis-benchmark -> redis-server per rule,
 # N flows each, and the host-wide capture alone into the same two edges; each tracer says
 # once in stats.notes that the namespace was followed after the start, and counts it. The
-# helper that re-checks goes with its tracer, on SIGINT and on kill -9.
+# helper that re-checks keeps only its three capabilities and its socket, and goes with its
+# tracer, on SIGINT and on kill -9.
 set -euo pipefail
 source "$(dirname "$0")/lib/real_servers.sh"
 rs_init nat_follow
@@ -163,6 +164,14 @@ rs_eq "re-check helpers while tracing (one per tracer), gone with them" 4 "$(wc 
 start_trace killed --netns "$sns"
 helper_pids=$(helpers)
 rs_eq "helper of the tracer to be killed" 1 "$(wc -w <<<"$helper_pids")"
+# What the helper keeps: CAP_NET_ADMIN (12), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21), no new
+# privileges, and no fd but /dev/null and its socket to the tracer (not the BPF links).
+status=/proc/$helper_pids/status
+rs_eq "helper CapEff" 0000000000281000 "$(awk '$1 == "CapEff:" {print $2}' "$status")"
+rs_eq "helper CapPrm" 0000000000281000 "$(awk '$1 == "CapPrm:" {print $2}' "$status")"
+rs_eq "helper NoNewPrivs" 1 "$(awk '$1 == "NoNewPrivs:" {print $2}' "$status")"
+rs_eq "helper fds" "0 1 2 3" "$(ls "/proc/$helper_pids/fd" | sort -n | xargs)"
+rs_eq "helper fd 3" socket "$(readlink "/proc/$helper_pids/fd/3" | cut -d: -f1)"
 kill -KILL "${trace_pids[0]}"
 wait "${trace_pids[0]}" 2>/dev/null || true
 trace_pids=()

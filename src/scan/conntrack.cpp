@@ -266,31 +266,86 @@ void NatBook::failed(const std::string& what, const std::string& label) {
 }
 
 void NatBook::read_netns(uint64_t netns, const std::string& label, bool follow) {
-  auto w = std::make_unique<Source>(Source{this, netns});
+  nfct_handle* events = nullptr;
+  std::string err = read_conntrack_here(
+      follow,
+      [&](uint8_t l4, const Tuple& orig, const Tuple& reply) { add(netns, l4, orig, reply); },
+      follow ? &events : nullptr);
+  if (!err.empty()) return failed(err, label);
+  if (events) watch(netns, events);
+}
+
+void NatBook::watch(uint64_t netns, nfct_handle* events) {
+  auto w = std::make_unique<Source>(Source{this, netns, events});
+  read_clock();  // its offset taken now, near the decoder's
+  nfct_callback_register(events, NFCT_T_NEW, on_entry, w.get());
+  watches_.push_back(std::move(w));
+}
+
+// The socket was subscribed in the namespace by a process that could: a handle of our own
+// (whose socket creation needs no privilege) is pointed at it, so libnetfilter_conntrack
+// reads and parses it as it does the subscriptions made at the start.
+bool NatBook::adopt(uint64_t netns, int fd, const std::string& label) {
   nfct_handle* h = nfct_open(CONNTRACK, 0);
-  if (!h) return failed(strerror(errno), label);
-  nfct_callback_register(h, NFCT_T_ALL, on_entry, w.get());
+  if (!h || dup3(fd, nfct_fd(h), O_CLOEXEC) < 0) {
+    failed(std::string("events: ") + strerror(errno), label);
+    if (h) nfct_close(h);
+    close(fd);
+    return false;
+  }
+  close(fd);
+  watch(netns, h);
+  return true;
+}
+
+bool NatBook::follows(uint64_t netns) const {
+  for (const auto& w : watches_)
+    if (w->netns == netns) return true;
+  return false;
+}
+
+std::vector<uint64_t> NatBook::followed_netns() const {
+  std::vector<uint64_t> out;
+  for (const auto& w : watches_) out.push_back(w->netns);
+  return out;
+}
+
+bool nat_rules_here() { return nat_possible(); }
+
+std::string read_conntrack_here(bool follow, const NatEntryFn& on, nfct_handle** events_out) {
+  nfct_handle* h = nfct_open(CONNTRACK, 0);
+  if (!h) return strerror(errno);
+  struct Ctx {
+    const NatEntryFn* on;
+  } ctx{&on};
+  nfct_callback_register(
+      h, NFCT_T_ALL,
+      [](enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
+        NatBook::Tuple orig, reply;
+        if (translated(ct, orig, reply))
+          (*static_cast<Ctx*>(data)->on)(nfct_get_attr_u8(ct, ATTR_L4PROTO), orig, reply);
+        return static_cast<int>(NFCT_CB_CONTINUE);
+      },
+      &ctx);
   uint32_t family = AF_UNSPEC;
   // Subscribed before the dump, so an entry made in between is in one or the other.
-  follow = follow && nat_possible();
+  follow = follow && events_out && nat_possible();
   nfct_handle* events = follow ? nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW) : nullptr;
   int rc = nfct_query(h, NFCT_Q_DUMP, &family);
   int err = errno;
   nfct_close(h);
   if (rc < 0) {
     if (events) nfct_close(events);
-    return failed(strerror(err), label);
+    return strerror(err);
   }
-  if (!follow) return;
-  if (!events) return failed(std::string("events: ") + strerror(errno), label);
+  if (!follow) return "";
+  if (!events) return std::string("events: ") + strerror(errno);
   int fd = nfct_fd(events);
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kEventBuffer, sizeof kEventBuffer);
   keep_only_translated(fd);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  w->h = events;
-  read_clock();  // its offset taken now, near the decoder's
-  nfct_callback_register(events, NFCT_T_NEW, on_entry, w.get());
-  watches_.push_back(std::move(w));
+  *events_out = events;
+  return "";
 }
 
 // Non-blocking: reads until the socket is empty (EAGAIN) or the kernel had to drop entries
@@ -318,6 +373,7 @@ std::vector<std::string> NatBook::notes() const {
     if (where.size() > 1) n += " and " + std::to_string(where.size() - 1) + " other network namespaces";
     out.push_back(n + ": flows there are not corrected for NAT");
   }
+  out.insert(out.end(), later_.begin(), later_.end());
   if (overflows_)
     out.push_back("conntrack events lost " + std::to_string(overflows_) +
                   " times (receive buffer full): some NAT translations may be missing");

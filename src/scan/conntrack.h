@@ -4,6 +4,7 @@
 // other end sees instead. Only translated entries are kept, so a host without NAT rules
 // costs one empty table.
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,7 +34,14 @@ class NatBook {
   // table or chain (iptables or nftables) is followed: a subscriber makes the kernel build
   // an event for every connection it tracks, which a namespace without NAT rules is spared.
   void read_netns(uint64_t netns, const std::string& label, bool follow);
+  // Follows a namespace from a socket subscribed there by another process (NatWatch: the
+  // tracer has given up the privileges to enter a namespace or subscribe); takes fd.
+  bool adopt(uint64_t netns, int fd, const std::string& label);
   size_t followed() const { return watches_.size(); }
+  bool follows(uint64_t netns) const;
+  std::vector<uint64_t> followed_netns() const;
+  // A sentence for notes(), once: a namespace followed after the start.
+  void note(std::string n) { later_.push_back(std::move(n)); }
   // Entries made since the last call, in every followed namespace (or only in `netns`);
   // never blocks.
   void poll();
@@ -90,6 +98,7 @@ class NatBook {
     bool kept = false;
   };
   void failed(const std::string& what, const std::string& label);
+  void watch(uint64_t netns, nfct_handle* events);
   void drain(Source& w);
   void put(Key k, Nat n, Clock::time_point now);
   const Entry* lookup(const Flow& f) const;
@@ -100,6 +109,18 @@ class NatBook {
   std::vector<std::unique_ptr<Source>> watches_;
   std::map<std::string, std::vector<std::string>> failures_;  // reason → namespaces
   uint64_t overflows_ = 0;
+  std::vector<std::string> later_;
 };
+
+// On a thread inside a namespace: whether it has NAT rules (an iptables nat table or an
+// nftables nat chain; yes when it cannot tell).
+bool nat_rules_here();
+// On a thread inside a namespace: dumps its conntrack table, handing each translated TCP or
+// UDP entry to `on`; with `follow` and NAT rules there, first subscribes to its new entries
+// and returns the subscription (non-blocking, filtered in the kernel) in *events. Returns
+// the failure, "" when none. NatBook::read_netns and the NatWatch helper both read this way.
+using NatEntryFn =
+    std::function<void(uint8_t l4, const NatBook::Tuple& orig, const NatBook::Tuple& reply)>;
+std::string read_conntrack_here(bool follow, const NatEntryFn& on, nfct_handle** events);
 
 }  // namespace netviz

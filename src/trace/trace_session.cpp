@@ -1,5 +1,6 @@
 #include "trace/trace_session.h"
 
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@
 #include "format/kind_names.h"
 #include "scan/bpf_iter_sock_files.h"
 #include "scan/conntrack.h"
+#include "scan/nat_watch.h"
 #include "scan/netns.h"
 #include "scan/process_info.h"
 #include "scan/sock_diag.h"
@@ -44,6 +46,7 @@
 #include "trace/trace_metrics.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/privileges.h"
 #include "util/time.h"
 
 namespace netviz {
@@ -67,6 +70,8 @@ constexpr auto kNatPoll = std::chrono::milliseconds(10);
 constexpr auto kNatKeep = std::chrono::seconds(30);
 constexpr auto kNatSweep = std::chrono::seconds(5);
 constexpr size_t kNatMaxEntries = 1'000'000;
+// How often the NatWatch helper re-checks the namespaces not followed yet for NAT rules.
+constexpr auto kNatRecheck = std::chrono::milliseconds(1000);
 
 volatile sig_atomic_t g_stop = 0;
 
@@ -199,6 +204,15 @@ class Session {
   // NAT translations: the scan's dump of each namespace, then the entries conntrack makes,
   // read every kNatPoll in the loop (off the event path) and applied to flows as written.
   NatBook nat_;
+  // Namespaces whose NAT rules (or which themselves) appeared after the start; none with
+  // --no-nat or without the privileges to enter namespaces.
+  std::unique_ptr<NatWatch> nat_watch_;
+  std::string nat_watch_note_;
+  void start_nat_watch();
+  void poll_nat() {
+    if (nat_watch_) nat_watch_->poll(nat_);
+    nat_.poll();
+  }
   std::chrono::steady_clock::time_point nat_polled_{};
   std::chrono::steady_clock::time_point nat_swept_{};
   void sweep_nat(std::chrono::steady_clock::time_point now);
@@ -535,6 +549,7 @@ void Session::announce() {
     err_ << "netviz-trace: scan: " << (scan_.stats.scan_path.empty() ? "none" : scan_.stats.scan_path)
          << ", " << scan_.sockets.size() << " sockets, " << scan_flow_count_ << " flows\n";
   }
+  start_nat_watch();  // forked while the process still has one thread and its privileges
   // Privileges go before the line that says tracing has begun: whoever waits for it (a
   // user, a test reading /proc/PID/status) must find them already dropped.
   if (on_tracing_) on_tracing_(err_);
@@ -565,7 +580,7 @@ bool Session::loop() {
       wait_ms = static_cast<int>(std::max<long long>(1, std::min<long long>(wait_ms, left)));
     }
     if (t - nat_polled_ >= kNatPoll) {
-      nat_.poll();
+      poll_nat();
       nat_polled_ = t;
     }
     if (t - nat_swept_ >= kNatSweep) {
@@ -603,6 +618,23 @@ bool Session::loop() {
   return true;
 }
 
+// Only a tracer that could enter namespaces and read conntrack in them at the start (root)
+// can do so later: the helper keeps those two privileges after the tracer drops them.
+void Session::start_nat_watch() {
+  if (opts_.no_nat || opts_.proc_root != "/proc") return;
+  CapSets caps = current_caps();
+  for (int c : {CAP_SYS_ADMIN, CAP_NET_ADMIN})
+    if (!(caps.effective & (uint64_t{1} << c))) return;
+  std::vector<uint64_t> seen;
+  for (const auto& ns : scan_.host.netns) seen.push_back(ns.inode);
+  std::optional<uint64_t> only;
+  if (filter_.netns) only = *filter_.netns;
+  std::string why;
+  nat_watch_ = NatWatch::start(nat_.followed_netns(), seen, only, kNatRecheck, &why);
+  if (!nat_watch_)
+    nat_watch_note_ = "NAT rules added after the start are not followed: " + why;
+}
+
 // Translations no flow holds any more go once kNatKeep old; the flows are walked only when
 // some translation is that old.
 void Session::sweep_nat(std::chrono::steady_clock::time_point now) {
@@ -614,7 +646,7 @@ void Session::sweep_nat(std::chrono::steady_clock::time_point now) {
 // What is left in the ring buffer, the connections still open, then the counters only the
 // kernel kept.
 void Session::drain() {
-  nat_.poll();
+  poll_nat();
   while (loader_->poll(0, on_raw_) > 0) {
   }
   open_connections(socket_holders());
@@ -719,6 +751,9 @@ Stats Session::collect_stats() const {
   // Closes the kernel never reported (no sock:inet_sock_set_state CLOSE reached any program)
   // are not events we dropped: counted apart, said on stderr, and the flows say so.
   st.counters["tcp_closes_not_reported"] = static_cast<int64_t>(table_.closes_not_reported());
+  if (nat_watch_)
+    st.counters["nat_netns_followed_later"] = static_cast<int64_t>(nat_watch_->followed_later());
+  if (!nat_watch_note_.empty()) st.notes.push_back(nat_watch_note_);
   if (nat_.evicted()) st.counters["nat_evicted"] = static_cast<int64_t>(nat_.evicted());
   uint64_t user_lost = undecodable_ + table_.refused();
   st.lost_events = kernel_lost + user_lost;

@@ -2,6 +2,8 @@
 #include "scan/conntrack.h"
 
 #include <gtest/gtest.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 
 using namespace netviz;
 
@@ -126,4 +128,23 @@ TEST(NatBook, SweepKeepsTheNewestWithinTheBound) {
   EXPECT_TRUE(b.find(flow(Proto::tcp, {"10.0.0.2", 40006}, {"10.0.0.1", 80})));
   EXPECT_TRUE(b.find(flow(Proto::tcp, {"10.0.0.1", 80}, {"10.0.0.3", 1030})));
   EXPECT_EQ(b.evicted(), 12u);
+}
+
+// A subscription handed over by the NatWatch helper: followed like the scan's, polled
+// without blocking; a note said once.
+TEST(NatBook, AdoptsASocketMadeElsewhere) {
+  NatBook b;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  ASSERT_GE(fd, 0);
+  EXPECT_FALSE(b.follows(5));
+  ASSERT_TRUE(b.adopt(5, fd, "netns 5"));
+  EXPECT_TRUE(b.follows(5));
+  EXPECT_FALSE(b.follows(6));
+  EXPECT_EQ(b.followed_netns(), (std::vector<uint64_t>{5}));
+  b.poll();  // nothing queued: returns at once
+  EXPECT_TRUE(b.empty());
+  b.note("netns 5: NAT rules appeared at T; followed from then on");
+  auto notes = b.notes();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "netns 5: NAT rules appeared at T; followed from then on");
 }

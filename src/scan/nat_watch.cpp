@@ -19,6 +19,7 @@
 
 #include "scan/netns.h"
 #include "util/privileges.h"
+#include "util/threads.h"
 
 namespace netviz {
 
@@ -253,6 +254,12 @@ std::unique_ptr<NatWatch> NatWatch::start(const std::vector<uint64_t>& followed,
                                           const std::vector<uint64_t>& seen,
                                           std::optional<uint64_t> only,
                                           std::chrono::milliseconds period, std::string* why) {
+  // The child goes on in C++ (sets, strings, a thread per namespace entered): safe only if
+  // no other thread could hold a lock at the fork.
+  if (size_t n = thread_count(); n > 1) {
+    if (why) *why = "the tracer already runs " + std::to_string(n) + " threads";
+    return nullptr;
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     if (why) *why = std::string("socketpair: ") + strerror(errno);

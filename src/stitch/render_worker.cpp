@@ -1,6 +1,5 @@
 #include "stitch/render_worker.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +13,8 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+
+#include "util/threads.h"
 
 namespace netviz {
 
@@ -83,16 +84,6 @@ bool read_full(int fd, void* p, size_t len, std::chrono::steady_clock::time_poin
     ReplyHead rh{r.out.size(), static_cast<uint32_t>(r.status), 0};
     if (!write_full(fd, &rh, sizeof rh) || !write_full(fd, r.out.data(), r.out.size())) _exit(0);
   }
-}
-
-size_t thread_count() {
-  DIR* d = opendir("/proc/self/task");
-  if (!d) return 1;  // no /proc: nothing to check against
-  size_t n = 0;
-  while (dirent* e = readdir(d))
-    if (e->d_name[0] != '.') ++n;
-  closedir(d);
-  return n;
 }
 
 std::string exit_text(int status) {

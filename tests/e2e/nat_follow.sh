@@ -19,38 +19,15 @@ source "$(dirname "$0")/lib/real_servers.sh"
 rs_init nat_follow
 rs_need redis-server redis-benchmark iptables ip
 n=200
-cns=nvnf-c-$$ sns=nvnf-s-$$
-trace_pids=()
-start_trace() {  # NAME ARGS...: a capture (-o $tmp/NAME.json) or, with --format, a stream
-  local name=$1; shift
-  if [[ " $* " == *" --format "* ]]; then
-    "$NETVIZ_TRACE" "$@" >"$tmp/$name.jsonl" 2>"$tmp/trace-$name.log" &
-  else
-    "$NETVIZ_TRACE" "$@" -o "$tmp/$name.json" 2>"$tmp/trace-$name.log" &
-  fi
-  trace_pids+=($!)
-  rs_pids+=($!)
-  for _ in $(seq 300); do
-    grep -q "netviz-trace: tracing" "$tmp/trace-$name.log" && return 0
-    sleep 0.1
-  done
-  rs_fail "netviz-trace $* did not start"
-}
 helpers() {  # the re-check helpers of the running tracers
   local pid
-  for pid in "${trace_pids[@]}"; do pgrep -P "$pid" -x netviz-natwatch || true; done
+  for pid in "${rs_trace_pids[@]}"; do pgrep -P "$pid" -x netviz-natwatch || true; done
 }
 
 # First the host-wide tracer: the namespaces below are created after its start.
-start_trace host
+rs_trace_bg host
 
-ip netns add "$cns"
-rs_on_exit "ip netns del $cns"
-ip netns add "$sns"
-rs_on_exit "ip netns del $sns"
-ip link add nvnf-c$$ netns "$cns" type veth peer name nvnf-s$$ netns "$sns"
-inc() { ip netns exec "$cns" "$@"; }
-ins() { ip netns exec "$sns" "$@"; }
+rs_netns_pair nf
 # A process in the client namespace, as a container has: the host-wide tracer finds a
 # namespace made after its start by its processes (its private mount namespace may not see
 # later `ip netns add` mounts).
@@ -68,9 +45,9 @@ for _ in $(seq 100); do
 done
 [[ -n $(ins ss -Htln '( sport = :6379 )') ]] || rs_fail "redis-server does not listen on 10.78.0.1:6379"
 
-start_trace client --netns "$cns"
-start_trace server --netns "$sns"
-start_trace stream --netns "$cns" --format json
+rs_trace_bg client --netns "$cns"
+rs_trace_bg server --netns "$sns"
+rs_trace_bg stream --netns "$cns" --format json
 
 # NETLINK_NETFILTER (12) sockets bound to a group, in the namespace's own /proc/net/netlink.
 subscribed() { ip netns exec "$1" awk '$2 == 12 && $4 != "00000000"' /proc/net/netlink | wc -l; }
@@ -99,9 +76,9 @@ bench 10.78.1.100
 
 helper_pids=$(helpers)
 sleep 0.3  # the last closes reach the tracers
-for pid in "${trace_pids[@]}"; do kill -INT "$pid"; done
-for pid in "${trace_pids[@]}"; do wait "$pid" || rs_fail "netviz-trace exited with $?"; done
-trace_pids=()
+for pid in "${rs_trace_pids[@]}"; do kill -INT "$pid"; done
+for pid in "${rs_trace_pids[@]}"; do wait "$pid" || rs_fail "netviz-trace exited with $?"; done
+rs_trace_pids=()
 for pid in $helper_pids; do
   kill -0 "$pid" 2>/dev/null && rs_fail "helper $pid outlived its tracer"
 done
@@ -118,14 +95,7 @@ b=$(count "$c" '.remote == {"addr":"10.78.1.100","port":6379}')
 ((b >= n)) || rs_fail "B: $b client flows to 10.78.1.100:6379 for $n requests"
 rs_eq "B: server flows with nat.local 10.78.1.100:6379" "$b" \
   "$(count "$s" '.local.port == 6379 and .nat.local == {"addr":"10.78.1.100","port":6379}')"
-stream_connects() {  # FILTER: connect lines to 10.78.0.100 matching it
-  jq -c 'select(.event == "connect" and .remote.addr == "10.78.0.100")' "$tmp/stream.jsonl" |
-    jq -s "[.[] | select($1)] | length"
-}
-sc=$(stream_connects true)
-((sc >= n)) || rs_fail "stream: $sc connect lines to 10.78.0.100 for $n requests"
-rs_eq "stream: connect lines with nat.remote 10.78.0.1:6379" "$sc" \
-  "$(stream_connects '.nat.remote == {"addr":"10.78.0.1","port":6379}')"
+rs_stream_nat "$tmp/stream.jsonl" 10.78.0.100 10.78.0.1 6379 "$n"
 
 # The edges between the two namespaces' redis processes, by command (the host-wide tracer
 # names namespaces it met after its start by inode only).
@@ -161,7 +131,7 @@ rs_eq "subscriptions in the server namespace once the rules were there" 2 "$sub_
 rs_eq "re-check helpers while tracing (one per tracer), gone with them" 4 "$(wc -w <<<"$helper_pids")"
 
 # kill -9: the helper goes with its tracer (PR_SET_PDEATHSIG).
-start_trace killed --netns "$sns"
+rs_trace_bg killed --netns "$sns"
 helper_pids=$(helpers)
 rs_eq "helper of the tracer to be killed" 1 "$(wc -w <<<"$helper_pids")"
 # What the helper keeps: CAP_NET_ADMIN (12), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21), no new
@@ -172,9 +142,9 @@ rs_eq "helper CapPrm" 0000000000281000 "$(awk '$1 == "CapPrm:" {print $2}' "$sta
 rs_eq "helper NoNewPrivs" 1 "$(awk '$1 == "NoNewPrivs:" {print $2}' "$status")"
 rs_eq "helper fds" "0 1 2 3" "$(ls "/proc/$helper_pids/fd" | sort -n | xargs)"
 rs_eq "helper fd 3" socket "$(readlink "/proc/$helper_pids/fd/3" | cut -d: -f1)"
-kill -KILL "${trace_pids[0]}"
-wait "${trace_pids[0]}" 2>/dev/null || true
-trace_pids=()
+kill -KILL "${rs_trace_pids[0]}"
+wait "${rs_trace_pids[0]}" 2>/dev/null || true
+rs_trace_pids=()
 for _ in $(seq 20); do kill -0 "$helper_pids" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$helper_pids" 2>/dev/null && rs_fail "helper $helper_pids outlived its tracer's kill -9"
 echo "ok: the helper ended with its tracer's kill -9"

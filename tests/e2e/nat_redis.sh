@@ -18,14 +18,7 @@ source "$(dirname "$0")/lib/real_servers.sh"
 rs_init nat
 rs_need redis-server redis-benchmark iptables ip
 n=200
-cns=nvnat-c-$$ sns=nvnat-s-$$
-ip netns add "$cns"
-rs_on_exit "ip netns del $cns"
-ip netns add "$sns"
-rs_on_exit "ip netns del $sns"
-ip link add nvnat-c$$ netns "$cns" type veth peer name nvnat-s$$ netns "$sns"
-inc() { ip netns exec "$cns" "$@"; }
-ins() { ip netns exec "$sns" "$@"; }
+rs_netns_pair nat
 inc ip addr add 10.77.0.2/24 dev nvnat-c$$
 inc ip addr add 10.77.0.3/24 dev nvnat-c$$
 ins ip addr add 10.77.0.1/24 dev nvnat-s$$
@@ -49,36 +42,22 @@ done
   rs_fail "redis-server does not listen on 6379 and 6380 of 10.77.0.1 and 10.77.0.5"
 
 # Two tracers, one per namespace, as two hosts of a fleet would run.
-trace_pids=()
-start_trace() {  # NAME NETNS
-  "$NETVIZ_TRACE" --netns "$2" -o "$tmp/$1.json" 2>"$tmp/trace-$1.log" &
-  trace_pids+=($!)
-  rs_pids+=($!)
-  for _ in $(seq 300); do
-    grep -q "netviz-trace: tracing" "$tmp/trace-$1.log" && return 0
-    sleep 0.1
-  done
-  rs_fail "netviz-trace --netns $2 did not start"
-}
 stop_traces() {
   local pid
   sleep 0.3  # the last closes reach the tracers
-  for pid in "${trace_pids[@]}"; do kill -INT "$pid"; done
-  for pid in "${trace_pids[@]}"; do wait "$pid" || rs_fail "netviz-trace exited with $?"; done
-  trace_pids=()
+  for pid in "${rs_trace_pids[@]}"; do kill -INT "$pid"; done
+  for pid in "${rs_trace_pids[@]}"; do wait "$pid" || rs_fail "netviz-trace exited with $?"; done
+  rs_trace_pids=()
 }
 bench() {  # HOST PORT: n requests, a new connection for each
   inc redis-benchmark -h "$1" -p "$2" -t ping_inline -n "$n" -c 4 -k 0 -q >>"$tmp/bench.log" 2>&1 ||
     rs_fail "redis-benchmark to $1:$2 failed"
 }
 
-start_trace client "$cns"
-start_trace server "$sns"
+rs_trace_bg client --netns "$cns"
+rs_trace_bg server --netns "$sns"
 # A JSON-lines stream of the client namespace as well: its connect lines carry nat already.
-"$NETVIZ_TRACE" --netns "$cns" --format json >"$tmp/stream.jsonl" 2>"$tmp/trace-stream.log" &
-trace_pids+=($!)
-rs_pids+=($!)
-for _ in $(seq 300); do grep -q "netviz-trace: tracing" "$tmp/trace-stream.log" && break; sleep 0.1; done
+rs_trace_bg stream --netns "$cns" --format json
 bench 10.77.0.100 6379
 bench 10.77.1.100 6379
 bench 10.77.0.1 6380
@@ -109,14 +88,7 @@ for f in "$c" "$s"; do
   rs_eq "conntrack notes in $(basename "$f")" "[]" "$notes"
 done
 
-stream_connects() {  # FILTER: connect lines to 10.77.0.100:6379 matching it
-  jq -c 'select(.event == "connect" and .remote.addr == "10.77.0.100")' "$tmp/stream.jsonl" |
-    jq -s "[.[] | select($1)] | length"
-}
-sc=$(stream_connects true)
-((sc >= n)) || rs_fail "stream: $sc connect lines to 10.77.0.100 for $n requests"
-rs_eq "stream: connect lines with nat.remote 10.77.0.1:6379" "$sc" \
-  "$(stream_connects '.nat.remote == {"addr":"10.77.0.1","port":6379}')"
+rs_stream_nat "$tmp/stream.jsonl" 10.77.0.100 10.77.0.1 6379 "$n"
 
 count() { jq "[.flows[] | select(.proto == \"tcp\") | select($2)] | length" "$1"; }
 a=$(count "$c" '.remote == {"addr":"10.77.0.100","port":6379}')
@@ -192,8 +164,8 @@ wait "${blpop_pids[@]}" 2>/dev/null || true
 # one of them is given another source port, a real translation.
 inc iptables -t nat -F
 ins iptables -t nat -F
-start_trace client2 "$cns"
-start_trace server2 "$sns"
+rs_trace_bg client2 --netns "$cns"
+rs_trace_bg server2 --netns "$sns"
 bench 10.77.0.5 6379
 stop_traces
 c=$tmp/client2.json s=$tmp/server2.json

@@ -10,7 +10,7 @@
 # Use:  source "$(dirname "$0")/lib/real_servers.sh"; rs_init NAME
 # Then: $tmp (the temp dir, world-readable), rs_bg CMD... (start in background, stopped at
 # exit), rs_on_exit 'shell code' (run at exit, before the kills), rs_fail MSG, rs_port,
-# rs_wait_tcp PORT, rs_wait_udp PORT, rs_trace_start / rs_trace_stop, rs_eq WHAT WANT GOT,
+# rs_wait_tcp PORT, rs_wait_udp PORT, rs_trace_start / rs_trace_stop, rs_trace_bg, rs_netns_pair, rs_eq WHAT WANT GOT,
 # rs_check_lost CAPTURE, rs_flows CAPTURE PROTO PORT SIDE.
 
 : "${NETVIZ_TRACE:?path to netviz-trace}"
@@ -144,6 +144,52 @@ rs_trace_start() {
     sleep 0.1
   done
   rs_fail "netviz-trace did not start tracing in 30 s"
+}
+
+# Two hosts: rs_netns_pair TAG makes network namespaces $cns (nvTAG-c-PID) and $sns
+# (nvTAG-s-PID), deleted at exit, joined by a veth pair (nvTAG-cPID in $cns, nvTAG-sPID in
+# $sns), links down and no addresses; inc and ins run a command in each.
+rs_netns_pair() {
+  cns=nv$1-c-$$ sns=nv$1-s-$$
+  ip netns add "$cns"
+  rs_on_exit "ip netns del $cns"
+  ip netns add "$sns"
+  rs_on_exit "ip netns del $sns"
+  ip link add "nv$1-c$$" netns "$cns" type veth peer name "nv$1-s$$" netns "$sns"
+}
+inc() { ip netns exec "$cns" "$@"; }
+ins() { ip netns exec "$sns" "$@"; }
+
+# A stream's connect lines to a NATed address all carry the address the server saw:
+# rs_stream_nat STREAM VIRTUAL REAL PORT N (at least N lines to VIRTUAL, each with nat.remote
+# REAL:PORT).
+rs_stream_nat() {
+  local all with
+  all=$(jq -c --arg v "$2" 'select(.event == "connect" and .remote.addr == $v)' "$1" | jq -s length)
+  ((all >= $5)) || rs_fail "stream: $all connect lines to $2 for $5 requests"
+  with=$(jq -c --arg v "$2" --arg r "$3" --argjson p "$4" 'select(.event == "connect"
+    and .remote.addr == $v and .nat.remote == {"addr": $r, "port": $p})' "$1" | jq -s length)
+  rs_eq "stream: connect lines to $2 with nat.remote $3:$4" "$all" "$with"
+}
+
+# One of several tracers: rs_trace_bg NAME [netviz-trace options] writes a capture to
+# $tmp/NAME.json, or with --format the stream to $tmp/NAME.jsonl, its stderr to
+# $tmp/trace-NAME.log; its pid joins rs_trace_pids. Returns once it is tracing.
+rs_trace_pids=()
+rs_trace_bg() {
+  local name=$1; shift
+  if [[ " $* " == *" --format "* ]]; then
+    "$NETVIZ_TRACE" "$@" >"$tmp/$name.jsonl" 2>"$tmp/trace-$name.log" &
+  else
+    "$NETVIZ_TRACE" "$@" -o "$tmp/$name.json" 2>"$tmp/trace-$name.log" &
+  fi
+  rs_trace_pids+=($!)
+  rs_pids+=($!)
+  for _ in $(seq 300); do
+    grep -q "netviz-trace: tracing" "$tmp/trace-$name.log" && return 0
+    sleep 0.1
+  done
+  rs_fail "netviz-trace $* did not start"
 }
 
 # Stop with SIGINT (Ctrl-C) and check it wrote the capture.

@@ -444,11 +444,11 @@ std::vector<std::pair<uint64_t, nv_unix_conn>> TraceLoader::unix_records() const
   return by_socket<nv_unix_conn>(impl_->skel->maps.unix_conns);
 }
 
-std::unordered_map<uint64_t, nv_unix_pending> TraceLoader::unix_counts() const {
-  std::unordered_map<uint64_t, nv_unix_pending> out;
-  for (auto& [cookie, p] : by_socket<nv_unix_pending>(impl_->skel->maps.unix_connecting))
-    out.emplace(cookie, p);
-  return out;
+std::optional<nv_unix_pending> TraceLoader::unix_counts(uint64_t cookie) const {
+  nv_unix_pending p{};
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.unix_connecting), &cookie, &p) != 0)
+    return std::nullopt;
+  return p;
 }
 
 void TraceLoader::forget_unix(uint64_t cookie) const {

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
-#include <unordered_map>
 #include <vector>
 
 #include "netviz/events.h"
@@ -101,9 +101,9 @@ class TraceLoader {
   std::vector<std::pair<uint64_t, nv_sock_info>> open_tcp_records() const;
   // Unix connections accepted and not yet forgotten, by the client socket's cookie.
   std::vector<std::pair<uint64_t, nv_unix_conn>> unix_records() const;
-  // Bytes written by each end of every unix connection connect() recorded, by the client
-  // socket's cookie (the accepted ones are keys of unix_records() too).
-  std::unordered_map<uint64_t, nv_unix_pending> unix_counts() const;
+  // Bytes written by each end of a unix connection, by the client socket's cookie (a key of
+  // unix_records()); nullopt: the kernel's map no longer holds them.
+  std::optional<nv_unix_pending> unix_counts(uint64_t cookie) const;
   // The connection has ended (its client socket is held by nobody): drop its records.
   void forget_unix(uint64_t cookie) const;
   bool traces_unix() const { return traces_unix_; }

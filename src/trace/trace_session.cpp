@@ -678,18 +678,17 @@ void Session::sweep_unix(bool at_end) {
   clock_gettime(CLOCK_MONOTONIC, &mono);
   const uint64_t now = static_cast<uint64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec;
   const bool counting = loader_->counts_unix_bytes();
-  const auto counts = counting ? loader_->unix_counts()
-                               : std::unordered_map<uint64_t, nv_unix_pending>{};
   for (const auto& [cookie, c] : records) {
     TraceEvent e = decoder_.unix_connection(cookie, c, EventKind::connect, now);
-    if (auto n = counts.find(cookie); n != counts.end()) {
-      e.bytes_sent = n->second.bytes_sent;
-      e.bytes_received = n->second.bytes_received;
+    const auto counts = counting ? loader_->unix_counts(cookie) : std::nullopt;
+    if (counts) {
+      e.bytes_sent = counts->bytes_sent;
+      e.bytes_received = counts->bytes_received;
     }
     auto [seen, first] = unix_announced_.try_emplace(cookie, 0);
     if (first) {
       handle(e);
-      if (counting && !counts.count(cookie)) ++unix_counts_missing_;
+      if (counting && !counts) ++unix_counts_missing_;
     }
     const uint64_t bytes = e.bytes_sent + e.bytes_received;
     // Without the walk nothing is known to have ended before the end.

@@ -10,6 +10,9 @@
 //       prints the marker-to-edge_added latencies and the stitcher's resident memory
 //   nv_fleet_bench memory URL HOSTS RATE SECONDS STITCH WINDOW   the same with --window WINDOW
 //       and closed flows only (markers too), so the window forgets every flow in time
+//   nv_fleet_bench latency-files DIR HOSTS RATE SECONDS STITCH   the file path beside it: the
+//       hosts append to DIR/hostN.jsonl (flushed every 10 ms, as a publisher lingers) and the
+//       stitcher follows the growing files (--follow FILES)
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -123,8 +126,40 @@ void print_rss(const std::vector<std::pair<double, long>>& rss) {
               slope * span / 1024.0, span);
 }
 
-int latency(const std::string& url, int hosts, double rate, double seconds, const std::string& stitch,
-            const std::string& window, bool closed_only) {
+// Where the simulated hosts' lines go: a publisher each (the fleet path) or a file each that
+// a stitcher follows (the file path).
+struct HostOutputs {
+  std::vector<std::unique_ptr<Publisher>> pubs;
+  std::vector<std::unique_ptr<std::ofstream>> files;
+  void push(int h, const std::string& line) {
+    if (pubs.empty())
+      *files[static_cast<size_t>(h)] << line << '\n';
+    else
+      pubs[static_cast<size_t>(h)]->push(line);
+  }
+  void flush() {
+    for (auto& f : files) f->flush();
+  }
+};
+
+// `where`: a NATS URL, or with `files` the directory of the hosts' files.
+int latency(const std::string& where, int hosts, double rate, double seconds, const std::string& stitch,
+            const std::string& window, bool closed_only, bool files) {
+  HostOutputs out;
+  std::vector<std::string> args{stitch};
+  if (files) {
+    args.push_back("--follow");
+    for (int h = 0; h < hosts; ++h) {
+      std::string path = where + "/host" + std::to_string(h) + ".jsonl";
+      out.files.push_back(std::make_unique<std::ofstream>(path));
+      args.push_back(path);
+    }
+  } else {
+    args.insert(args.end(), {"--subscribe", where, "--follow", "--since", "1s", "--window", window});
+  }
+  if (files)
+    for (int h = 0; h < hosts; ++h) out.push(h, host_line(h));
+  out.flush();
   int fds[2];
   if (pipe(fds) != 0) return 1;
   pid_t child = fork();
@@ -132,16 +167,18 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
     dup2(fds[1], 1);
     close(fds[0]);
     close(fds[1]);
-    execl(stitch.c_str(), stitch.c_str(), "--subscribe", url.c_str(), "--follow", "--since", "1s",
-          "--window", window.c_str(), static_cast<char*>(nullptr));
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(stitch.c_str(), argv.data());
     _exit(127);
   }
   close(fds[1]);
-  std::vector<std::unique_ptr<Publisher>> pubs;
-  for (int h = 0; h < hosts; ++h) {
-    pubs.push_back(publisher(url, h));
-    pubs[h]->push(host_line(h));
-  }
+  if (!files)
+    for (int h = 0; h < hosts; ++h) {
+      out.pubs.push_back(publisher(where, h));
+      out.push(h, host_line(h));
+    }
   std::this_thread::sleep_for(std::chrono::seconds(1));
   std::map<std::string, Clock::time_point> sent;
   std::vector<double> lat_ms;
@@ -177,7 +214,7 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
   };
   auto start = Clock::now();
   uint64_t events = 0, k = 0, markers = 0;
-  auto next_marker = start, next_rss = start;
+  auto next_marker = start, next_rss = start, next_flush = start;
   std::vector<std::pair<double, long>> rss;  // (seconds, kB) every second
   while (Clock::now() - start < std::chrono::duration<double>(seconds)) {
     auto due = static_cast<uint64_t>(rate * std::chrono::duration<double>(Clock::now() - start).count());
@@ -185,7 +222,7 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
       int h = static_cast<int>(events % hosts);
       // Closed flows only (every other line otherwise): all of them leave the --window.
       uint64_t line = closed_only ? 2 * k + 1 : k;
-      pubs[h]->push(flow_line(h, hosts, line, "c" + std::to_string(k % 5)));
+      out.push(h, flow_line(h, hosts, line, "c" + std::to_string(k % 5)));
       ++k;
       ++events;
     }
@@ -194,8 +231,12 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
       sent[name] = Clock::now();
       int h = static_cast<int>(markers % hosts);
       // A marker of the memory run is a closed flow too: an open one the window keeps for good.
-      pubs[h]->push(flow_line(h, hosts, closed_only ? 2 * markers + 1 : 2 * markers, name, 60000, 6000));
+      out.push(h, flow_line(h, hosts, closed_only ? 2 * markers + 1 : 2 * markers, name, 60000, 6000));
       next_marker += std::chrono::milliseconds(50);
+    }
+    if (Clock::now() >= next_flush) {
+      out.flush();
+      next_flush += std::chrono::milliseconds(10);
     }
     if (Clock::now() >= next_rss) {
       rss.emplace_back(std::chrono::duration<double>(Clock::now() - start).count(), rss_kb(child));
@@ -204,6 +245,7 @@ int latency(const std::string& url, int hosts, double rate, double seconds, cons
     read_changes(1);
   }
   auto end = Clock::now();
+  out.flush();
   read_changes(3000);
   kill(child, SIGINT);
   read_changes(2000);
@@ -225,10 +267,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 5 && a[0] == "publish") return publish(a[1], std::stoi(a[2]), std::stoull(a[3]), a[4]);
   if (a.size() == 6 && a[0] == "latency")
-    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], "1h", false);
+    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], "1h", false, false);
   if (a.size() == 7 && a[0] == "memory")
-    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], a[6], true);
+    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], a[6], true, false);
+  if (a.size() == 6 && a[0] == "latency-files")
+    return latency(a[1], std::stoi(a[2]), std::stod(a[3]), std::stod(a[4]), a[5], "", false, true);
   std::cerr << "usage: nv_fleet_bench publish URL HOSTS EVENTS_PER_HOST DIR | latency URL HOSTS RATE "
-               "SECONDS STITCH | memory URL HOSTS RATE SECONDS STITCH WINDOW\n";
+               "SECONDS STITCH | memory URL HOSTS RATE SECONDS STITCH WINDOW | latency-files DIR "
+               "HOSTS RATE SECONDS STITCH\n";
   return 2;
 }

@@ -18,7 +18,7 @@ struct FetchedBatch {
 // waiting; when it holds nothing, NATS_TIMEOUT after a pause of at most kIdlePause (or the
 // request's Expires). Only no-wait requests: a waiting one the server answers after the
 // client stopped waiting leaves its messages queued for the next fetch, and libnats 3.4's
-// fetch writes past its array when more than half its batch is queued so (fixed in 3.8).
+// fetch writes past its array when more than half its batch is queued so (fixed in 3.9).
 constexpr int64_t kIdlePause = 20'000'000;  // ns
 FetchedBatch fetch_batch(natsSubscription* sub, jsFetchRequest req);
 

@@ -14,8 +14,22 @@ namespace netviz {
 // leader has exited each carry the table) counts once.
 OwnerIndex owner_index_from_records(const std::vector<nv_snap_sock_file>& recs);
 
+// The same, a batch of records at a time as the walk reads them.
+class OwnerIndexBuilder {
+ public:
+  void add(const nv_snap_sock_file* recs, size_t n);
+  size_t records() const { return records_; }
+  OwnerIndex take() { return std::move(idx_); }
+
+ private:
+  OwnerIndex idx_;
+  size_t records_ = 0;
+  bool have_prev_ = false;
+  uint32_t prev_tgid_ = 0, prev_netns_ = 0;
+};
+
 // walk_owners_bpf(stats) is this with current_bpf_features().
-// Counters: bpf_owners_load_us, bpf_owners_read_us, bpf_owners_index_us, bpf_owner_records.
+// Counters: bpf_owners_load_us, bpf_owners_read_us (the walk and its index), bpf_owner_records.
 std::optional<OwnerIndex> walk_owners_bpf(Stats& stats, const BpfFeatures& features);
 
 }  // namespace netviz

@@ -125,19 +125,21 @@ SockFileIter::SockFileIter(bool with_sock_netns) : impl_(std::make_unique<Impl>(
 
 SockFileIter::~SockFileIter() = default;
 
-std::vector<nv_snap_sock_file> SockFileIter::read_all() const {
+void SockFileIter::read_each(
+    const std::function<void(const nv_snap_sock_file*, size_t)>& on_batch) const {
   Fd fd(bpf_iter_create(bpf_link__fd(impl_->link.get())));
   if (fd.get() < 0)
     throw BpfIterError(std::string("creating the task_file iterator: ") + std::strerror(errno));
 
   constexpr size_t kRec = sizeof(nv_snap_sock_file);
-  // The kernel fills one seq_file buffer per read; a large buffer keeps syscalls few.
-  std::vector<char> buf(kRec * 16384);
-  std::vector<nv_snap_sock_file> out;
-  out.reserve(4096);
+  // A read returns at most the kernel's seq_file buffer (8 pages), so room for more is never
+  // used. Typed storage, so that whole records are handed over in place.
+  std::vector<nv_snap_sock_file> recs(1024);
+  char* buf = reinterpret_cast<char*>(recs.data());
+  const size_t size = recs.size() * kRec;
   size_t have = 0;  // bytes of a partial record carried over from the previous read
   for (;;) {
-    ssize_t n = read(fd.get(), buf.data() + have, buf.size() - have);
+    ssize_t n = read(fd.get(), buf + have, size - have);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       throw BpfIterError(std::string("reading the task_file iterator: ") + std::strerror(errno));
@@ -145,16 +147,19 @@ std::vector<nv_snap_sock_file> SockFileIter::read_all() const {
     if (n == 0) break;
     have += static_cast<size_t>(n);
     size_t whole = have / kRec;
-    size_t old = out.size();
-    out.resize(old + whole);
-    std::memcpy(out.data() + old, buf.data(), whole * kRec);
+    if (whole) on_batch(recs.data(), whole);
     size_t rest = have - whole * kRec;
-    if (rest) std::memmove(buf.data(), buf.data() + whole * kRec, rest);
+    if (rest) std::memmove(buf, buf + whole * kRec, rest);
     have = rest;
   }
   if (have)
     throw BpfIterError("reading the task_file iterator: stream ended inside a record (" +
                        std::to_string(have) + " stray bytes)");
+}
+
+std::vector<nv_snap_sock_file> SockFileIter::read_all() const {
+  std::vector<nv_snap_sock_file> out;
+  read_each([&](const nv_snap_sock_file* r, size_t n) { out.insert(out.end(), r, r + n); });
   return out;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // The iter/task_file program (bpf/snapshot_iter.bpf.c) loaded, attached and read: every open
 // socket file of every process on the host, in one pass through the kernel's task list.
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -28,6 +30,9 @@ class SockFileIter {
 
   // One full walk; each call starts a fresh iteration. Throws BpfIterError.
   std::vector<nv_snap_sock_file> read_all() const;
+  // The same walk handed over a read at a time, without keeping every record: each page the
+  // process touches anew costs more than the work on it.
+  void read_each(const std::function<void(const nv_snap_sock_file*, size_t)>& on_batch) const;
 
  private:
   struct Impl;

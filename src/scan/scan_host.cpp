@@ -209,7 +209,7 @@ ScanResult scan_host(const ScanOptions& opts) {
     std::sort(s.owners.begin(), s.owners.end(), [](const Owner& a, const Owner& b) {
       return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
     });
-    for (const auto& o : s.owners) owner_pids.emplace(o.pid, o.comm);
+    for (const auto& o : s.owners) owner_pids.try_emplace(o.pid, o.comm);  // no node when known
   }
   stats.counters["attach_owners_us"] = us_since(t);
 

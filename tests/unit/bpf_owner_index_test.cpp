@@ -60,6 +60,26 @@ TEST(BpfOwnerIndex, ATableRepeatedByEachThreadGivesEachFdOnce) {
   EXPECT_EQ(idx.by_inode.at(900), (std::vector<Owner>{{40, "t", 11}}));
 }
 
+TEST(BpfOwnerIndex, BatchesAsTheWalkReadsThemGiveTheSameIndexAsOne) {
+  // The walk hands over a read at a time; a process's records may straddle two reads.
+  std::vector<nv_snap_sock_file> recs = {
+      rec(50, 3, 1000, 0, "p"), rec(50, 4, 1001, 14, "p"), rec(50, 3, 1000, 14, "p"),
+      rec(60, 1, 1000, 15, "q"), rec(60, 2, 1002, 15, "q"),
+  };
+  OwnerIndex whole = owner_index_from_records(recs);
+  for (size_t cut = 0; cut <= recs.size(); ++cut) {
+    OwnerIndexBuilder b;
+    b.add(recs.data(), cut);
+    b.add(recs.data() + cut, recs.size() - cut);
+    EXPECT_EQ(b.records(), recs.size());
+    OwnerIndex split = b.take();
+    EXPECT_EQ(split.by_inode, whole.by_inode) << "cut after " << cut;
+    EXPECT_EQ(split.netns_of_pid, whole.netns_of_pid) << "cut after " << cut;
+  }
+  EXPECT_EQ(whole.by_inode.at(1000), (std::vector<Owner>{{50, "p", 3}, {60, "q", 1}}));
+  EXPECT_EQ(whole.netns_of_pid.at(50), 14u);
+}
+
 TEST(BpfOwnerIndex, NoRecordsNoOwners) {
   OwnerIndex idx = owner_index_from_records({});
   EXPECT_TRUE(idx.by_inode.empty());

@@ -32,7 +32,8 @@ int connect_unix(struct bpf_sock_addr *ctx)
 
 /* A write of ret bytes to the unix socket sk: counted when sk is the client of a connection
  * connect() recorded (its cookie is a key), before and after accept(), or its server (whose
- * peer is that client). */
+ * peer is that client). A server write also names the process serving the connection, which
+ * is not the one that accepted it when that one handed it on (PostgreSQL forks a backend). */
 static __always_inline int unix_count_write(struct sock *sk, int ret)
 {
 	__u16 type = BPF_CORE_READ(sk, sk_type);
@@ -47,8 +48,14 @@ static __always_inline int unix_count_write(struct sock *sk, int ret)
 	struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
 	cookie = peer ? BPF_CORE_READ(peer, __sk_common.skc_cookie.counter) : 0;
 	p = cookie ? bpf_map_lookup_elem(&unix_connecting, &cookie) : NULL;
-	if (p)
-		__sync_fetch_and_add(&p->bytes_received, ret);
+	if (!p)
+		return 0;
+	__sync_fetch_and_add(&p->bytes_received, ret);
+	__u32 tgid = current_tgid();
+	if (p->server_pid != tgid) {
+		p->server_pid = tgid;
+		nv_current_comm(p->server_comm);
+	}
 	return 0;
 }
 

@@ -49,6 +49,7 @@ static __always_inline int unix_accepted(struct sock *sk, __u32 pid)
 		return 0;
 	}
 	c.peer_pid = pid;
+	c.peer_ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 	c.type = type;
 	nv_current_comm(c.peer_comm);
 	unix_read_path(sk, &c);

@@ -189,14 +189,16 @@ struct nv_unix_pending {
 	__u64 bytes_sent;     /* written by the client */
 	__u64 bytes_received; /* written by the server */
 	__u32 pid;
-	__u32 _pad;
+	__u32 server_pid;     /* the last process that wrote on the server end; 0: none yet */
 	char comm[NV_COMM_LEN];
+	char server_comm[NV_COMM_LEN];
 };
 
 struct nv_unix_conn {
 	__u64 start_ns;      /* the client's connect() */
 	__u64 ino;           /* the client socket's inode (as nv_snap_sock_file.sock_ino): unlike its
 			      * struct sock address, not reused by the next socket */
+	__u64 peer_ino;      /* the accepted (server) socket's inode: who holds it serves it */
 	__u32 pid;           /* the process that connected (client) */
 	__u32 peer_pid;      /* the process that accepted (server) */
 	__u32 netns;

@@ -13,7 +13,7 @@
 namespace netviz {
 
 static_assert(sizeof(nv_event) == 152, "nv_event layout changed: update both sides");
-static_assert(sizeof(nv_unix_conn) == 176, "nv_unix_conn layout changed: update both sides");
+static_assert(sizeof(nv_unix_conn) == 184, "nv_unix_conn layout changed: update both sides");
 
 static int64_t clock_offset() {
   timespec real{}, mono{};
@@ -244,6 +244,11 @@ TraceEvent Decoder::unix_connection(uint64_t cookie, const nv_unix_conn& c, Even
   e.comm = comm_text(c.comm);
   e.peer = Owner{static_cast<int32_t>(c.peer_pid), comm_text(c.peer_comm), -1};
   return e;
+}
+
+std::optional<Owner> Decoder::unix_server(const nv_unix_pending& p) const {
+  if (!p.server_pid) return std::nullopt;
+  return Owner{static_cast<int32_t>(p.server_pid), comm_text(p.server_comm), -1};
 }
 
 }  // namespace netviz

@@ -50,6 +50,9 @@ class Decoder {
   // now_mono_ns; kind is EventKind::connect or EventKind::close.
   TraceEvent unix_connection(uint64_t cookie, const nv_unix_conn& c, EventKind kind,
                              uint64_t now_mono_ns) const;
+  // The process serving a unix connection as the kernel last saw it write on the server
+  // end; nullopt until the server has written.
+  std::optional<Owner> unix_server(const nv_unix_pending& p) const;
   WallNs wall(uint64_t mono_ns) const { return static_cast<WallNs>(mono_ns) + offset_; }
 
  private:

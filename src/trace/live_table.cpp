@@ -526,6 +526,13 @@ const Flow* LiveTable::update_counts(const FlowKey& k, WallNs last_seen, uint64_
   return &f;
 }
 
+const Flow* LiveTable::set_peer(const FlowKey& k, const Owner& peer) {
+  auto it = live_.find(k);
+  if (it == live_.end()) return nullptr;
+  it->second.flow.peer = peer;
+  return &it->second.flow;
+}
+
 std::vector<const Flow*> LiveTable::seeded_live() const {
   std::vector<std::pair<uint64_t, const Flow*>> seeded;
   for (const auto& [k, r] : live_)

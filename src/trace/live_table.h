@@ -75,6 +75,9 @@ class LiveTable {
   // Kernel counters of a live flow (connected UDP still open at the end); nullptr: no such flow.
   const Flow* update_counts(const FlowKey& k, WallNs last_seen, uint64_t packets,
                             uint64_t bytes_sent, uint64_t bytes_received);
+  // The process at the other end of a live unix flow, when it turns out to be another than
+  // the one first known (a server that handed the connection on); nullptr: no such flow.
+  const Flow* set_peer(const FlowKey& k, const Owner& peer);
 
   // Every flow kept: live ones and closed ones not yet pruned, in first-seen order.
   std::vector<Flow> flows() const;

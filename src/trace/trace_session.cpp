@@ -168,8 +168,12 @@ class Session {
   Holders socket_holders();
   void open_connections(const Holders& holders);
   void sweep_unix(bool at_end);
-  // Cookies of unix connections in the table, with the bytes last reported for each.
-  std::unordered_map<uint64_t, uint64_t> unix_announced_;
+  // Unix connections in the table by cookie, with what was last reported of each.
+  struct UnixAnnounced {
+    uint64_t bytes = 0;
+    int32_t peer_pid = 0;
+  };
+  std::unordered_map<uint64_t, UnixAnnounced> unix_announced_;
   uint64_t unix_counts_missing_ = 0;  // connections whose byte counts the kernel map lost
   std::chrono::steady_clock::time_point last_unix_sweep_{};
   std::unique_ptr<SockFileIter> holders_iter_;
@@ -665,10 +669,18 @@ void Session::sweep_unix(bool at_end) {
   auto records = loader_->unix_records();
   if (records.empty()) return;
   std::unordered_set<uint64_t> held;  // inodes of every socket some process holds
+  // Who holds the server end of each connection, in the walk's order (by pid).
+  std::unordered_map<uint64_t, std::vector<SocketHolder>> servers;
+  for (const auto& [cookie, c] : records)
+    if (c.peer_ino) servers.try_emplace(c.peer_ino);
   bool walked = false;
   if (holders_iter_) {
     try {
-      for (const auto& r : holders_iter_->read_all()) held.insert(r.sock_ino);
+      for (const auto& r : holders_iter_->read_all()) {
+        held.insert(r.sock_ino);
+        if (auto it = servers.find(r.sock_ino); it != servers.end())
+          it->second.push_back({static_cast<int32_t>(r.tgid), comm_text(r.comm, NV_COMM_LEN)});
+      }
       walked = true;
     } catch (const BpfIterError& e) {
       holders_note_ = std::string("unix connections not checked for their end: ") + e.what();
@@ -684,23 +696,42 @@ void Session::sweep_unix(bool at_end) {
     if (counts) {
       e.bytes_sent = counts->bytes_sent;
       e.bytes_received = counts->bytes_received;
+      // The process that writes on the server end serves it, whoever accepted it.
+      if (auto server = decoder_.unix_server(*counts)) e.peer = std::move(server);
     }
-    auto [seen, first] = unix_announced_.try_emplace(cookie, 0);
+    // While open, the server end's holders say it too (a server that has not written yet):
+    // the peer is one of them, as the snapshot and ss -xp show it.
+    if (auto it = servers.find(c.peer_ino); walked && it != servers.end() && !it->second.empty()) {
+      const auto& holders = it->second;
+      bool holds = e.peer && std::any_of(holders.begin(), holders.end(), [&](const SocketHolder& h) {
+                     return h.first == e.peer->pid;
+                   });
+      if (!holds) e.peer = Owner{holders.front().first, holders.front().second, -1};
+    }
+    auto [seen, first] = unix_announced_.try_emplace(cookie);
     if (first) {
       handle(e);
+      seen->second.peer_pid = e.peer ? e.peer->pid : 0;
       if (counting && !counts) ++unix_counts_missing_;
     }
     const uint64_t bytes = e.bytes_sent + e.bytes_received;
     // Without the walk nothing is known to have ended before the end.
     if (walked ? held.count(c.ino) > 0 : !at_end) {
-      if (bytes != seen->second) {
-        const Flow* f = table_.update_counts(LiveTable::event_key(e), e.time, 0, e.bytes_sent,
-                                             e.bytes_received);
-        if (sink_) emit_flow("update", f, e.time);
-        seen->second = bytes;
+      const Flow* f = nullptr;
+      if (e.peer && e.peer->pid != seen->second.peer_pid) {
+        f = table_.set_peer(LiveTable::event_key(e), *e.peer);
+        seen->second.peer_pid = e.peer->pid;
       }
+      if (bytes != seen->second.bytes) {
+        f = table_.update_counts(LiveTable::event_key(e), e.time, 0, e.bytes_sent,
+                                 e.bytes_received);
+        seen->second.bytes = bytes;
+      }
+      if (f && sink_) emit_flow("update", f, e.time);
       continue;
     }
+    if (e.peer && e.peer->pid != seen->second.peer_pid)
+      table_.set_peer(LiveTable::event_key(e), *e.peer);
     e.kind = EventKind::close;
     handle(e);
     loader_->forget_unix(cookie);

@@ -3,8 +3,10 @@
 # unix socket in a temp dir, psql sessions connecting over it while netviz-trace runs. The
 # server's own log (log_connections) counts the sessions. Checks:
 #   - one unix flow per session the log shows ("connection received: host=[local]"), each
-#     from a psql the test started to the socket's path, peer the postmaster (which accepts),
-#     outbound, attribution connect; the sessions that ended are CLOSED with a duration;
+#     from a psql the test started to the socket's path, peer the backend that served it (the
+#     pid the log line carries: the backend logs it after the postmaster forked it), never
+#     the postmaster, outbound, attribution connect; the sessions that ended are CLOSED with
+#     a duration;
 #   - the session still open at the end (psql in pg_sleep) is open in the capture, its client
 #     the psql that ss -xp shows holding the client end;
 #   - stitched: one edge psql -> postgres, proto unix, labelled with the path, every session.
@@ -50,11 +52,15 @@ jq -c --arg p "$sock" '.flows[] | select(.proto == "unix" and .remote.addr == $p
 rs_eq "unix flows to $sock (one per logged session)" "$logged" "$(wc -l <"$tmp/unix.jsonl")"
 pids=$(printf '%s\n' "${psqls[@]}" "$held" | sort -n | paste -sd,)
 rs_eq "client pids (the psqls started)" "$pids" "$(jq -r .pid "$tmp/unix.jsonl" | sort -n | paste -sd,)"
-bad=$(jq -c --argjson pm "$postmaster" 'select(.comm != "psql" or .peer.pid != $pm
+backends=$(tail -n +"$log_from" "$tmp/postgres.log" |
+  sed -n 's/^\([0-9]*\):LOG:  connection received: host=\[local\]$/\1/p' | sort -n | paste -sd,)
+rs_eq "peers: the backends the postgres log names" "$backends" \
+  "$(jq -r .peer.pid "$tmp/unix.jsonl" | sort -n | paste -sd,)"
+bad=$(jq -c --argjson pm "$postmaster" 'select(.comm != "psql" or .peer.pid == $pm
     or .peer.comm != "postgres" or .direction != "outbound" or .family != "unix"
     or .attribution != "connect")' "$tmp/unix.jsonl" | head -3)
-[[ -z $bad ]] || rs_fail "unix flows not psql -> postmaster $postmaster: $bad"
-echo "ok: every unix flow: psql -> postgres (the postmaster $postmaster), outbound, connect"
+[[ -z $bad ]] || rs_fail "unix flows not psql -> a postgres backend: $bad"
+echo "ok: every unix flow: psql -> postgres (its backend, never the postmaster $postmaster), outbound, connect"
 rs_eq "sessions ended, CLOSED with a duration" "$sessions" \
   "$(jq -c 'select(.state == "CLOSED" and .duration_ms > 0)' "$tmp/unix.jsonl" | wc -l)"
 rs_eq "the session open at the end (ss: psql $held)" "$held" \

@@ -24,8 +24,7 @@ class OwnerIndexBuilder {
  private:
   OwnerIndex idx_;
   size_t records_ = 0;
-  bool have_prev_ = false;
-  uint32_t prev_tgid_ = 0, prev_netns_ = 0;
+  uint32_t prev_tgid_ = 0, prev_netns_ = 0;  // the last record's; tgid 0: none yet (no record has it)
 };
 
 // walk_owners_bpf(stats) is this with current_bpf_features().

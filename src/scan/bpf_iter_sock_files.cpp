@@ -157,10 +157,4 @@ void SockFileIter::read_each(
                        std::to_string(have) + " stray bytes)");
 }
 
-std::vector<nv_snap_sock_file> SockFileIter::read_all() const {
-  std::vector<nv_snap_sock_file> out;
-  read_each([&](const nv_snap_sock_file* r, size_t n) { out.insert(out.end(), r, r + n); });
-  return out;
-}
-
 }  // namespace netviz

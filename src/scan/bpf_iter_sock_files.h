@@ -6,7 +6,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "netviz/events.h"
 
@@ -28,10 +27,9 @@ class SockFileIter {
   SockFileIter(const SockFileIter&) = delete;
   SockFileIter& operator=(const SockFileIter&) = delete;
 
-  // One full walk; each call starts a fresh iteration. Throws BpfIterError.
-  std::vector<nv_snap_sock_file> read_all() const;
-  // The same walk handed over a read at a time, without keeping every record: each page the
-  // process touches anew costs more than the work on it.
+  // One full walk, handed over a read at a time, never every record at once: each page the
+  // process touches anew costs more than the work on it. Each call starts a fresh iteration.
+  // Throws BpfIterError.
   void read_each(const std::function<void(const nv_snap_sock_file*, size_t)>& on_batch) const;
 
  private:

@@ -31,11 +31,10 @@ void OwnerIndexBuilder::add(const nv_snap_sock_file* recs, size_t n) {
     auto fd = static_cast<int32_t>(r->fd);
     // The kernel walks pids and then fds in ascending order, so records arrive grouped by
     // process: look the process's netns up once per group.
-    if (!have_prev_ || prev_tgid_ != r->tgid || prev_netns_ != r->task_netns) {
+    if (prev_tgid_ != r->tgid || prev_netns_ != r->task_netns) {
       auto [it, fresh] = idx_.netns_of_pid.try_emplace(pid, r->task_netns);
       if (!fresh && r->task_netns) it->second = r->task_netns;
     }
-    have_prev_ = true;
     prev_tgid_ = r->tgid;
     prev_netns_ = r->task_netns;
     auto& owners = idx_.by_inode[r->sock_ino];

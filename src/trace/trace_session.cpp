@@ -21,7 +21,6 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "format/kind_names.h"
@@ -317,8 +316,10 @@ Session::Holders Session::socket_holders() {
   Holders out;
   if (!holders_iter_) return out;
   try {
-    for (const auto& r : holders_iter_->read_all())
-      if (r.sk) out[r.sk].push_back({static_cast<int32_t>(r.tgid), comm_text(r.comm, NV_COMM_LEN)});
+    holders_iter_->read_each([&](const nv_snap_sock_file* r, size_t n) {
+      for (const auto* end = r + n; r != end; ++r)
+        if (r->sk) out[r->sk].push_back({static_cast<int32_t>(r->tgid), comm_text(r->comm, NV_COMM_LEN)});
+    });
   } catch (const BpfIterError& e) {
     holders_note_ = std::string("owners of open connections not checked at the end: ") + e.what();
   }
@@ -668,19 +669,21 @@ void Session::sweep_unix(bool at_end) {
   if (!loader_->traces_unix()) return;
   auto records = loader_->unix_records();
   if (records.empty()) return;
-  std::unordered_set<uint64_t> held;  // inodes of every socket some process holds
-  // Who holds the server end of each connection, in the walk's order (by pid).
-  std::unordered_map<uint64_t, std::vector<SocketHolder>> servers;
-  for (const auto& [cookie, c] : records)
-    if (c.peer_ino) servers.try_emplace(c.peer_ino);
+  // Who holds each end of these connections (client and accepted socket, by inode), in the
+  // walk's order (by pid); only these inodes are kept from the host-wide walk.
+  std::unordered_map<uint64_t, std::vector<SocketHolder>> holders;
+  for (const auto& [cookie, c] : records) {
+    holders.try_emplace(c.ino);
+    if (c.peer_ino) holders.try_emplace(c.peer_ino);
+  }
   bool walked = false;
   if (holders_iter_) {
     try {
-      for (const auto& r : holders_iter_->read_all()) {
-        held.insert(r.sock_ino);
-        if (auto it = servers.find(r.sock_ino); it != servers.end())
-          it->second.push_back({static_cast<int32_t>(r.tgid), comm_text(r.comm, NV_COMM_LEN)});
-      }
+      holders_iter_->read_each([&](const nv_snap_sock_file* r, size_t n) {
+        for (const auto* end = r + n; r != end; ++r)
+          if (auto it = holders.find(r->sock_ino); it != holders.end())
+            it->second.push_back({static_cast<int32_t>(r->tgid), comm_text(r->comm, NV_COMM_LEN)});
+      });
       walked = true;
     } catch (const BpfIterError& e) {
       holders_note_ = std::string("unix connections not checked for their end: ") + e.what();
@@ -701,37 +704,33 @@ void Session::sweep_unix(bool at_end) {
     }
     // While open, the server end's holders say it too (a server that has not written yet):
     // the peer is one of them, as the snapshot and ss -xp show it.
-    if (auto it = servers.find(c.peer_ino); walked && it != servers.end() && !it->second.empty()) {
-      const auto& holders = it->second;
-      bool holds = e.peer && std::any_of(holders.begin(), holders.end(), [&](const SocketHolder& h) {
+    if (auto it = holders.find(c.peer_ino); c.peer_ino && it != holders.end() && !it->second.empty()) {
+      const auto& server = it->second;
+      bool holds = e.peer && std::any_of(server.begin(), server.end(), [&](const SocketHolder& h) {
                      return h.first == e.peer->pid;
                    });
-      if (!holds) e.peer = Owner{holders.front().first, holders.front().second, -1};
+      if (!holds) e.peer = Owner{server.front().first, server.front().second, -1};
     }
     auto [seen, first] = unix_announced_.try_emplace(cookie);
+    const Flow* changed = nullptr;
     if (first) {
       handle(e);
-      seen->second.peer_pid = e.peer ? e.peer->pid : 0;
       if (counting && !counts) ++unix_counts_missing_;
+    } else if (e.peer && e.peer->pid != seen->second.peer_pid) {
+      changed = table_.set_peer(LiveTable::event_key(e), *e.peer);
     }
+    if (e.peer) seen->second.peer_pid = e.peer->pid;
     const uint64_t bytes = e.bytes_sent + e.bytes_received;
     // Without the walk nothing is known to have ended before the end.
-    if (walked ? held.count(c.ino) > 0 : !at_end) {
-      const Flow* f = nullptr;
-      if (e.peer && e.peer->pid != seen->second.peer_pid) {
-        f = table_.set_peer(LiveTable::event_key(e), *e.peer);
-        seen->second.peer_pid = e.peer->pid;
-      }
+    if (walked ? !holders[c.ino].empty() : !at_end) {
       if (bytes != seen->second.bytes) {
-        f = table_.update_counts(LiveTable::event_key(e), e.time, 0, e.bytes_sent,
-                                 e.bytes_received);
+        changed = table_.update_counts(LiveTable::event_key(e), e.time, 0, e.bytes_sent,
+                                       e.bytes_received);
         seen->second.bytes = bytes;
       }
-      if (f && sink_) emit_flow("update", f, e.time);
+      if (changed && sink_) emit_flow("update", changed, e.time);
       continue;
     }
-    if (e.peer && e.peer->pid != seen->second.peer_pid)
-      table_.set_peer(LiveTable::event_key(e), *e.peer);
     e.kind = EventKind::close;
     handle(e);
     loader_->forget_unix(cookie);

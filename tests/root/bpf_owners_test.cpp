@@ -272,7 +272,8 @@ TEST_F(BpfOwnersTest, EqualsTheProcWalkOnTheSameSockets) {
 
 TEST_F(BpfOwnersTest, RecordsCarryTheSocketsOwnNamespace) {
   SockFileIter iter(/*with_sock_netns=*/true);
-  auto recs = iter.read_all();
+  std::vector<nv_snap_sock_file> recs;
+  iter.read_each([&](const nv_snap_sock_file* r, size_t n) { recs.insert(recs.end(), r, r + n); });
   int32_t foreign = 0;
   for (const auto& [pid, comm] : holders_.comms())
     if (comm == "nvt-s2-foreign") foreign = pid;
